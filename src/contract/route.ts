@@ -1,0 +1,51 @@
+import type { z } from 'zod';
+
+/** Who may call a route: nobody in particular, a web-app session, or the local UI. */
+export type RouteAuth = 'none' | 'session' | 'ui' | 'session_or_ui';
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/**
+ * One route of the contract: its identity, who may call it and the schemas of its request and
+ * success reply. The HTTP layer, the OpenAPI document, the docs test and the typed client all read
+ * these definitions; nothing else describes a route.
+ */
+export interface RouteDef<
+  Params extends z.ZodType = z.ZodType,
+  Query extends z.ZodType = z.ZodType,
+  Body extends z.ZodType = z.ZodType,
+  Reply extends z.ZodType = z.ZodType,
+> {
+  /** Stable id, e.g. `system.commands.execute`; also names the bus subject that serves it. */
+  readonly id: string;
+  readonly method: HttpMethod;
+  /** Path with `:param` placeholders, exactly as in the seed README. */
+  readonly path: string;
+  readonly auth: RouteAuth;
+  readonly summary: string;
+  readonly params?: Params;
+  readonly query?: Query;
+  readonly body?: Body;
+  readonly reply: Reply;
+  /** Status of a success reply (202 for work accepted but not finished). */
+  readonly successStatus?: 200 | 201 | 202;
+  /**
+   * How long the HTTP layer waits for the bus reply. Long-polling routes derive it from the
+   * request (e.g. `waitMs`); everything else uses the bus default.
+   */
+  readonly replyTimeoutMs?: (request: { query: z.infer<Query>; body: z.infer<Body> }) => number;
+}
+
+/** Declares a route, keeping its schema types for the client and the handlers. */
+export function defineRoute<
+  Params extends z.ZodType = z.ZodType,
+  Query extends z.ZodType = z.ZodType,
+  Body extends z.ZodType = z.ZodType,
+  Reply extends z.ZodType = z.ZodType,
+>(def: RouteDef<Params, Query, Body, Reply>): RouteDef<Params, Query, Body, Reply> {
+  return def;
+}
+
+export type RouteParams<R> = R extends RouteDef<infer P, z.ZodType, z.ZodType, z.ZodType> ? z.infer<P> : never;
+export type RouteQuery<R> = R extends RouteDef<z.ZodType, infer Q, z.ZodType, z.ZodType> ? z.input<Q> : never;
+export type RouteBody<R> = R extends RouteDef<z.ZodType, z.ZodType, infer B, z.ZodType> ? z.input<B> : never;
+export type RouteReply<R> = R extends RouteDef<z.ZodType, z.ZodType, z.ZodType, infer T> ? z.infer<T> : never;
