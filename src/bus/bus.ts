@@ -12,17 +12,23 @@ export interface Bus {
   /** Calls `handler` for each message on a matching subject until unsubscribed or drained. */
   subscribe(subject: string, handler: MessageHandler, options?: SubscribeOptions): Subscription;
   /**
-   * Sends `data` to one responder and resolves with its reply. Rejects with `BusNoResponders`
-   * at once when nothing listens, `BusTimeout` after `timeoutMs` (default 5000), or
-   * `BusRemoteError` when the responder's handler threw.
+   * Sends `data` to the matching subscribers (one per queue group) and resolves with the first
+   * reply. Rejects with `BusNoResponders` at once when nothing listens, `BusTimeout` after
+   * `timeoutMs` (default 5000), `BusClosed` once draining, or a `BridgeError` when a `serve()`
+   * handler threw: the same code, message and details for a `BridgeError`, `internal` with a
+   * generic message for anything else.
    */
   request<T = unknown>(subject: string, data: unknown, options?: RequestOptions): Promise<T>;
   /**
-   * Serves requests on `subject`: the handler's return value (or rejection) is the reply.
-   * Sugar over subscribe + respond, shared by both implementations.
+   * Serves requests on `subject`: the handler's return value (sync or async) is the reply, and
+   * what it throws reaches the requester as described on `request`. Same semantics on both buses.
    */
   serve(subject: string, handler: RequestHandler, options?: SubscribeOptions): Subscription;
-  /** Stops accepting messages, lets in-flight handlers finish, then closes. */
+  /**
+   * Stops delivering new messages and refuses new subscriptions and requests, lets in-flight
+   * handlers finish (they may still publish and reply), then closes: later `publish` and
+   * `request` fail with `BusClosed`. Calling it again returns the same promise.
+   */
   drain(): Promise<void>;
 }
 
@@ -31,7 +37,7 @@ export interface BusMessage {
   readonly data: unknown;
   /** Present on requests. */
   readonly reply?: string;
-  /** Answers a request; a no-op on a plain publish. */
+  /** Answers a request (only the first answer counts); a no-op on a plain publish. */
   respond(data: unknown): void;
 }
 
@@ -44,8 +50,11 @@ export interface SubscribeOptions {
 }
 
 export interface RequestOptions {
+  /** Default `DEFAULT_REQUEST_TIMEOUT_MS`. */
   timeoutMs?: number;
 }
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
 
 export interface Subscription {
   readonly subject: string;

@@ -1,5 +1,5 @@
 /** The wire protocol this bridge speaks; the web app refuses a bridge with another. */
-export const PROTOCOL_VERSION = 'osloop.bridge.v1';
+export const PROTOCOL_VERSION = 'osloop.bridge.v1' as const;
 /** The one port the bridge listens on unless configured otherwise. Never a fallback. */
 export const DEFAULT_PORT = 47832;
 /** Header carrying a web-app session token on authenticated routes. */

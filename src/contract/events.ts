@@ -1,5 +1,13 @@
 import { z } from 'zod';
+import { errorCodeSchema } from './errors.js';
+import { awakeLockSchema, awakeStateSchema } from './routes/awake.js';
 import { bindStateSchema, runtimeSchema } from './routes/bridge.js';
+import { outputChunkSchema, runSummarySchema } from './routes/commands.js';
+import { resourceIdSchema } from './routes/common.js';
+import { targetSchema } from './routes/filesystem.js';
+import { mcpServerStateSchema, mcpServerViewSchema } from './routes/mcp.js';
+import { decisionSchema, permissionKindSchema, promptStateSchema, promptViewSchema, whitelistRuleSchema } from './routes/permissions.js';
+import { knownToolSchema, recipeStepSchema, toolStatusSchema } from './routes/system.js';
 
 /**
  * Every contract event: its type and the schema of its `data`. The 33 names are fixed by the
@@ -13,6 +21,80 @@ export const EVENT_SCHEMAS = {
   'session.refreshed': z.object({ sessionId: z.string(), expiresAt: z.iso.datetime() }),
   'session.expired': z.object({ sessionId: z.string() }),
   // CONTRACT-EVENTS: the remaining 27 event payloads are declared below this line.
+  'mcp.server.registered': mcpServerViewSchema,
+  'mcp.server.updated': mcpServerViewSchema,
+  'mcp.server.removed': z.object({ serverId: resourceIdSchema, name: z.string() }),
+  'mcp.server.state_changed': z.object({
+    serverId: resourceIdSchema,
+    name: z.string(),
+    state: mcpServerStateSchema,
+    previousState: mcpServerStateSchema,
+    lastError: z.string().nullable(),
+    promptId: resourceIdSchema.nullable(),
+  }),
+  'mcp.server.capabilities_changed': z
+    .object({
+      serverId: resourceIdSchema,
+      changed: z.array(z.enum(['tools', 'resources', 'prompts'])),
+      toolsCount: z.number().int(),
+      resourcesCount: z.number().int(),
+      promptsCount: z.number().int(),
+    })
+    .describe('After (re)connecting or a list-changed notification; fetch the capabilities route for the lists.'),
+  'mcp.call.completed': z
+    .object({
+      serverId: resourceIdSchema,
+      tool: z.string(),
+      durationMs: z.number().int(),
+      ok: z.boolean().describe('False for a tool error (`isError`) and for a bridge-side failure.'),
+      errorCode: errorCodeSchema.nullable().describe('Bridge-side failure, e.g. mcp_timeout; null for a tool result.'),
+    })
+    .describe('Never carries the call\'s arguments or result.'),
+  'awake.acquired': awakeLockSchema,
+  'awake.released': z.object({ lockId: resourceIdSchema, cause: z.enum(['released', 'expired', 'run_ended', 'bridge_stopping']) }),
+  'awake.state_changed': awakeStateSchema,
+  'filesystem.selected': z.object({ kind: z.enum(['file', 'directory']), targets: z.array(targetSchema) }),
+  'filesystem.written': z.object({ path: z.string(), targetId: resourceIdSchema, bytesWritten: z.number().int(), created: z.boolean() }),
+  'system.tools.inventory_updated': z.object({ tools: z.array(knownToolSchema), cause: z.enum(['install', 'refresh']) }),
+  'system.tool.install_started': z
+    .object({ installId: resourceIdSchema, tool: z.string(), variantId: z.string(), packageManager: z.string(), steps: z.array(recipeStepSchema) })
+    .describe('The user allowed the install and its first step started.'),
+  'system.tool.install_output': z.object({
+    installId: resourceIdSchema,
+    step: z.number().int().min(0).describe('Index in `steps`.'),
+    stream: z.enum(['stdout', 'stderr']),
+    offset: z.number().int().min(0).describe('Byte offset in this step\'s stream before this chunk.'),
+    bytes: z.number().int().min(0),
+    chunk: z.string(),
+  }),
+  'system.tool.install_completed': z.object({ installId: resourceIdSchema, durationMs: z.number().int(), tool: toolStatusSchema.describe('The tool as located after the install.') }),
+  'system.tool.install_failed': z.object({
+    installId: resourceIdSchema,
+    tool: z.string(),
+    state: z.enum(['failed', 'rejected', 'timed_out', 'terminated', 'interrupted']),
+    errorCode: errorCodeSchema.nullable().describe('rejected_by_user or permission_timeout for a rejected install.'),
+    message: z.string(),
+    step: z.number().int().nullable().describe('The step that failed; null when none ran.'),
+    exitCode: z.number().int().nullable(),
+    signal: z.string().nullable(),
+  }),
+  'system.command.started': runSummarySchema.describe('The process started (state running).'),
+  'system.command.stdout': outputChunkSchema,
+  'system.command.stderr': outputChunkSchema,
+  'system.command.completed': runSummarySchema.describe('Exited with code 0.'),
+  'system.command.failed': runSummarySchema.describe('Ended failed, timed_out, rejected or interrupted; `state` and `errorCode` say which.'),
+  'system.command.terminated': runSummarySchema.describe('Stopped through the terminate route.'),
+  'permission.prompt.created': promptViewSchema,
+  'permission.prompt.resolved': z.object({
+    promptId: resourceIdSchema,
+    kind: permissionKindSchema,
+    state: promptStateSchema.describe('allowed_once, allowed_and_whitelisted, rejected or cancelled.'),
+    decisionId: resourceIdSchema.nullable().describe('Null for a cancelled prompt: nobody decided.'),
+    ruleId: resourceIdSchema.nullable(),
+  }),
+  'permission.prompt.expired': z.object({ promptId: resourceIdSchema, kind: permissionKindSchema, decisionId: resourceIdSchema }),
+  'permission.whitelist.updated': z.object({ change: z.enum(['created', 'used', 'deleted']), rule: whitelistRuleSchema }),
+  'permission.decision.recorded': decisionSchema,
 } as const;
 
 export type EventType = keyof typeof EVENT_SCHEMAS;

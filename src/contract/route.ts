@@ -26,6 +26,8 @@ export interface RouteDef<
   readonly query?: Query;
   readonly body?: Body;
   readonly reply: Reply;
+  /** Limited per origin (429 `rate_limited` past the configured rate): the handshake. */
+  readonly rateLimited?: boolean;
   /** Status of a success reply (202 for work accepted but not finished). */
   readonly successStatus?: 200 | 201 | 202;
   /**

@@ -1,6 +1,12 @@
 import type { RouteDef } from '../route.js';
+import * as awake from './awake.js';
 import * as bridge from './bridge.js';
+import * as commands from './commands.js';
+import * as filesystem from './filesystem.js';
+import * as mcp from './mcp.js';
+import * as permissions from './permissions.js';
 import * as session from './session.js';
+import * as system from './system.js';
 import * as ui from './ui.js';
 
 /** Every HTTP route of the contract, the 35 of the seed README plus the local UI's own. */
@@ -12,8 +18,38 @@ export const ROUTES = {
   capabilities: bridge.capabilities,
   bridgeRuntime: bridge.bridgeRuntime,
   // CONTRACT-ROUTES: the other routes of the seed README are listed below this line.
+  mcpServersList: mcp.mcpServersList,
+  mcpServersRegister: mcp.mcpServersRegister,
+  mcpServersUpdate: mcp.mcpServersUpdate,
+  mcpServersRemove: mcp.mcpServersRemove,
+  mcpServersConnect: mcp.mcpServersConnect,
+  mcpServersDisconnect: mcp.mcpServersDisconnect,
+  mcpServersCapabilities: mcp.mcpServersCapabilities,
+  mcpCall: mcp.mcpCall,
+  awakeStatus: awake.awakeStatus,
+  awakeAcquire: awake.awakeAcquire,
+  awakeRelease: awake.awakeRelease,
+  filesystemTargets: filesystem.filesystemTargets,
+  filesystemSelect: filesystem.filesystemSelect,
+  filesystemRead: filesystem.filesystemRead,
+  filesystemWrite: filesystem.filesystemWrite,
+  systemInfo: system.systemInfo,
+  systemToolsList: system.toolsList,
+  systemToolsLocate: system.toolsLocate,
+  systemToolsInstall: system.toolsInstall,
+  systemToolsRecipesList: system.recipesList,
+  systemToolsRecipesResolve: system.recipesResolve,
+  systemCommandsExecute: commands.execute,
+  systemCommandsRunsList: commands.runsList,
+  systemCommandsRunsGet: commands.runsGet,
+  systemCommandsRunsTerminate: commands.runsTerminate,
+  systemPermissionsRulesList: permissions.rulesList,
+  systemPermissionsRulesGet: permissions.rulesGet,
+  systemPermissionsRulesDelete: permissions.rulesDelete,
+  systemPermissionsPromptsResolve: permissions.promptsResolve,
   uiConnectionLog: ui.uiConnectionLog,
   uiActors: ui.uiActors,
+  uiStatus: ui.uiStatus,
 } as const satisfies Record<string, RouteDef>;
 
 export type RouteName = keyof typeof ROUTES;

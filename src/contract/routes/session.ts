@@ -24,6 +24,7 @@ export const sessionHandshake = defineRoute({
     .default({}),
   reply: sessionReply,
   successStatus: 201,
+  rateLimited: true,
 });
 
 export const sessionRefresh = defineRoute({

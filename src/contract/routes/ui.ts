@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineRoute } from '../route.js';
+import { runtimeSchema } from './bridge.js';
 
 /** One line of the connection log the status window shows. */
 export const connectionLogEntrySchema = z.object({
@@ -45,5 +46,19 @@ export const uiActors = defineRoute({
         context: z.record(z.string(), z.unknown()).describe('Redacted summary'),
       }),
     ),
+  }),
+});
+
+export const uiStatus = defineRoute({
+  id: 'ui.status',
+  method: 'GET',
+  path: '/api/v1/ui/status',
+  auth: 'ui',
+  summary: 'Runtime state, uptime and live actor counts (local UI and `osloop-bridge status`)',
+  reply: runtimeSchema.extend({
+    bridgeId: z.string(),
+    version: z.string(),
+    uptimeMs: z.number().int(),
+    actors: z.record(z.string(), z.number().int()).describe('Live actors by kind.'),
   }),
 });

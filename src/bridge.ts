@@ -1,0 +1,175 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { waitFor } from 'xstate';
+import { createBus } from './bus/index.js';
+import type { Bus } from './bus/bus.js';
+import { subjectsFor } from './bus/subjects.js';
+import { ConfigStore } from './config/config-store.js';
+import type { BridgeConfigInput } from './config/config-schema.js';
+import { resolvePaths, type BridgePaths } from './config/paths.js';
+import { buildHttpApp } from './http/app.js';
+import { createLogger } from './logging.js';
+import { startActorRuntime, type ActorRuntime } from './runtime/actor-runtime.js';
+import { systemClock, type Clock } from './runtime/clock.js';
+import { startBridgeService } from './services/bridge/bridge-service.js';
+import { CapabilityRegistry } from './services/capabilities.js';
+import { startConnectionLog } from './services/connection-log.js';
+import { startEventLog } from './services/events/event-log.js';
+import type { RunningService, ServiceContext } from './services/service-context.js';
+import { startSessionService } from './services/session/session-service.js';
+import { writeUiToken } from './services/ui-token.js';
+import { BRIDGE_VERSION } from './version.js';
+
+export interface StartBridgeOptions {
+  /** Overrides the configured port for this run only (the persisted value is unchanged). */
+  port?: number;
+  natsUrl?: string;
+  dev?: boolean;
+  /** Extra allowed origins for this run, on top of the config file's. */
+  allowOrigins?: string[];
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+  clock?: Clock;
+  /** Used instead of the config file (tests); still validated. */
+  config?: BridgeConfigInput;
+}
+
+export interface RunningBridge {
+  bridgeId: string;
+  bus: Bus;
+  runtime: ActorRuntime;
+  paths: BridgePaths;
+  config: ConfigStore;
+  uiToken: string;
+  /** `listening` or `bind_failed`: the bridge keeps running either way. */
+  bindState(): string;
+  port(): number;
+  /** Asks the bridge actor to try the same configured port again. */
+  retryBind(): Promise<string>;
+  stop(reason?: string): Promise<void>;
+}
+
+const UI_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../ui/resources');
+
+/** Starts a whole bridge: config, bus, actor runtime, services and the HTTP/WS listener. */
+export async function startBridge(options: StartBridgeOptions = {}): Promise<RunningBridge> {
+  const env = options.env ?? process.env;
+  const logger = options.logger ?? createLogger();
+  const clock = options.clock ?? systemClock;
+  const paths = resolvePaths(env);
+  const config = options.config ? ConfigStore.fromValue(paths.configFile, options.config) : await ConfigStore.open(paths.configFile);
+  const natsUrl = options.natsUrl ?? env.OSLOOP_NATS_URL ?? config.current.natsUrl;
+  const bus = await createBus({ ...(natsUrl ? { natsUrl } : {}) });
+  const bridgeId = randomBytes(6).toString('hex');
+  const subjects = subjectsFor(bridgeId);
+  const port = options.port ?? config.current.port;
+  const allowOrigins = options.allowOrigins ?? [];
+  const uiToken = await writeUiToken(paths.uiTokenFile);
+
+  const app = await buildHttpApp({
+    bus,
+    subjects,
+    logger,
+    uiRoot: UI_ROOT,
+    policy: () => ({
+      port,
+      dev: options.dev ?? false,
+      allowedOrigins: [...config.current.allowedOrigins, ...allowOrigins],
+      bodyLimitBytes: config.current.bodyLimitBytes,
+      handshakeRateLimit: config.current.handshakeRateLimit,
+      wsQueueLimit: config.current.wsQueueLimit,
+    }),
+  });
+  await app.ready();
+
+  const runtime = startActorRuntime({
+    bus,
+    subjects,
+    input: {
+      bridgeId,
+      version: BRIDGE_VERSION,
+      configuredPort: port,
+      trayMode: config.current.trayMode,
+      defaultCommandTimeoutMs: config.current.defaultCommandTimeoutMs,
+      promptTimeoutMs: config.current.promptTimeoutMs,
+      bus: bus.kind,
+    },
+    bindListener: (p) => listenOnce(app.server, p),
+    closeListener: () => app.close(),
+  });
+
+  const ctx: ServiceContext = {
+    bridgeId,
+    version: BRIDGE_VERSION,
+    startedAt: clock.now(),
+    bus,
+    subjects,
+    runtime,
+    config,
+    paths,
+    clock,
+    logger,
+    capabilities: new CapabilityRegistry(),
+    ...(natsUrl ? { natsUrl } : {}),
+  };
+  const services: RunningService[] = [
+    startEventLog({ bus, subjects, clock, capacity: config.current.eventBufferSize, logger }),
+    startConnectionLog({ bus, subjects }),
+    startBridgeService(ctx),
+    startSessionService(ctx, { uiToken }),
+  ];
+
+  const settled = async () => {
+    const snapshot = await waitFor(runtime.root, (s) => s.matches('listening') || s.matches('bind_failed') || s.status === 'done');
+    return String(snapshot.value);
+  };
+  const state = await settled();
+  if (state === 'bind_failed') logger.error({ port, error: runtime.root.getSnapshot().context.bindError }, `could not bind 127.0.0.1:${port}; the port stays configured and is never changed`);
+  else logger.info({ port, bridgeId, bus: bus.kind }, `osloop-bridge listening on http://127.0.0.1:${port}`);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    bridgeId,
+    bus,
+    runtime,
+    paths,
+    config,
+    uiToken,
+    bindState: () => String(runtime.root.getSnapshot().value),
+    port: () => port,
+    retryBind: async () => {
+      runtime.root.send({ type: 'listener.retry' });
+      return settled();
+    },
+    stop: (reason = 'stop requested') => {
+      stopping ??= (async () => {
+        runtime.root.send({ type: 'bridge.stop', reason });
+        await waitFor(runtime.root, (s) => s.status === 'done', { timeout: 10_000 }).catch(() => {});
+        for (const service of services.reverse()) await service.stop();
+        runtime.root.stop();
+        await bus.drain();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Listens on exactly `port` on loopback; the error of a failed attempt is the bind error. */
+function listenOnce(server: import('node:http').Server, port: number): Promise<{ port: number }> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => {
+      server.off('listening', onListening);
+      reject(error);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      const address = server.address();
+      resolve({ port: typeof address === 'object' && address ? address.port : port });
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen({ host: '127.0.0.1', port, exclusive: true });
+  });
+}

@@ -1,0 +1,193 @@
+import { DEFAULT_REQUEST_TIMEOUT_MS, type Bus, type BusMessage, type MessageHandler, type RequestHandler, type RequestOptions, type SubscribeOptions, type Subscription } from './bus.js';
+import { BusClosed, BusNoResponders, BusTimeout, safeReporter, type ErrorReporter } from './errors.js';
+import { okEnvelope, openEnvelope, settleRequest, type ReplyEnvelope } from './reply-envelope.js';
+import { SubjectIndex, validateQueueName } from './subject-match.js';
+
+export interface InProcessBusOptions {
+  /** Receives errors thrown by handlers; default: console.error. */
+  onError?: ErrorReporter;
+}
+
+type Settle = (envelope: ReplyEnvelope) => void;
+
+/** A delivered message; requests carry the function that settles the requester's promise. */
+class InProcessMessage implements BusMessage {
+  readonly subject: string;
+  readonly data: unknown;
+  readonly reply: string | undefined;
+  readonly #settle: Settle | undefined;
+
+  constructor(subject: string, data: unknown, reply?: { inbox: string; settle: Settle }) {
+    this.subject = subject;
+    this.data = data;
+    this.reply = reply?.inbox;
+    this.#settle = reply?.settle;
+  }
+
+  respond(data: unknown): void {
+    this.#settle?.(okEnvelope(data));
+  }
+
+  /** How `serve()` replies with an error as well as a value; kept off the public message. */
+  static sendEnvelope(message: InProcessMessage, envelope: ReplyEnvelope): void {
+    message.#settle?.(envelope);
+  }
+}
+
+interface Sub {
+  readonly subject: string;
+  readonly queue: string | undefined;
+  readonly handler: (message: InProcessMessage) => void | Promise<void>;
+  /** False once unsubscribed: deliveries already queued for it are then dropped. */
+  active: boolean;
+}
+
+/** Creates the default bus: in this process, no dependencies, same semantics as the NATS bus. */
+export function createInProcessBus(options: InProcessBusOptions = {}): Bus {
+  const report = safeReporter(options.onError);
+  const index = new SubjectIndex<Sub>();
+  const subs = new Set<Sub>();
+  const queueCursor = new Map<string, number>();
+  // Rejecters of requests still waiting for a reply; called without an error, they reject with BusClosed.
+  const pendingRequests = new Set<(error?: Error) => void>();
+  let state: 'open' | 'draining' | 'closed' = 'open';
+  let inbox = 0;
+  // Dispatches queued plus async handlers still running; drain() waits for this to reach zero.
+  let inFlight = 0;
+  let onIdle: (() => void) | undefined;
+  let drained: Promise<void> | undefined;
+
+  const settleOne = (): void => {
+    if (--inFlight === 0) onIdle?.();
+  };
+
+  /** Every plain subscriber, plus one member per queue group (round robin), in subscription order. */
+  function targetsOf(matches: readonly Sub[]): readonly Sub[] {
+    if (!matches.some((sub) => sub.queue !== undefined)) return matches;
+    const members = new Map<string, Sub[]>();
+    for (const sub of matches) {
+      if (sub.queue === undefined) continue;
+      const group = members.get(sub.queue);
+      if (group) group.push(sub);
+      else members.set(sub.queue, [sub]);
+    }
+    const chosen = new Set<Sub>();
+    for (const [queue, group] of members) {
+      const turn = queueCursor.get(queue) ?? 0;
+      queueCursor.set(queue, turn + 1);
+      chosen.add(group[turn % group.length]!);
+    }
+    return matches.filter((sub) => sub.queue === undefined || chosen.has(sub));
+  }
+
+  /** Runs the handlers in a later microtask so that a publisher is never re-entered. */
+  function dispatch(targets: readonly Sub[], message: InProcessMessage): void {
+    inFlight++;
+    queueMicrotask(() => {
+      for (const sub of targets) invoke(sub, message);
+      settleOne();
+    });
+  }
+
+  function invoke(sub: Sub, message: InProcessMessage): void {
+    if (!sub.active) return;
+    try {
+      const result: unknown = sub.handler(message);
+      if (isThenable(result)) {
+        inFlight++;
+        Promise.resolve(result).then(settleOne, (error: unknown) => {
+          report(error, { subject: message.subject });
+          settleOne();
+        });
+      }
+    } catch (error) {
+      report(error, { subject: message.subject });
+    }
+  }
+
+  function addSubscription(subject: string, handler: Sub['handler'], options: SubscribeOptions = {}): Subscription {
+    if (state !== 'open') throw new BusClosed(subject);
+    if (options.queue !== undefined) validateQueueName(subject, options.queue);
+    const sub: Sub = { subject, queue: options.queue, handler, active: true };
+    index.add(subject, sub);
+    subs.add(sub);
+    return {
+      subject,
+      unsubscribe() {
+        if (!sub.active) return;
+        sub.active = false;
+        subs.delete(sub);
+        index.remove(subject, sub);
+      },
+    };
+  }
+
+  function request<T>(subject: string, data: unknown, options: RequestOptions = {}): Promise<T> {
+    if (state !== 'open') return Promise.reject(new BusClosed(subject));
+    let targets: readonly Sub[];
+    try {
+      targets = targetsOf(index.match(subject));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (targets.length === 0) return Promise.reject(new BusNoResponders(subject));
+    const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    return new Promise<T>((resolve, reject) => {
+      const fail = (error: Error = new BusClosed(subject)): void => {
+        if (!pendingRequests.delete(fail)) return;
+        clearTimeout(timer);
+        reject(error);
+      };
+      // The first reply wins, as on NATS; later ones find the request gone and are ignored.
+      const settle: Settle = (envelope) => {
+        if (!pendingRequests.delete(fail)) return;
+        clearTimeout(timer);
+        try {
+          resolve(openEnvelope(envelope, subject) as T);
+        } catch (error) {
+          reject(error);
+        }
+      };
+      const timer = setTimeout(() => fail(new BusTimeout(subject, timeoutMs)), timeoutMs);
+      pendingRequests.add(fail);
+      dispatch(targets, new InProcessMessage(subject, data, { inbox: `_INBOX.${++inbox}`, settle }));
+    });
+  }
+
+  async function drainOnce(): Promise<void> {
+    state = 'draining';
+    // No new deliveries; those already queued still run, since their subscriptions stay active.
+    for (const sub of subs) index.remove(sub.subject, sub);
+    subs.clear();
+    // Always awaited, even when idle, so that like on NATS the bus is still draining (accepting
+    // and dropping publishes) until the drain promise settles, never closed synchronously.
+    await new Promise<void>((resolve) => (inFlight > 0 ? (onIdle = resolve) : resolve()));
+    state = 'closed';
+    // A request whose responder never answered would otherwise wait for its timeout.
+    for (const fail of [...pendingRequests]) fail();
+  }
+
+  return {
+    kind: 'embedded',
+    publish(subject: string, data: unknown): void {
+      if (state === 'closed') throw new BusClosed(subject);
+      const matches = index.match(subject);
+      if (matches.length > 0) dispatch(targetsOf(matches), new InProcessMessage(subject, data));
+    },
+    subscribe: (subject: string, handler: MessageHandler, options?: SubscribeOptions) =>
+      addSubscription(subject, handler, options),
+    request,
+    serve(subject: string, handler: RequestHandler, options?: SubscribeOptions): Subscription {
+      return addSubscription(
+        subject,
+        async (message) => InProcessMessage.sendEnvelope(message, await settleRequest(handler, message, report)),
+        options,
+      );
+    },
+    drain: () => (drained ??= drainOnce()),
+  };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}

@@ -1,0 +1,37 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { BRIDGE_VERSION } from '../version.js';
+import { runStart } from './start.js';
+import { runStatus } from './status.js';
+
+const parsePort = (value: string): number => {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError(`expected a port from 1 to 65535, got ${JSON.stringify(value)}`);
+  return port;
+};
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+const program = new Command('osloop-bridge')
+  .description('Local bridge between the OS Loop web app and this machine: MCP servers, commands, files, tools, sleep prevention.')
+  .version(BRIDGE_VERSION);
+
+program
+  .command('start')
+  .description('Start the bridge on 127.0.0.1 (port 47832 unless configured; never another port)')
+  .option('--port <n>', 'listen on this port for this run (the configured port is unchanged)', parsePort)
+  .option('--nats <url>', 'use this NATS server as the bus (default: embedded in-process bus; also OSLOOP_NATS_URL)')
+  .option('--dev', 'also allow http://localhost:* and http://127.0.0.1:* origins')
+  .option('--allow-origin <url>', 'allow this exact web-app origin (repeatable)', collect, [])
+  .action(async (options: { port?: number; nats?: string; dev?: boolean; allowOrigin: string[] }) => {
+    process.exitCode = await runStart(options);
+  });
+
+program
+  .command('status')
+  .description('Ask the running bridge for its port, bind state, uptime and live actors')
+  .option('--port <n>', 'port to ask (default: the configured port)', parsePort)
+  .option('--json', 'print JSON')
+  .action(async (options: { port?: number; json?: boolean }) => {
+    process.exitCode = await runStatus(options);
+  });
+
+await program.parseAsync(process.argv);

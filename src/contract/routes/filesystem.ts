@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { defineRoute } from '../route.js';
+import { resourceIdSchema } from './common.js';
+
+export const fileAccessSchema = z.enum(['read', 'read-write']);
+export const fileEncodingSchema = z.enum(['utf8', 'base64']).describe('utf8 for text; base64 for exact bytes.');
+
+/** A directory (or a picked file) the web app may use. */
+export const targetSchema = z.object({
+  targetId: resourceIdSchema,
+  path: z.string().describe('Absolute real path (symlinks resolved).'),
+  kind: z.enum(['directory', 'file']),
+  access: fileAccessSchema,
+  source: z.enum(['configured', 'picked']).describe('configured: a root from the bridge settings. picked: chosen by the user in a picker.'),
+  addedAt: z.iso.datetime(),
+});
+export type Target = z.infer<typeof targetSchema>;
+
+/**
+ * Paths are absolute and must resolve, on the real path, inside a target. Traversal, symlinks out,
+ * NUL bytes and device names are answered 403 `path_outside_target` by the service rather than
+ * 400 here, so that every such attempt gets the same clear code.
+ */
+const pathSchema = z.string().min(1).max(4096).describe('Absolute path inside a target.');
+
+export const filesystemTargets = defineRoute({
+  id: 'filesystem.targets',
+  method: 'GET',
+  path: '/api/v1/filesystem/targets',
+  auth: 'session_or_ui',
+  summary: 'List filesystem targets',
+  reply: z.object({ targets: z.array(targetSchema) }),
+});
+
+/** How long a picker waits for the user before the request answers `timed_out`. */
+export const FILESYSTEM_SELECT_DEFAULT_TIMEOUT_MS = 120_000;
+export const FILESYSTEM_SELECT_MAX_TIMEOUT_MS = 600_000;
+const SELECT_REPLY_MARGIN_MS = 5_000;
+
+export const filesystemSelect = defineRoute({
+  id: 'filesystem.select',
+  method: 'POST',
+  path: '/api/v1/filesystem/select',
+  auth: 'session_or_ui',
+  summary: 'Open file/directory picker',
+  body: z.strictObject({
+    kind: z.enum(['file', 'directory']),
+    multiple: z.boolean().default(false),
+    title: z.string().min(1).max(200).optional().describe('Shown in the picker.'),
+    access: fileAccessSchema.default('read').describe('Access the picked paths get as targets.'),
+    timeoutMs: z.number().int().positive().max(FILESYSTEM_SELECT_MAX_TIMEOUT_MS).default(FILESYSTEM_SELECT_DEFAULT_TIMEOUT_MS),
+  }),
+  reply: z
+    .object({
+      outcome: z.enum(['selected', 'cancelled', 'timed_out']),
+      targets: z.array(targetSchema).describe('The picked paths, now targets; empty unless `selected`.'),
+    })
+    .describe('Waits for the user. 501 `unsupported` when there is no way to ask (no bridge UI, no native dialog).'),
+  replyTimeoutMs: ({ body }) => body.timeoutMs + SELECT_REPLY_MARGIN_MS,
+});
+
+export const filesystemRead = defineRoute({
+  id: 'filesystem.read',
+  method: 'POST',
+  path: '/api/v1/filesystem/read',
+  auth: 'session_or_ui',
+  summary: 'Read file content',
+  body: z.strictObject({
+    path: pathSchema,
+    encoding: fileEncodingSchema.default('utf8'),
+    maxBytes: z.number().int().positive().optional().describe('Refuse (413) a larger file; the bridge\'s own limit applies too.'),
+  }),
+  reply: z.object({
+    path: z.string().describe('The real path read.'),
+    encoding: fileEncodingSchema,
+    content: z.string(),
+    size: z.number().int().describe('File size in bytes.'),
+    modifiedAt: z.iso.datetime(),
+  }),
+});
+
+export const filesystemWrite = defineRoute({
+  id: 'filesystem.write',
+  method: 'POST',
+  path: '/api/v1/filesystem/write',
+  auth: 'session_or_ui',
+  summary: 'Write file content',
+  body: z.strictObject({
+    path: pathSchema.describe('Absolute path inside a read-write target.'),
+    content: z.string(),
+    encoding: fileEncodingSchema.default('utf8'),
+    createParents: z.boolean().default(false).describe('Create missing parent directories (inside the target).'),
+    overwrite: z.boolean().default(false).describe('Replace an existing file; otherwise an existing file gets 409.'),
+  }),
+  reply: z.object({
+    path: z.string().describe('The real path written (atomically: temp file, then rename).'),
+    bytesWritten: z.number().int(),
+    created: z.boolean().describe('The file did not exist before.'),
+  }),
+});

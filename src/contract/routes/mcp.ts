@@ -1,0 +1,197 @@
+import { z } from 'zod';
+import { defineRoute } from '../route.js';
+import { LONG_POLL_MARGIN_MS, checkTemplateMatches, commandTemplateSchema } from './commands.js';
+import { idParams, noNulString, resourceIdSchema } from './common.js';
+
+/** Per-call timeout when neither the call nor the server's options set one (the SDK's default). */
+export const MCP_DEFAULT_CALL_TIMEOUT_MS = 60_000;
+/** Progress notifications reset a call's timeout, but a call never lasts longer than this. */
+export const MCP_CALL_HARD_CAP_MS = 600_000;
+
+export const mcpServerStateSchema = z.enum(['disconnected', 'connecting', 'connected', 'reconnecting', 'failed', 'awaiting_permission']);
+export type McpServerState = z.infer<typeof mcpServerStateSchema>;
+
+const stdioFields = commandTemplateSchema.omit({ stdin: true });
+const headersSchema = z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be an HTTP header name'), noNulString);
+const httpUrl = z.url({ protocol: /^https?$/ }).describe('http(s) URL of the server\'s MCP endpoint; a non-loopback host is allowed but flagged.');
+const httpFields = z.strictObject({ url: httpUrl, headers: headersSchema.default({}) });
+
+const stdioTransportSchema = stdioFields
+  .extend({
+    type: z.literal('stdio'),
+    template: stdioFields.describe('The same fields before secret resolution: what the prompt shows, what rules match and what is stored.'),
+  })
+  .superRefine((transport, ctx) => checkTemplateMatches(transport, ctx));
+
+const httpTransport = <T extends 'streamable-http' | 'sse'>(type: T) =>
+  httpFields.extend({
+    type: z.literal(type),
+    template: httpFields
+      .optional()
+      .describe('The same fields before secret resolution (e.g. an Authorization header). Omitted: the values hold no secret and are stored and shown as they are.'),
+  });
+
+/** How to reach a server, as the web app sends it: resolved values plus their template. */
+export const mcpTransportSchema = z.discriminatedUnion('type', [stdioTransportSchema, httpTransport('streamable-http'), httpTransport('sse')]);
+
+/** The transport as the bridge shows and stores it: template values only. */
+export const mcpTransportViewSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('stdio'), command: z.string(), args: z.array(z.string()), env: z.record(z.string(), z.string()).optional(), cwd: z.string().optional() }),
+  z.object({ type: z.literal('streamable-http'), url: z.string(), headers: z.record(z.string(), z.string()) }),
+  z.object({ type: z.literal('sse'), url: z.string(), headers: z.record(z.string(), z.string()) }),
+]);
+
+const optionFields = {
+  autoConnect: z.boolean().describe('Connect when registered and whenever the bridge starts.'),
+  callTimeoutMs: z.number().int().positive().max(MCP_CALL_HARD_CAP_MS).describe('Default timeout of a tool call to this server.'),
+  enabledTools: z.array(z.string().min(1)).nullable().describe('Allow-list of tool names offered to the web app; null offers every tool.'),
+};
+export const mcpOptionsSchema = z.object(optionFields);
+const mcpOptionsBody = z.strictObject({
+  autoConnect: optionFields.autoConnect.default(false),
+  callTimeoutMs: optionFields.callTimeoutMs.default(MCP_DEFAULT_CALL_TIMEOUT_MS),
+  enabledTools: optionFields.enabledTools.default(null),
+});
+
+const serverName = z.string().min(1).max(100).regex(/^[^\0-\x1f]+$/, 'must not contain control characters').describe('Unique; a duplicate gets 409.');
+
+/** A registered server as listed: state, flags, and the template form of its transport. */
+export const mcpServerViewSchema = z.object({
+  serverId: resourceIdSchema,
+  name: z.string(),
+  transport: mcpTransportViewSchema,
+  options: mcpOptionsSchema,
+  state: mcpServerStateSchema,
+  nonLoopback: z.boolean().describe('An HTTP server on a host other than loopback.'),
+  needsResolvedValues: z
+    .boolean()
+    .describe('Resolved values differ from the template and live only in memory: after a bridge restart, connecting answers 409 until the web app sends the transport again (PATCH).'),
+  promptId: resourceIdSchema.nullable().describe('Pending permission prompt, when `state` is awaiting_permission.'),
+  lastError: z.string().nullable(),
+  stderrTail: z.array(z.string()).describe('Last lines a stdio server wrote to stderr (bounded).'),
+  reconnectAttempts: z.number().int().min(0),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+  connectedAt: z.iso.datetime().nullable(),
+});
+export type McpServerView = z.infer<typeof mcpServerViewSchema>;
+
+const serverParams = idParams('serverId', 'The MCP server.');
+const stateReply = z.object({ serverId: resourceIdSchema, state: mcpServerStateSchema });
+
+export const mcpServersList = defineRoute({
+  id: 'mcp.servers.list',
+  method: 'GET',
+  path: '/api/v1/mcp/servers',
+  auth: 'session_or_ui',
+  summary: 'List MCP servers',
+  reply: z.object({ servers: z.array(mcpServerViewSchema) }),
+});
+
+export const mcpServersRegister = defineRoute({
+  id: 'mcp.servers.register',
+  method: 'POST',
+  path: '/api/v1/mcp/servers',
+  auth: 'session_or_ui',
+  summary: 'Register an MCP server',
+  body: z.strictObject({ name: serverName, transport: mcpTransportSchema, options: mcpOptionsBody.prefault({}) }),
+  reply: mcpServerViewSchema,
+  successStatus: 201,
+});
+
+export const mcpServersUpdate = defineRoute({
+  id: 'mcp.servers.update',
+  method: 'PATCH',
+  path: '/api/v1/mcp/servers/:serverId',
+  auth: 'session_or_ui',
+  summary: 'Update an MCP server',
+  params: serverParams,
+  body: z
+    .strictObject({
+      name: serverName.optional(),
+      transport: mcpTransportSchema.optional().describe('Replaces the whole transport; a connected server reconnects with it.'),
+      options: z.strictObject(optionFields).partial().optional().describe('Only the options given change.'),
+    })
+    .refine((body) => Object.keys(body).length > 0, 'must change at least one field'),
+  reply: mcpServerViewSchema,
+});
+
+export const mcpServersRemove = defineRoute({
+  id: 'mcp.servers.remove',
+  method: 'DELETE',
+  path: '/api/v1/mcp/servers/:serverId',
+  auth: 'session_or_ui',
+  summary: 'Remove an MCP server',
+  params: serverParams,
+  reply: z.object({ serverId: resourceIdSchema, removed: z.literal(true) }).describe('A connected server is disconnected first.'),
+});
+
+export const mcpServersConnect = defineRoute({
+  id: 'mcp.servers.connect',
+  method: 'POST',
+  path: '/api/v1/mcp/servers/:serverId/connect',
+  auth: 'session_or_ui',
+  summary: 'Connect to an MCP server',
+  params: serverParams,
+  reply: stateReply
+    .extend({ promptId: resourceIdSchema.optional().describe('Set when starting a stdio server awaits the user\'s permission.') })
+    .describe('Idempotent. Replies once the connection has started (or awaits permission); watch mcp.server.state_changed.'),
+  successStatus: 202,
+});
+
+export const mcpServersDisconnect = defineRoute({
+  id: 'mcp.servers.disconnect',
+  method: 'POST',
+  path: '/api/v1/mcp/servers/:serverId/disconnect',
+  auth: 'session_or_ui',
+  summary: 'Disconnect from an MCP server',
+  params: serverParams,
+  reply: stateReply.describe('Idempotent; `state` is disconnected.'),
+});
+
+/** MCP-defined shapes are passed through unchanged: only the fields the bridge reads are checked. */
+export const mcpCapabilitiesSchema = z.object({
+  serverId: resourceIdSchema,
+  serverInfo: z.looseObject({ name: z.string() }).describe('MCP `Implementation` as the server reported it.'),
+  protocolVersion: z.string().nullable(),
+  capabilities: z.record(z.string(), z.unknown()).describe('MCP `ServerCapabilities`, unchanged.'),
+  instructions: z.string().nullable(),
+  tools: z.array(z.looseObject({ name: z.string() })).describe('MCP `Tool` objects, unchanged, including tools not in `enabledTools`.'),
+  resources: z.array(z.looseObject({ uri: z.string() })),
+  prompts: z.array(z.looseObject({ name: z.string() })),
+  listedAt: z.iso.datetime(),
+});
+
+export const mcpServersCapabilities = defineRoute({
+  id: 'mcp.servers.capabilities',
+  method: 'GET',
+  path: '/api/v1/mcp/servers/:serverId/capabilities',
+  auth: 'session_or_ui',
+  summary: 'Get MCP server capabilities',
+  params: serverParams,
+  reply: mcpCapabilitiesSchema,
+});
+
+export const callToolResultSchema = z
+  .looseObject({
+    content: z.array(z.unknown()).optional(),
+    structuredContent: z.record(z.string(), z.unknown()).optional(),
+    isError: z.boolean().optional().describe('A tool error is a result, not a bridge error.'),
+  })
+  .describe('MCP `CallToolResult` exactly as the server returned it.');
+
+export const mcpCall = defineRoute({
+  id: 'mcp.call',
+  method: 'POST',
+  path: '/api/v1/mcp/call',
+  auth: 'session_or_ui',
+  summary: 'Call an MCP tool',
+  body: z.strictObject({
+    serverId: resourceIdSchema,
+    tool: z.string().min(1).max(256),
+    arguments: z.record(z.string(), z.unknown()).default({}).describe('Passed to the tool unchanged; never logged nor put in events.'),
+    timeoutMs: z.number().int().positive().max(MCP_CALL_HARD_CAP_MS).optional().describe('Defaults to the server\'s `callTimeoutMs`; progress notifications reset it.'),
+  }),
+  reply: callToolResultSchema,
+  replyTimeoutMs: () => MCP_CALL_HARD_CAP_MS + LONG_POLL_MARGIN_MS,
+});

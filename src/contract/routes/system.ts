@@ -1,0 +1,156 @@
+import { z } from 'zod';
+import { DEFAULT_COMMAND_TIMEOUT_MS } from '../constants.js';
+import { defineRoute } from '../route.js';
+import { queryBoolean, resourceIdSchema } from './common.js';
+
+/** Platforms install recipes are written for (Node's `process.platform` names). */
+export const platformSchema = z.enum(['linux', 'darwin', 'win32']);
+
+export const packageManagerSchema = z.object({
+  name: z.string().describe('e.g. brew, apt, dnf, pacman, winget, choco, scoop, npm, pnpm, yarn, pip, pipx, cargo, go'),
+  version: z.string().nullable().describe('Null when the version could not be read within the detection timeout.'),
+  path: z.string(),
+});
+
+export const systemInfoSchema = z.object({
+  os: z.string().describe('`process.platform`, e.g. linux, darwin, win32.'),
+  osVersion: z.string().describe('Distribution or product name and version, e.g. "Debian 12", "macOS 15.1".'),
+  arch: z.string().describe('`process.arch`, e.g. x64, arm64.'),
+  shell: z.string().nullable().describe('The user\'s login shell, whose PATH commands are resolved on.'),
+  home: z.string(),
+  nodeVersion: z.string(),
+  packageManagers: z.array(packageManagerSchema).describe('Only those found.'),
+  detectedAt: z.iso.datetime().describe('When detection ran; replies are cached until `refresh=true`.'),
+});
+export type SystemInfo = z.infer<typeof systemInfoSchema>;
+
+export const systemInfo = defineRoute({
+  id: 'system.info',
+  method: 'GET',
+  path: '/api/v1/system/info',
+  auth: 'session_or_ui',
+  summary: 'OS, shell, and package manager info',
+  query: z.strictObject({ refresh: queryBoolean.default(false).describe('Detect again instead of using the cache.') }),
+  reply: systemInfoSchema,
+});
+
+/** A tool name: no paths, no shell syntax. */
+export const toolNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/, 'must be a plain tool name such as "git" or "ripgrep"');
+
+export const toolStatusSchema = z.object({
+  name: z.string(),
+  installed: z.boolean().describe('Found on the login-shell PATH.'),
+  path: z.string().nullable(),
+  version: z.string().nullable().describe('First line of `--version` (or the tool\'s equivalent), when readable.'),
+});
+export type ToolStatus = z.infer<typeof toolStatusSchema>;
+
+export const knownToolSchema = toolStatusSchema.extend({ hasRecipe: z.boolean().describe('The install catalogue has a recipe for it.') });
+
+export const toolsList = defineRoute({
+  id: 'system.tools.list',
+  method: 'GET',
+  path: '/api/v1/system/tools',
+  auth: 'session_or_ui',
+  summary: 'List known/installed tools',
+  query: z.strictObject({ refresh: queryBoolean.default(false) }),
+  reply: z.object({ tools: z.array(knownToolSchema), detectedAt: z.iso.datetime() }),
+});
+
+export const toolsLocate = defineRoute({
+  id: 'system.tools.locate',
+  method: 'POST',
+  path: '/api/v1/system/tools/locate',
+  auth: 'session_or_ui',
+  summary: 'Locate tools by name',
+  body: z.strictObject({ names: z.array(toolNameSchema).min(1).max(50) }),
+  reply: z.object({ results: z.array(toolStatusSchema).describe('One per requested name, in request order.') }),
+});
+
+/** One step of an install: always an argument array, never a shell line. */
+export const recipeStepSchema = z.object({
+  command: z.string(),
+  args: z.array(z.string()),
+  description: z.string().optional(),
+});
+export type RecipeStep = z.infer<typeof recipeStepSchema>;
+
+export const recipeVariantSchema = z.object({
+  variantId: z.string().describe('Stable within the tool, e.g. "apt", "brew", "winget".'),
+  platforms: z.array(platformSchema),
+  packageManager: z.string(),
+  requiresElevation: z.boolean().describe('A step runs through sudo/UAC; the OS may ask the user for a password.'),
+  steps: z.array(recipeStepSchema).min(1),
+});
+
+export const recipeSchema = z.object({
+  tool: z.string(),
+  title: z.string(),
+  description: z.string(),
+  homepage: z.string().optional(),
+  variants: z.array(recipeVariantSchema),
+});
+export type Recipe = z.infer<typeof recipeSchema>;
+
+export const recipesList = defineRoute({
+  id: 'system.tools.recipes.list',
+  method: 'GET',
+  path: '/api/v1/system/tools/recipes',
+  auth: 'session_or_ui',
+  summary: 'List install recipes',
+  reply: z.object({ recipes: z.array(recipeSchema) }),
+});
+
+export const resolvedRecipeSchema = z.discriminatedUnion('status', [
+  z.object({
+    status: z.literal('resolved'),
+    tool: z.string(),
+    variantId: z.string(),
+    platform: platformSchema,
+    packageManager: z.string(),
+    requiresElevation: z.boolean(),
+    steps: z.array(recipeStepSchema).min(1).describe('Exactly what an install would run on this machine, in order.'),
+  }),
+  z.object({
+    status: z.literal('unsupported'),
+    tool: z.string(),
+    reason: z.string().describe('e.g. no variant for this platform, or the package manager is missing.'),
+  }),
+]);
+
+export const recipesResolve = defineRoute({
+  id: 'system.tools.recipes.resolve',
+  method: 'POST',
+  path: '/api/v1/system/tools/recipes/resolve',
+  auth: 'session_or_ui',
+  summary: 'Resolve recipe for platform',
+  body: z.strictObject({
+    tool: toolNameSchema.describe('A tool of the catalogue; 404 otherwise.'),
+    platform: platformSchema.optional().describe('Defaults to this machine\'s.'),
+    packageManager: z.string().min(1).max(64).optional().describe('Prefer this package manager; defaults to the first one present.'),
+  }),
+  reply: resolvedRecipeSchema,
+});
+
+export const toolsInstall = defineRoute({
+  id: 'system.tools.install',
+  method: 'POST',
+  path: '/api/v1/system/tools/install',
+  auth: 'session_or_ui',
+  summary: 'Install a tool (always requires approval)',
+  body: z.strictObject({
+    tool: toolNameSchema,
+    variantId: z.string().min(1).max(64).optional().describe('Recipe variant to use (see recipes); resolved for this machine when omitted.'),
+    packageManager: z.string().min(1).max(64).optional(),
+    timeoutMs: z.number().int().positive().default(DEFAULT_COMMAND_TIMEOUT_MS).describe('For the whole install. No maximum.'),
+    reason: z.string().min(1).max(2000).optional().describe('Why the agent wants the tool; shown in the prompt.'),
+  }),
+  reply: z.object({
+    installId: resourceIdSchema,
+    promptId: resourceIdSchema.describe('Installs always prompt; they can never be whitelisted.'),
+    state: z.literal('awaiting_permission'),
+  }),
+  successStatus: 202,
+});

@@ -1,0 +1,59 @@
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { BridgeError } from '../contract/errors.js';
+import { buildOpenApiDocument } from '../contract/openapi.js';
+import { registerConnectionRecorder } from './connection-recorder.js';
+import { registerErrorHandling } from './errors.js';
+import type { HttpDeps } from './http-deps.js';
+import { registerJsonBody } from './json-body.js';
+import { contractRoutes } from './routes/contract-routes.js';
+import { securityGuard } from './security/guard.js';
+import { eventStreamRoute } from './ws/event-stream.js';
+
+/**
+ * The HTTP/WS face of the bridge, not yet listening: the runtime's bridge actor binds it. It
+ * validates, dispatches on the bus and replies; it owns no state.
+ */
+export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    // The default request log would print query strings, where WebSocket tokens travel.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.policy().bodyLimitBytes,
+    // Duplicate or empty Host lines are judged by the guard, not silently accepted.
+    requestIdHeader: false,
+    forceCloseConnections: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerJsonBody(app);
+  registerErrorHandling(app);
+
+  await app.register(securityGuard, deps);
+  registerConnectionRecorder(app, deps);
+  await app.register(fastifyRateLimit, {
+    global: false,
+    max: () => deps.policy().handshakeRateLimit.max,
+    timeWindow: deps.policy().handshakeRateLimit.windowMs,
+    keyGenerator: (request) => request.checkedOrigin ?? request.ip,
+    errorResponseBuilder: (_request, context) => {
+      const error = new BridgeError('rate_limited', 'Too many handshakes; slow down.', { details: { retryAfterMs: context.ttl } });
+      return Object.assign(error, { statusCode: 429 });
+    },
+  });
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+
+  app.options('*', { config: {} }, async (_request, reply) => reply.code(204).send());
+  const openApi = buildOpenApiDocument();
+  app.get('/api/v1/openapi.json', async () => openApi);
+  await app.register(contractRoutes, deps);
+  await app.register(eventStreamRoute, deps);
+  if (deps.uiRoot) {
+    await app.register(fastifyStatic, { root: deps.uiRoot, prefix: '/ui/', index: ['index.html'] });
+    app.get('/', async (_request, reply) => reply.redirect('/ui/'));
+  }
+  return app;
+}

@@ -1,0 +1,42 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ConnectionRecord } from '../services/connection-log.js';
+import type { HttpDeps } from './http-deps.js';
+
+/**
+ * Publishes one connection-log record per handshake, authenticated web-app request, socket
+ * upgrade and failure. Paths lose their query string, so tokens never reach the log.
+ */
+export function registerConnectionRecorder(app: FastifyInstance, deps: HttpDeps): void {
+  app.addHook('onResponse', async (request, reply) => {
+    const kind = recordKind(request, reply.statusCode);
+    if (!kind) return;
+    const path = request.url.split('?')[0]!;
+    const record: ConnectionRecord = {
+      at: new Date().toISOString(),
+      kind,
+      method: request.method,
+      path,
+      status: reply.statusCode,
+      origin: request.checkedOrigin ?? null,
+      sessionId: request.principal?.kind === 'session' ? request.principal.sessionId : null,
+      errorCode: request.errorCode,
+      malformed: request.malformedHint !== null,
+      hint: request.malformedHint,
+      durationMs: Math.round(reply.elapsedTime * 100) / 100,
+    };
+    deps.bus.publish(deps.subjects.internal('connections.record'), record);
+    if (reply.statusCode >= 400) {
+      deps.logger.info({ method: request.method, path, status: reply.statusCode, code: request.errorCode }, 'request refused');
+    }
+  });
+}
+
+function recordKind(request: FastifyRequest, status: number): ConnectionRecord['kind'] | null {
+  if (status >= 400) return 'failure';
+  if (request.headers.upgrade) return 'ws_upgrade';
+  const url = request.routeOptions.url;
+  if (url === '/api/v1/session/handshake') return 'handshake';
+  if (url === '/api/v1/session/refresh') return 'refresh';
+  if (request.principal?.kind === 'session') return 'route';
+  return null;
+}

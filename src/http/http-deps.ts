@@ -1,0 +1,19 @@
+import type { Logger } from 'pino';
+import type { Bus } from '../bus/bus.js';
+import type { Subjects } from '../bus/subjects.js';
+import type { OriginPolicy } from './security/origin.js';
+
+/** All the HTTP layer is given: the bus to dispatch on and the policy to validate with. */
+export interface HttpDeps {
+  bus: Bus;
+  subjects: Subjects;
+  logger: Logger;
+  /** Read on every request, so a settings change applies without a restart. */
+  policy: () => OriginPolicy & {
+    bodyLimitBytes: number;
+    handshakeRateLimit: { max: number; windowMs: number };
+    wsQueueLimit: number;
+  };
+  /** Static files of the local UI (`ui/resources`), served at `/ui/`. */
+  uiRoot?: string;
+}

@@ -1,0 +1,117 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { TOKEN_HEADER, UI_TOKEN_HEADER } from '../../contract/constants.js';
+import { BridgeError } from '../../contract/errors.js';
+import type { Principal } from '../../contract/principal.js';
+import type { RouteAuth } from '../../contract/route.js';
+import type { HttpDeps } from '../http-deps.js';
+import { sendError, toBridgeError } from '../errors.js';
+import { checkHost } from './host.js';
+import { checkOrigin, type OriginPolicy } from './origin.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is calling, set by the guard before any body is parsed. */
+    principal: Principal;
+    /** The request's `Origin`, once checked. */
+    checkedOrigin: string | null;
+    /** The error code replied, for the connection log. */
+    errorCode: string | null;
+    malformedHint: string | null;
+  }
+  interface FastifyContextConfig {
+    /** Who may call the route; routes without it are public (health, UI assets). */
+    auth?: RouteAuth;
+  }
+}
+
+const CORS_METHODS = 'GET, POST, PATCH, DELETE';
+const CORS_HEADERS = `content-type, ${TOKEN_HEADER}, ${UI_TOKEN_HEADER}`;
+const BODY_METHODS = new Set(['POST', 'PATCH', 'DELETE', 'PUT']);
+
+/**
+ * The checks every request passes, in this order and before its body is read:
+ * Host → Origin → CORS preflight → content type → token. Loopback binding comes first, in `listen`.
+ */
+export const securityGuard = fp(
+  async (app: FastifyInstance, deps: HttpDeps) => {
+    app.decorateRequest('principal', null as never);
+    app.decorateRequest('checkedOrigin', null);
+    app.decorateRequest('errorCode', null);
+    app.decorateRequest('malformedHint', null);
+
+    app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+      const policy = deps.policy();
+      const raw = request.raw.rawHeaders;
+
+      const host = checkHost(raw, policy.port);
+      if (!host.ok) {
+        return sendError(reply, new BridgeError(host.status === 400 ? 'invalid_request' : 'forbidden_host', host.reason));
+      }
+
+      const origin = checkOrigin(raw, policy);
+      if (!origin.ok) return sendError(reply, new BridgeError('forbidden_origin', origin.reason));
+      request.checkedOrigin = origin.origin;
+      if (origin.origin) {
+        reply.header('access-control-allow-origin', origin.origin);
+        reply.header('vary', 'Origin');
+      }
+
+      if (request.method === 'OPTIONS') return answerPreflight(request, reply, origin.origin, policy);
+
+      if (BODY_METHODS.has(request.method) && !isJson(request.headers['content-type'])) {
+        // A CSRF-style "simple" request (text/plain, form) is refused before it can do anything.
+        return sendError(reply, new BridgeError('unsupported_media_type', `${request.method} requests must send Content-Type: application/json.`));
+      }
+
+      const auth = request.routeOptions.config?.auth;
+      if (!auth) {
+        request.principal = { kind: 'anonymous', origin: origin.origin };
+        return;
+      }
+      try {
+        request.principal = await deps.bus.request<Principal>(deps.subjects.internal('auth.verify'), {
+          auth,
+          origin: origin.origin,
+          sessionToken: headerOrQuery(request, TOKEN_HEADER, 'sessionToken'),
+          uiToken: headerOrQuery(request, UI_TOKEN_HEADER, 'uiToken'),
+        });
+      } catch (error) {
+        return sendError(reply, toBridgeError(error));
+      }
+    });
+  },
+  { name: 'osloop-security-guard' },
+);
+
+function answerPreflight(request: FastifyRequest, reply: FastifyReply, origin: string | null, _policy: OriginPolicy) {
+  if (!origin) {
+    // Not a CORS preflight from an allowed page: no CORS headers at all.
+    return sendError(reply, new BridgeError('forbidden_origin', 'Preflight without an allowed Origin.'));
+  }
+  reply.header('access-control-allow-methods', CORS_METHODS);
+  reply.header('access-control-allow-headers', CORS_HEADERS);
+  reply.header('access-control-max-age', '600');
+  reply.header('vary', 'Origin, Access-Control-Request-Headers, Access-Control-Request-Private-Network');
+  if (request.headers['access-control-request-private-network'] === 'true') {
+    reply.header('access-control-allow-private-network', 'true');
+  }
+  return reply.code(204).send();
+}
+
+function isJson(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
+  return mediaType === 'application/json';
+}
+
+/** Tokens come in headers; WebSocket upgrades can only carry them in the query string. */
+function headerOrQuery(request: FastifyRequest, header: string, query: string): string | null {
+  const fromHeader = request.headers[header];
+  if (typeof fromHeader === 'string' && fromHeader !== '') return fromHeader;
+  if (request.routeOptions.config?.auth && request.headers.upgrade) {
+    const value = (request.query as Record<string, unknown> | undefined)?.[query];
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  return null;
+}

@@ -1,0 +1,32 @@
+/**
+ * DNS-rebinding defence: the request must name this bridge exactly. Frameworks accept an empty
+ * or repeated Host, so the raw header lines are counted here.
+ */
+export type HostVerdict = { ok: true } | { ok: false; status: 400 | 403; reason: string };
+
+const HOST_SYNTAX = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+export function checkHost(rawHeaders: readonly string[], port: number): HostVerdict {
+  const values: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.toLowerCase() === 'host') values.push(rawHeaders[i + 1] ?? '');
+  }
+  if (values.length === 0) return { ok: false, status: 400, reason: 'missing Host header' };
+  if (values.length > 1) return { ok: false, status: 400, reason: 'duplicated Host header' };
+  const host = values[0]!.trim();
+  if (host === '') return { ok: false, status: 400, reason: 'empty Host header' };
+  if (!HOST_SYNTAX.test(host)) return { ok: false, status: 400, reason: 'malformed Host header' };
+  const allowed = allowedHosts(port);
+  if (!allowed.has(host.toLowerCase())) return { ok: false, status: 403, reason: `Host must be one of ${[...allowed].join(', ')}` };
+  return { ok: true };
+}
+
+const cache = new Map<number, Set<string>>();
+function allowedHosts(port: number): Set<string> {
+  let hosts = cache.get(port);
+  if (!hosts) {
+    hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+    cache.set(port, hosts);
+  }
+  return hosts;
+}

@@ -1,0 +1,153 @@
+import type {} from '@fastify/websocket';
+import type { FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
+import { z } from 'zod';
+import { subjectMatches } from '../../bus/subject-match.js';
+import { WS_CLOSE_BRIDGE_STOPPING, WS_CLOSE_SESSION_EXPIRED, WS_CLOSE_SLOW_CONSUMER } from '../../contract/constants.js';
+import { BridgeError } from '../../contract/errors.js';
+import type { ControlFrame, EventEnvelope } from '../../contract/events.js';
+import type { ReplayReply } from '../../services/events/event-log.js';
+import { sendError } from '../errors.js';
+import type { HttpDeps } from '../http-deps.js';
+
+export const eventStreamQuery = z.strictObject({
+  sessionToken: z.string().optional(),
+  uiToken: z.string().optional(),
+  since: z.coerce.number().int().min(0).optional().describe('Replay every event after this seq, then go live.'),
+  types: z
+    .string()
+    .max(2000)
+    .optional()
+    .describe('Comma-separated event types; `*` matches one dotted token, `>` the rest (system.command.*).'),
+});
+
+/**
+ * `GET /ws/v1/events`: numbered contract events, replayed from `since` and then live with no gap
+ * and no duplicate. Each socket has a bounded queue; a consumer that falls behind is closed with
+ * 4008 and resumes with `since`, and never slows the bridge or other sockets.
+ */
+export async function eventStreamRoute(app: FastifyInstance, deps: HttpDeps): Promise<void> {
+  app.get(
+    '/ws/v1/events',
+    {
+      websocket: true,
+      config: { auth: 'session_or_ui' },
+      preValidation: async (request, reply) => {
+        const parsed = eventStreamQuery.safeParse(request.query);
+        if (!parsed.success) return sendError(reply, new BridgeError('invalid_request', `Invalid query: ${z.prettifyError(parsed.error)}`));
+      },
+    },
+    (socket, request) => {
+      const query = eventStreamQuery.parse(request.query);
+      const patterns = query.types ? query.types.split(',').map((t) => t.trim()).filter(Boolean) : null;
+      const principal = request.principal;
+      deps.bus.publish(deps.subjects.internal('connections.record'), {
+        at: new Date().toISOString(),
+        kind: 'ws_upgrade',
+        method: 'GET',
+        path: '/ws/v1/events',
+        status: 101,
+        origin: request.checkedOrigin,
+        sessionId: principal.kind === 'session' ? principal.sessionId : null,
+        errorCode: null,
+        malformed: false,
+        hint: null,
+        durationMs: null,
+      });
+      streamEvents(socket, deps, {
+        since: query.since,
+        patterns,
+        sessionId: principal.kind === 'session' ? principal.sessionId : null,
+        queueLimit: deps.policy().wsQueueLimit,
+      });
+    },
+  );
+}
+
+interface StreamOptions {
+  since: number | undefined;
+  patterns: string[] | null;
+  sessionId: string | null;
+  queueLimit: number;
+}
+
+function streamEvents(socket: WebSocket, deps: HttpDeps, options: StreamOptions): void {
+  const { bus, subjects } = deps;
+  let pending = 0;
+  let lastSent = options.since ?? 0;
+  let replaying = true;
+  const heldDuringReplay: EventEnvelope[] = [];
+  let closed = false;
+
+  const wanted = (type: string) => !options.patterns || options.patterns.some((p) => p === type || subjectMatches(p, type));
+
+  const close = (code: number, reason: string) => {
+    if (closed) return;
+    closed = true;
+    live.unsubscribe();
+    socket.close(code, reason);
+  };
+
+  const send = (frame: EventEnvelope | ControlFrame) => {
+    if (closed) return;
+    if (pending >= options.queueLimit) {
+      close(WS_CLOSE_SLOW_CONSUMER, `slow consumer: reconnect with since=${lastSent}`);
+      return;
+    }
+    pending++;
+    socket.send(JSON.stringify(frame), () => {
+      pending--;
+    });
+  };
+
+  const deliver = (envelope: EventEnvelope) => {
+    if (envelope.seq <= lastSent) return;
+    if (wanted(envelope.type)) send(envelope);
+    lastSent = envelope.seq;
+    if (envelope.type === 'session.expired' && options.sessionId && (envelope.data as { sessionId: string }).sessionId === options.sessionId) {
+      close(WS_CLOSE_SESSION_EXPIRED, 'session expired');
+    } else if (envelope.type === 'bridge.stopping') {
+      close(WS_CLOSE_BRIDGE_STOPPING, 'bridge stopping');
+    }
+  };
+
+  // Subscribe before asking for the replay, so nothing published in between is lost.
+  const live = bus.subscribe(subjects.allSequenced, (message) => {
+    const envelope = message.data as EventEnvelope;
+    if (replaying) heldDuringReplay.push(envelope);
+    else deliver(envelope);
+  });
+  socket.on('close', () => {
+    closed = true;
+    live.unsubscribe();
+  });
+  socket.on('message', () => {
+    // The stream is one-way; client messages are ignored rather than buffered.
+  });
+
+  bus
+    .request<ReplayReply>(subjects.internal('events.replay'), { since: options.since ?? Number.MAX_SAFE_INTEGER })
+    .then((replay) => {
+      let replayed = 0;
+      if (options.since !== undefined) {
+        if (options.since < replay.oldest - 1) {
+          send({
+            type: 'replay_gap',
+            requestedSince: options.since,
+            oldestAvailable: replay.oldest,
+            message: `Events ${options.since + 1}–${replay.oldest - 1} are no longer buffered; resync with the REST routes.`,
+          });
+        }
+        for (const envelope of replay.events) {
+          deliver(envelope);
+          replayed++;
+        }
+      } else {
+        lastSent = replay.lastSeq;
+      }
+      replaying = false;
+      send({ type: 'ready', lastSeq: Math.max(lastSent, replay.lastSeq), replayed });
+      for (const envelope of heldDuringReplay.splice(0)) deliver(envelope);
+    })
+    .catch(() => close(1011, 'event log unavailable'));
+}

@@ -1,0 +1,140 @@
+import { createActor, fromPromise, type Actor, type AnyActorRef, type InspectionEvent, type Snapshot } from 'xstate';
+import type { Bus } from '../bus/bus.js';
+import type { Subjects } from '../bus/subjects.js';
+import type { PublishParams } from '../../machines/contract-event.js';
+import { bridgeMachine, childMachines, runtimeView, type BridgeInput, type ChildKind } from '../../machines/bridge.machine.js';
+import { redactContext } from './redact.js';
+
+type ChildImplementations = {
+  [K in ChildKind]?: Parameters<(typeof childMachines)[K]['provide']>[0];
+};
+
+export interface ActorRuntimeOptions {
+  bus: Bus;
+  subjects: Subjects;
+  input: BridgeInput;
+  /** Binds the HTTP listener to exactly this port. */
+  bindListener: (port: number) => Promise<{ port: number }>;
+  closeListener: () => Promise<void>;
+  /** Effects of each child kind (actors, actions), merged over the machine's placeholders. */
+  children?: ChildImplementations;
+}
+
+/** What the bus carries for every actor transition (`osloop.<id>.actor.<kind>.<actorId>`). */
+export interface ActorTransition {
+  kind: string;
+  actorId: string;
+  parentId: string | null;
+  state: unknown;
+  status: string;
+  event: string;
+  context: Record<string, unknown>;
+  at: number;
+}
+
+export type BridgeActor = Actor<typeof bridgeMachine>;
+
+/**
+ * Starts the root bridge actor with every machine's effects provided, and publishes each
+ * transition of every actor in its tree on the bus. It is the only place where machines meet I/O.
+ */
+export function startActorRuntime(options: ActorRuntimeOptions) {
+  const { bus, subjects } = options;
+
+  const publish = (_: unknown, params: PublishParams) => bus.publish(subjects.event(params.type), params.data);
+
+  const children = Object.fromEntries(
+    (Object.keys(childMachines) as ChildKind[]).map((kind) => {
+      const machine = childMachines[kind];
+      const own = options.children?.[kind] ?? {};
+      const provided = machine.provide({ ...own, actions: { ...(own.actions ?? {}), publish } } as never);
+      return [kind, provided];
+    }),
+  );
+
+  const machine = bridgeMachine.provide({
+    actors: {
+      ...(children as typeof childMachines),
+      bindListener: fromPromiseLike(({ input }) => options.bindListener(input.port)),
+      closeListener: fromPromiseLike(() => options.closeListener()),
+    },
+    actions: { publish },
+  });
+
+  let lastRuntime = '';
+  const root: BridgeActor = createActor(machine, {
+    input: options.input,
+    id: 'bridge',
+    inspect: (event: InspectionEvent) => {
+      if (event.type !== '@xstate.snapshot') return;
+      const transition = describeTransition(event.actorRef as AnyActorRef, event.snapshot, event.event.type);
+      if (!transition) return;
+      bus.publish(subjects.actor(transition.kind, transition.actorId), transition);
+      if (event.actorRef === root) {
+        const view = JSON.stringify(runtimeView(root.getSnapshot().context, transition.state));
+        if (view !== lastRuntime) {
+          lastRuntime = view;
+          bus.publish(subjects.event('bridge.runtime.updated'), JSON.parse(view));
+        }
+      }
+    },
+  });
+  root.start();
+
+  return {
+    root,
+    /** The live child actor with this id, if any. */
+    child(id: string): AnyActorRef | undefined {
+      const ref = root.getSnapshot().children[id] as AnyActorRef | undefined;
+      return ref && ref.getSnapshot().status === 'active' ? ref : undefined;
+    },
+    /** Spawns a supervised child of `kind`; its id must be subject-safe and unique. */
+    spawn(kind: ChildKind, id: string, input: unknown): AnyActorRef {
+      root.send({ type: 'child.spawn', kind, id, input });
+      const ref = root.getSnapshot().children[id] as AnyActorRef | undefined;
+      if (!ref) throw new Error(`spawning ${kind} ${id} failed`);
+      return ref;
+    },
+    /** Every live actor, root first, as the inspector shows them. */
+    list(): ActorTransition[] {
+      const out: ActorTransition[] = [];
+      const visit = (ref: AnyActorRef) => {
+        const t = describeTransition(ref, ref.getSnapshot(), '');
+        if (t) out.push(t);
+        const snap = ref.getSnapshot() as { children?: Record<string, AnyActorRef> };
+        for (const child of Object.values(snap.children ?? {})) visit(child);
+      };
+      visit(root);
+      return out;
+    },
+    /** Counts live actors by kind, for `status` and the health of the supervisor. */
+    counts(): Record<string, number> {
+      const counts: Record<string, number> = {};
+      for (const { kind } of this.list()) counts[kind] = (counts[kind] ?? 0) + 1;
+      return counts;
+    },
+  };
+}
+export type ActorRuntime = ReturnType<typeof startActorRuntime>;
+
+function fromPromiseLike<I, O>(run: (args: { input: I }) => Promise<O>) {
+  return fromPromise<O, I>(({ input }) => run({ input }));
+}
+
+/** Machine actors are described; promise/callback helpers (listener, process watchers) are not. */
+function describeTransition(ref: AnyActorRef, snapshot: Snapshot<unknown>, eventType: string): ActorTransition | null {
+  const logic = (ref as { logic?: { id?: string; root?: unknown } }).logic;
+  if (!logic || !('root' in logic) || typeof logic.id !== 'string') return null;
+  const snap = snapshot as { value?: unknown; status: string; context?: unknown };
+  const parent = (ref as { _parent?: AnyActorRef })._parent;
+  return {
+    kind: logic.id,
+    actorId: ref.id,
+    parentId: parent ? parent.id : null,
+    state: snap.value ?? null,
+    status: snap.status,
+    event: eventType,
+    context: redactContext(snap.context),
+    at: Date.now(),
+  };
+}

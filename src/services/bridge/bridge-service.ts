@@ -1,0 +1,74 @@
+import os from 'node:os';
+import { PROTOCOL_VERSION } from '../../contract/constants.js';
+import { ROUTES } from '../../contract/routes/index.js';
+import { runtimeView } from '../../../machines/bridge.machine.js';
+import { serveRoute } from '../serve-route.js';
+import type { RunningService, ServiceContext } from '../service-context.js';
+
+/** Health, identity, capabilities, runtime settings and the actor list: the bridge describing itself. */
+export function startBridgeService(ctx: ServiceContext): RunningService {
+  const { bus, subjects, runtime, capabilities } = ctx;
+  const bridgeSnapshot = () => runtime.root.getSnapshot();
+
+  const subscriptions = [
+    serveRoute(bus, subjects, ROUTES.health, () => {
+      const { context } = bridgeSnapshot();
+      return {
+        status: 'ok' as const,
+        protocolVersion: PROTOCOL_VERSION,
+        bridgeVersion: ctx.version,
+        port: context.activePort ?? context.configuredPort,
+        capabilitiesCount: capabilities.list().length,
+      };
+    }),
+    serveRoute(bus, subjects, ROUTES.bridgeInfo, () => ({
+      bridgeId: ctx.bridgeId,
+      name: 'osloop-bridge' as const,
+      version: ctx.version,
+      protocolVersion: PROTOCOL_VERSION,
+      platform: process.platform,
+      arch: os.arch(),
+      pid: process.pid,
+      startedAt: new Date(ctx.startedAt).toISOString(),
+      uptimeMs: Math.max(0, Math.round(ctx.clock.now() - ctx.startedAt)),
+      bus: ctx.natsUrl ? { kind: 'nats' as const, url: ctx.natsUrl } : { kind: 'embedded' as const },
+    })),
+    serveRoute(bus, subjects, ROUTES.capabilities, () => ({ capabilities: capabilities.list() })),
+    serveRoute(bus, subjects, ROUTES.bridgeRuntime, () => {
+      const snapshot = bridgeSnapshot();
+      return runtimeView(snapshot.context, snapshot.value);
+    }),
+    serveRoute(bus, subjects, ROUTES.uiActors, () => ({
+      actors: runtime.list().map(({ kind, actorId, parentId, state, status, context }) => ({
+        kind,
+        actorId,
+        parentId,
+        state,
+        status: status as 'active' | 'done' | 'error' | 'stopped',
+        context,
+      })),
+    })),
+    serveRoute(bus, subjects, ROUTES.uiStatus, () => {
+      const snapshot = bridgeSnapshot();
+      return {
+        ...runtimeView(snapshot.context, snapshot.value),
+        bridgeId: ctx.bridgeId,
+        version: ctx.version,
+        uptimeMs: Math.round(ctx.clock.now() - ctx.startedAt),
+        actors: runtime.counts(),
+      };
+    }),
+    bus.serve(subjects.internal('listener.retry'), () => {
+      runtime.root.send({ type: 'listener.retry' });
+      return { accepted: true };
+    }),
+  ];
+  capabilities.set('health', { available: true });
+  capabilities.set('version', { available: true });
+
+  return {
+    stop() {
+      for (const subscription of subscriptions) subscription.unsubscribe();
+    },
+  };
+}
