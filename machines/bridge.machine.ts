@@ -1,5 +1,6 @@
 import { assign, fromPromise, setup, stopChild } from 'xstate';
 import { publishPlaceholder } from './contract-event.js';
+import { mcpConnectionMachine } from './mcpConnection.machine.js';
 import { sessionMachine } from './session.machine.js';
 
 /**
@@ -8,6 +9,7 @@ import { sessionMachine } from './session.machine.js';
  */
 export const childMachines = {
   session: sessionMachine,
+  mcpConnection: mcpConnectionMachine,
 } as const;
 export type ChildKind = keyof typeof childMachines;
 

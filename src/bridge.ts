@@ -17,8 +17,9 @@ import { startBridgeService } from './services/bridge/bridge-service.js';
 import { CapabilityRegistry } from './services/capabilities.js';
 import { startConnectionLog } from './services/connection-log.js';
 import { startEventLog } from './services/events/event-log.js';
-import type { RunningService, ServiceContext } from './services/service-context.js';
+import type { BaseContext, CapabilityFactory, RunningService, ServiceContext } from './services/service-context.js';
 import { startSessionService } from './services/session/session-service.js';
+import { createUiModule } from './services/ui/ui-module.js';
 import { writeUiToken } from './services/ui-token.js';
 import { BRIDGE_VERSION } from './version.js';
 
@@ -46,10 +47,21 @@ export interface RunningBridge {
   /** `listening` or `bind_failed`: the bridge keeps running either way. */
   bindState(): string;
   port(): number;
+  /** The address the listener is bound to (always loopback), or null when not listening. */
+  listenAddress(): string | null;
   /** Asks the bridge actor to try the same configured port again. */
   retryBind(): Promise<string>;
   stop(reason?: string): Promise<void>;
 }
+
+/**
+ * The capabilities this bridge offers, each a module with its machines' effects and its services.
+ * Adding a capability is one line here.
+ */
+const CAPABILITY_MODULES: CapabilityFactory[] = [
+  // CAPABILITY-MODULES: one line per capability below.
+  createUiModule,
+];
 
 const UI_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../ui/resources');
 
@@ -84,6 +96,21 @@ export async function startBridge(options: StartBridgeOptions = {}): Promise<Run
   });
   await app.ready();
 
+  const base: BaseContext = {
+    bridgeId,
+    version: BRIDGE_VERSION,
+    startedAt: clock.now(),
+    bus,
+    subjects,
+    config,
+    paths,
+    clock,
+    logger,
+    capabilities: new CapabilityRegistry(),
+    ...(natsUrl ? { natsUrl } : {}),
+  };
+  const modules = await Promise.all(CAPABILITY_MODULES.map((create) => create(base)));
+
   const runtime = startActorRuntime({
     bus,
     subjects,
@@ -98,28 +125,17 @@ export async function startBridge(options: StartBridgeOptions = {}): Promise<Run
     },
     bindListener: (p) => listenOnce(app.server, p),
     closeListener: () => app.close(),
+    children: Object.assign({}, ...modules.map((m) => m.children ?? {})),
   });
 
-  const ctx: ServiceContext = {
-    bridgeId,
-    version: BRIDGE_VERSION,
-    startedAt: clock.now(),
-    bus,
-    subjects,
-    runtime,
-    config,
-    paths,
-    clock,
-    logger,
-    capabilities: new CapabilityRegistry(),
-    ...(natsUrl ? { natsUrl } : {}),
-  };
+  const ctx: ServiceContext = { ...base, runtime };
   const services: RunningService[] = [
     startEventLog({ bus, subjects, clock, capacity: config.current.eventBufferSize, logger }),
     startConnectionLog({ bus, subjects }),
     startBridgeService(ctx),
     startSessionService(ctx, { uiToken }),
   ];
+  for (const module of modules) services.push(await module.start(ctx));
 
   const settled = async () => {
     const snapshot = await waitFor(runtime.root, (s) => s.matches('listening') || s.matches('bind_failed') || s.status === 'done');
@@ -139,6 +155,10 @@ export async function startBridge(options: StartBridgeOptions = {}): Promise<Run
     uiToken,
     bindState: () => String(runtime.root.getSnapshot().value),
     port: () => port,
+    listenAddress: () => {
+      const address = app.server.address();
+      return address && typeof address === 'object' ? address.address : null;
+    },
     retryBind: async () => {
       runtime.root.send({ type: 'listener.retry' });
       return settled();

@@ -77,6 +77,10 @@ const newNode = <T>(): TrieNode<T> => ({ children: new Map(), entries: [] });
  * can match instead of scanning every subscription. Any change clears the cache, which is cheap
  * because subscriptions change rarely compared with publishes. Matches come back in insertion
  * (subscription) order, so handlers run in the order they subscribed.
+ *
+ * Measured on this machine with the app's subjects (17 subscriptions; 1017 with per-actor ones):
+ * a linear scan with `subjectMatches` does 0.13 M lookups/s (0.004 M), the trie alone 0.66 M
+ * (0.21 M), a cache hit 41 M (18 M).
  */
 export class SubjectIndex<T> {
   readonly #root: TrieNode<T> = newNode();

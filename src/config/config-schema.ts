@@ -50,6 +50,22 @@ export const configSchema = z.strictObject({
       inhibitorCommand: z.array(z.string().min(1)).min(1).optional().describe('Overrides the platform inhibitor; `{reason}` is replaced by the lock reasons.'),
     })
     .default({}),
+  mcp: z
+    .strictObject({
+      reconnect: z
+        .strictObject({
+          maxAttempts: z.number().int().min(0).default(5).describe('Restarts of a crashed server before it is marked failed.'),
+          initialDelayMs: z.number().int().min(1).default(500).describe('First restart delay; doubles after each failed attempt.'),
+          maxDelayMs: z.number().int().min(1).default(30_000),
+        })
+        .prefault({}),
+      connectTimeoutMs: z.number().int().min(1).default(30_000).describe('Longest wait for a server to answer `initialize`.'),
+      callHardCapMs: z.number().int().min(1).max(600_000).default(600_000).describe('No tool call lasts longer, whatever its progress notifications.'),
+      stderrTailLines: z.number().int().min(1).max(10_000).default(100).describe('Lines of a stdio server\'s stderr kept for its details.'),
+      pingIntervalMs: z.number().int().min(0).default(30_000).describe('Each live server is pinged this often; a failed ping counts as a crash. 0 disables.'),
+      closeGraceMs: z.number().int().min(0).default(2_000).describe('Time a stdio server gets to exit after its stdin closes, before its process tree is killed.'),
+    })
+    .prefault({}),
   natsUrl: z.string().url().optional().describe('Use this NATS server as the bus instead of the embedded one.'),
 });
 

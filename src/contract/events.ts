@@ -30,6 +30,7 @@ export const EVENT_SCHEMAS = {
     state: mcpServerStateSchema,
     previousState: mcpServerStateSchema,
     lastError: z.string().nullable(),
+    lastErrorCode: errorCodeSchema.nullable(),
     promptId: resourceIdSchema.nullable(),
   }),
   'mcp.server.capabilities_changed': z
@@ -78,12 +79,15 @@ export const EVENT_SCHEMAS = {
     exitCode: z.number().int().nullable(),
     signal: z.string().nullable(),
   }),
-  'system.command.started': runSummarySchema.describe('The process started (state running).'),
+  // A run's lifecycle events carry the run as listed, so clients upsert one shape. started: the
+  // process started; completed: exit code 0; failed: failed, timed_out, rejected or interrupted
+  // (`state` and `errorCode` say which); terminated: stopped through the terminate route.
+  'system.command.started': runSummarySchema,
   'system.command.stdout': outputChunkSchema,
   'system.command.stderr': outputChunkSchema,
-  'system.command.completed': runSummarySchema.describe('Exited with code 0.'),
-  'system.command.failed': runSummarySchema.describe('Ended failed, timed_out, rejected or interrupted; `state` and `errorCode` say which.'),
-  'system.command.terminated': runSummarySchema.describe('Stopped through the terminate route.'),
+  'system.command.completed': runSummarySchema,
+  'system.command.failed': runSummarySchema,
+  'system.command.terminated': runSummarySchema,
   'permission.prompt.created': promptViewSchema,
   'permission.prompt.resolved': z.object({
     promptId: resourceIdSchema,

@@ -4,7 +4,7 @@ import { errorBodySchema } from './errors.js';
 import { EVENT_SCHEMAS, type EventType, controlFrameSchema, eventEnvelopeSchema } from './events.js';
 import type { RouteAuth, RouteDef } from './route.js';
 import { awakeLockSchema, awakeStatusSchema } from './routes/awake.js';
-import { commandTemplateSchema, runDetailsSchema, runSummarySchema } from './routes/commands.js';
+import { commandTemplateSchema, outputChunkSchema, runDetailsSchema, runSummarySchema } from './routes/commands.js';
 import { targetSchema } from './routes/filesystem.js';
 import { ROUTE_LIST } from './routes/index.js';
 import { mcpServerViewSchema } from './routes/mcp.js';
@@ -14,13 +14,14 @@ import { recipeSchema, systemInfoSchema, toolStatusSchema } from './routes/syste
 type JsonSchema = Record<string, unknown>;
 
 /** Entities services and clients share, given readable component names in the document. */
-const NAMED_SCHEMAS: Record<string, z.ZodType> = {
+export const NAMED_SCHEMAS: Record<string, z.ZodType> = {
   ErrorBody: errorBodySchema,
   EventEnvelope: eventEnvelopeSchema,
   ControlFrame: controlFrameSchema,
   CommandTemplate: commandTemplateSchema,
   RunSummary: runSummarySchema,
   RunDetails: runDetailsSchema,
+  OutputChunk: outputChunkSchema,
   WhitelistRule: whitelistRuleSchema,
   PromptView: promptViewSchema,
   Decision: decisionSchema,
@@ -57,7 +58,16 @@ function inlineSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
  * component's place is its identity.
  */
 function convertRegistry(registry: z.core.$ZodRegistry<{ id: string }>, io: 'input' | 'output'): Record<string, JsonSchema> {
-  const { schemas } = z.toJSONSchema(registry, { io, target: 'draft-2020-12', uri: (id) => `#/components/schemas/${id}` });
+  const { schemas } = z.toJSONSchema(registry, {
+    io,
+    target: 'draft-2020-12',
+    uri: (id) => `#/components/schemas/${id}`,
+    // zod marks every output object closed; replies and events may gain fields in a minor
+    // version, so only request bodies (input) stay `additionalProperties: false`.
+    override: ({ jsonSchema }) => {
+      if (io === 'output' && jsonSchema.additionalProperties === false) delete jsonSchema.additionalProperties;
+    },
+  });
   const out: Record<string, JsonSchema> = {};
   for (const [name, schema] of Object.entries(schemas)) {
     const { $schema: _s, $id: _i, ...rest } = schema as JsonSchema;

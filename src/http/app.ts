@@ -12,6 +12,7 @@ import { registerJsonBody } from './json-body.js';
 import { contractRoutes } from './routes/contract-routes.js';
 import { securityGuard } from './security/guard.js';
 import { eventStreamRoute } from './ws/event-stream.js';
+import { inspectorStreamRoute } from './ws/inspector-stream.js';
 
 /**
  * The HTTP/WS face of the bridge, not yet listening: the runtime's bridge actor binds it. It
@@ -26,6 +27,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     // Duplicate or empty Host lines are judged by the guard, not silently accepted.
     requestIdHeader: false,
     forceCloseConnections: true,
+    // Node would answer a Host-less request itself with an empty 400; the guard answers it instead.
+    http: { requireHostHeader: false },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -51,6 +54,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.get('/api/v1/openapi.json', async () => openApi);
   await app.register(contractRoutes, deps);
   await app.register(eventStreamRoute, deps);
+  await app.register(inspectorStreamRoute, deps);
   if (deps.uiRoot) {
     await app.register(fastifyStatic, { root: deps.uiRoot, prefix: '/ui/', index: ['index.html'] });
     app.get('/', async (_request, reply) => reply.redirect('/ui/'));

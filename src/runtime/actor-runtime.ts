@@ -5,7 +5,7 @@ import type { PublishParams } from '../../machines/contract-event.js';
 import { bridgeMachine, childMachines, runtimeView, type BridgeInput, type ChildKind } from '../../machines/bridge.machine.js';
 import { redactContext } from './redact.js';
 
-type ChildImplementations = {
+export type ChildImplementations = {
   [K in ChildKind]?: Parameters<(typeof childMachines)[K]['provide']>[0];
 };
 

@@ -138,7 +138,11 @@ describe('SubjectIndex', () => {
         const live = new Map(patterns.map((p, i) => [i, p]));
         patterns.forEach((p, i) => index.add(p, i));
         for (const subject of subjects) index.match(subject); // warm the cache before removing
-        for (const r of removals) if (live.has(r)) (index.remove(live.get(r)!, r), live.delete(r));
+        for (const r of removals) {
+          if (!live.has(r)) continue;
+          index.remove(live.get(r)!, r);
+          live.delete(r);
+        }
         for (const subject of subjects) {
           const expected = [...live].filter(([, p]) => subjectMatches(p, subject)).map(([i]) => i);
           expect(index.match(subject)).toEqual(expected);

@@ -15,14 +15,15 @@ export interface NatsServerHandle {
   stop(): Promise<void>;
 }
 
-// Debian installs it in /usr/sbin; /usr/bin and $PATH cover other layouts. $NATS_SERVER wins.
+// Debian installs it in /usr/sbin; /usr/bin and $PATH cover other layouts. $NATS_SERVER, when
+// set, is the only place looked at, so a missing server can also be simulated.
 const CANDIDATES = ['/usr/bin/nats-server', '/usr/sbin/nats-server'];
 const READY_TIMEOUT_MS = 10_000;
 
 /** Path of an executable nats-server, or undefined when this machine has none. */
 export function findNatsServer(): string | undefined {
   const fromPath = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, 'nats-server'));
-  const candidates = [process.env.NATS_SERVER, ...CANDIDATES, ...fromPath].filter((p): p is string => !!p);
+  const candidates = process.env.NATS_SERVER ? [process.env.NATS_SERVER] : [...CANDIDATES, ...fromPath];
   return candidates.find((candidate) => {
     try {
       accessSync(candidate, constants.X_OK);
@@ -40,7 +41,7 @@ export function findNatsServer(): string | undefined {
  */
 export function requireNatsServer(): { skip: boolean } {
   if (findNatsServer()) return { skip: false };
-  const hint = 'nats-server not found (looked in $NATS_SERVER, /usr/bin, /usr/sbin, $PATH); install it with `apt-get install nats-server`.';
+  const hint = 'nats-server not found (looked in $NATS_SERVER or else /usr/bin, /usr/sbin and $PATH); install it with `apt-get install nats-server`.';
   if (process.env.CI) throw new Error(`${hint} NATS tests are required on CI.`);
   console.warn(`Skipping the NATS bus suite: ${hint}`);
   return { skip: true };

@@ -70,16 +70,17 @@ export function checkTemplateMatches(
   }
 }
 
-export const executeBodySchema = commandTemplateSchema
-  .extend({
-    shell: z.boolean().default(false).describe('Run `command` through the user\'s shell. Off by default: arguments go to the executable unparsed.'),
-    timeoutMs: z.number().int().positive().default(DEFAULT_COMMAND_TIMEOUT_MS).describe('Kill the process tree after this long. No maximum.'),
-    keepAwake: z.boolean().default(false).describe('Hold an awake lock for exactly the run\'s lifetime.'),
-    template: commandTemplateSchema.describe('The same fields before secret resolution; what the user sees and what rules match.'),
-    title: z.string().min(1).max(200).describe('Short human title shown in the prompt and the runs list.'),
-    reason: z.string().min(1).max(2000).describe('Why the agent wants to run this; shown in the prompt.'),
-  })
-  .superRefine((body, ctx) => checkTemplateMatches(body, ctx));
+/** The execute body's fields, unrefined, so that internal callers can extend them. */
+export const executeFieldsSchema = commandTemplateSchema.extend({
+  shell: z.boolean().default(false).describe('Run `command` through the user\'s shell. Off by default: arguments go to the executable unparsed.'),
+  timeoutMs: z.number().int().positive().default(DEFAULT_COMMAND_TIMEOUT_MS).describe('Kill the process tree after this long. No maximum.'),
+  keepAwake: z.boolean().default(false).describe('Hold an awake lock for exactly the run\'s lifetime.'),
+  template: commandTemplateSchema.describe('The same fields before secret resolution; what the user sees and what rules match.'),
+  title: z.string().min(1).max(200).describe('Short human title shown in the prompt and the runs list.'),
+  reason: z.string().min(1).max(2000).describe('Why the agent wants to run this; shown in the prompt.'),
+});
+
+export const executeBodySchema = executeFieldsSchema.superRefine((body, ctx) => checkTemplateMatches(body, ctx));
 
 export const execute = defineRoute({
   id: 'system.commands.execute',
@@ -100,8 +101,13 @@ export const execute = defineRoute({
 });
 
 /** A run as listed: template fields only, never resolved values. */
+/** What a run is for: a command of the web app, or a step of a tool install (which always prompts). */
+export const runKindSchema = z.enum(['command', 'install']);
+export type RunKind = z.infer<typeof runKindSchema>;
+
 export const runSummarySchema = z.object({
   runId: resourceIdSchema,
+  kind: runKindSchema,
   state: runStateSchema,
   title: z.string(),
   reason: z.string(),
@@ -112,6 +118,14 @@ export const runSummarySchema = z.object({
   requestedBy: principalSchema.describe('Who asked for the run.'),
   promptId: resourceIdSchema.nullable().describe('The prompt that decided the run, if one did.'),
   ruleId: resourceIdSchema.nullable().describe('The whitelist rule that allowed the run, if one did.'),
+  decisionId: resourceIdSchema.nullable().describe('The recorded permission decision that allowed or rejected the run.'),
+  awakeLock: z
+    .object({
+      lockId: resourceIdSchema.nullable().describe('The awake lock held while the run lived; null when none could be taken.'),
+      note: z.string().nullable().describe('Why no lock was held, e.g. no awake service answered.'),
+    })
+    .nullable()
+    .describe('Null unless the run asked for `keepAwake`.'),
   pid: z.number().int().nullable(),
   exitCode: z.number().int().nullable(),
   signal: z.string().nullable().describe('Signal that ended the process, e.g. `SIGKILL`.'),

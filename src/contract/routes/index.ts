@@ -5,6 +5,7 @@ import * as commands from './commands.js';
 import * as filesystem from './filesystem.js';
 import * as mcp from './mcp.js';
 import * as permissions from './permissions.js';
+import * as prompts from './prompts.js';
 import * as session from './session.js';
 import * as system from './system.js';
 import * as ui from './ui.js';
@@ -50,6 +51,11 @@ export const ROUTES = {
   uiConnectionLog: ui.uiConnectionLog,
   uiActors: ui.uiActors,
   uiStatus: ui.uiStatus,
+  uiPrompts: prompts.uiPrompts,
+  uiDecisions: prompts.uiDecisions,
+  uiSettingsGet: ui.uiSettingsGet,
+  uiSettingsUpdate: ui.uiSettingsUpdate,
+  uiMachines: ui.uiMachines,
 } as const satisfies Record<string, RouteDef>;
 
 export type RouteName = keyof typeof ROUTES;

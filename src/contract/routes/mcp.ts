@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { errorCodeSchema } from '../errors.js';
 import { defineRoute } from '../route.js';
 import { LONG_POLL_MARGIN_MS, checkTemplateMatches, commandTemplateSchema } from './commands.js';
 import { idParams, noNulString, resourceIdSchema } from './common.js';
@@ -34,12 +35,24 @@ const httpTransport = <T extends 'streamable-http' | 'sse'>(type: T) =>
 /** How to reach a server, as the web app sends it: resolved values plus their template. */
 export const mcpTransportSchema = z.discriminatedUnion('type', [stdioTransportSchema, httpTransport('streamable-http'), httpTransport('sse')]);
 
-/** The transport as the bridge shows and stores it: template values only. */
+const headerNames = z.array(z.string()).describe('Names of the headers sent; their values are never shown.');
+
+/**
+ * The transport as the bridge shows it: template values only, and never the values of `env` or
+ * `headers` (they hold credentials even in template form, e.g. a literal API key).
+ */
 export const mcpTransportViewSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('stdio'), command: z.string(), args: z.array(z.string()), env: z.record(z.string(), z.string()).optional(), cwd: z.string().optional() }),
-  z.object({ type: z.literal('streamable-http'), url: z.string(), headers: z.record(z.string(), z.string()) }),
-  z.object({ type: z.literal('sse'), url: z.string(), headers: z.record(z.string(), z.string()) }),
+  z.object({
+    type: z.literal('stdio'),
+    command: z.string(),
+    args: z.array(z.string()),
+    cwd: z.string().nullable(),
+    envNames: z.array(z.string()).describe('Names of the variables set; their values are never shown.'),
+  }),
+  z.object({ type: z.literal('streamable-http'), url: z.string(), headerNames }),
+  z.object({ type: z.literal('sse'), url: z.string(), headerNames }),
 ]);
+export type McpTransportView = z.infer<typeof mcpTransportViewSchema>;
 
 const optionFields = {
   autoConnect: z.boolean().describe('Connect when registered and whenever the bridge starts.'),
@@ -53,7 +66,12 @@ const mcpOptionsBody = z.strictObject({
   enabledTools: optionFields.enabledTools.default(null),
 });
 
-const serverName = z.string().min(1).max(100).regex(/^[^\0-\x1f]+$/, 'must not contain control characters').describe('Unique; a duplicate gets 409.');
+const serverName = z
+  .string()
+  .min(1)
+  .max(100)
+  .refine((name) => ![...name].some((char) => char.charCodeAt(0) < 0x20), 'must not contain control characters')
+  .describe('Unique; a duplicate gets 409.');
 
 /** A registered server as listed: state, flags, and the template form of its transport. */
 export const mcpServerViewSchema = z.object({
@@ -65,9 +83,15 @@ export const mcpServerViewSchema = z.object({
   nonLoopback: z.boolean().describe('An HTTP server on a host other than loopback.'),
   needsResolvedValues: z
     .boolean()
-    .describe('Resolved values differ from the template and live only in memory: after a bridge restart, connecting answers 409 until the web app sends the transport again (PATCH).'),
+    .describe(
+      'The bridge lacks the resolved values it needs: they differ from the template, live only in memory, and the bridge restarted since. Connecting answers 409 until the web app sends the transport again (PATCH).',
+    ),
   promptId: resourceIdSchema.nullable().describe('Pending permission prompt, when `state` is awaiting_permission.'),
   lastError: z.string().nullable(),
+  lastErrorCode: errorCodeSchema
+    .nullable()
+    .describe('Why the last connect ended without a connection: rejected_by_user, permission_timeout, bridge_policy_denied or upstream_error.'),
+  pid: z.number().int().nullable().describe('Process id of a running stdio server.'),
   stderrTail: z.array(z.string()).describe('Last lines a stdio server wrote to stderr (bounded).'),
   reconnectAttempts: z.number().int().min(0),
   createdAt: z.iso.datetime(),

@@ -33,47 +33,52 @@ export const whitelistRuleSchema = z.object({
 });
 export type WhitelistRule = z.infer<typeof whitelistRuleSchema>;
 
-const promptBase = {
-  promptId: resourceIdSchema,
-  state: promptStateSchema,
-  title: z.string(),
-  reason: z.string().nullable().describe('Why the agent asked, in its own words.'),
-  requestedBy: principalSchema.describe('Who asked.'),
-  createdAt: z.iso.datetime(),
-  expiresAt: z.iso.datetime(),
-  resolvedAt: z.iso.datetime().nullable(),
-};
+/** What a whitelist rule looks at: the template's executable, arguments and `shell` flag. */
+export const ruleMatchSchema = whitelistRuleSchema.pick({ executable: true, args: true, anyFurtherArgs: true, shell: true });
+export type RuleMatch = z.infer<typeof ruleMatchSchema>;
 
-/** A permission prompt as the user sees it: what would run (template fields), who asked and why. */
-export const promptViewSchema = z.discriminatedUnion('kind', [
-  z.object({
-    ...promptBase,
-    kind: z.literal('command'),
-    runId: resourceIdSchema,
-    template: commandTemplateSchema,
-    shell: z.boolean(),
-    whitelistAllowed: z.literal(true),
-  }),
-  z.object({
-    ...promptBase,
-    kind: z.literal('mcp_server'),
-    serverId: resourceIdSchema,
-    serverName: z.string(),
-    template: commandTemplateSchema.describe('The stdio server\'s command line, shown untruncated.'),
-    whitelistAllowed: z.literal(true),
-  }),
-  z.object({
-    ...promptBase,
-    kind: z.literal('install'),
+/**
+ * Extra facts the capability asking for permission supplies for display: the recipe of a tool
+ * install, the name of an MCP server. Never used to decide anything.
+ */
+export const promptDetailsSchema = z
+  .object({
     installId: resourceIdSchema,
     tool: z.string(),
     variantId: z.string(),
     packageManager: z.string(),
     requiresElevation: z.boolean(),
-    steps: z.array(recipeStepSchema).min(1),
-    whitelistAllowed: z.literal(false).describe('Installs always prompt.'),
-  }),
-]);
+    steps: z.array(recipeStepSchema),
+    serverId: resourceIdSchema,
+    serverName: z.string(),
+  })
+  .partial();
+export type PromptDetails = z.infer<typeof promptDetailsSchema>;
+
+/**
+ * A permission prompt as the user sees it: what would run (template fields, never resolved
+ * values), where, who asked and why, until when, and the rule `allow_and_whitelist` would save.
+ */
+export const promptViewSchema = z.object({
+  promptId: resourceIdSchema,
+  state: promptStateSchema,
+  kind: permissionKindSchema,
+  subjectId: resourceIdSchema.describe('What asked: the runId of a command or install step, or the serverId of an MCP server.'),
+  title: z.string(),
+  reason: z.string().nullable().describe('Why the agent asked, in its own words.'),
+  requestedBy: principalSchema.describe('Who asked: the web-app session and its origin, or the local UI.'),
+  template: commandTemplateSchema.describe('What would run, as the web app wrote it (secret placeholders unresolved), untruncated.'),
+  shell: z.boolean().describe('`template.command` is a shell command line.'),
+  cwd: z.string().describe('The directory it would run in: the template `cwd`, or the user\'s home.'),
+  whitelistAllowed: z.boolean().describe('False for installs: they always prompt and `allow_and_whitelist` is refused.'),
+  proposedRule: ruleMatchSchema
+    .nullable()
+    .describe('The rule `allow_and_whitelist` would save (exactly these arguments; `ruleArgsPrefix` keeps only the first N, then `*`). Null when the request can never be whitelisted.'),
+  details: promptDetailsSchema.nullable(),
+  createdAt: z.iso.datetime(),
+  expiresAt: z.iso.datetime(),
+  resolvedAt: z.iso.datetime().nullable(),
+});
 export type PromptView = z.infer<typeof promptViewSchema>;
 
 /** One recorded permission decision, whoever made it. */

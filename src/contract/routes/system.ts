@@ -20,6 +20,9 @@ export const systemInfoSchema = z.object({
   home: z.string(),
   nodeVersion: z.string(),
   packageManagers: z.array(packageManagerSchema).describe('Only those found.'),
+  pathSource: z
+    .enum(['login-shell', 'process'])
+    .describe('Where the PATH tools are looked up on came from: the user\'s login shell, or the bridge\'s own PATH when the shell could not be read.'),
   detectedAt: z.iso.datetime().describe('When detection ran; replies are cached until `refresh=true`.'),
 });
 export type SystemInfo = z.infer<typeof systemInfoSchema>;
@@ -43,7 +46,10 @@ export const toolStatusSchema = z.object({
   name: z.string(),
   installed: z.boolean().describe('Found on the login-shell PATH.'),
   path: z.string().nullable(),
-  version: z.string().nullable().describe('First line of `--version` (or the tool\'s equivalent), when readable.'),
+  version: z
+    .string()
+    .nullable()
+    .describe('The first `x.y[.z]` number `--version` (or the tool\'s equivalent) prints, else its first line; null when it printed nothing within the probe timeout.'),
 });
 export type ToolStatus = z.infer<typeof toolStatusSchema>;
 
@@ -74,6 +80,10 @@ export const recipeStepSchema = z.object({
   command: z.string(),
   args: z.array(z.string()),
   description: z.string().optional(),
+  elevate: z
+    .boolean()
+    .optional()
+    .describe('Catalogue steps only: needs administrator rights. Resolving prefixes it with this machine\'s elevation command (sudo, pkexec) or none when already root.'),
 });
 export type RecipeStep = z.infer<typeof recipeStepSchema>;
 
@@ -87,6 +97,7 @@ export const recipeVariantSchema = z.object({
 
 export const recipeSchema = z.object({
   tool: z.string(),
+  binary: z.string().describe('The executable whose presence on the login-shell PATH means the tool is installed (ripgrep: `rg`).'),
   title: z.string(),
   description: z.string(),
   homepage: z.string().optional(),
@@ -111,6 +122,7 @@ export const resolvedRecipeSchema = z.discriminatedUnion('status', [
     platform: platformSchema,
     packageManager: z.string(),
     requiresElevation: z.boolean(),
+    elevatedWith: z.string().nullable().describe('The elevation command put before `elevate` steps (sudo, pkexec); null when none is needed.'),
     steps: z.array(recipeStepSchema).min(1).describe('Exactly what an install would run on this machine, in order.'),
   }),
   z.object({

@@ -62,3 +62,93 @@ export const uiStatus = defineRoute({
     actors: z.record(z.string(), z.number().int()).describe('Live actors by kind.'),
   }),
 });
+
+/**
+ * The settings the local UI edits. They are persisted in the config file; the port applies on the
+ * next start only (a running bridge never changes its port), the rest at once.
+ */
+export const settingsSchema = z.object({
+  port: z.number().int().describe('The configured port, used from the next start on.'),
+  runningPort: z.number().int().describe('The port this bridge process was started with.'),
+  restartRequired: z.boolean().describe('True when `port` differs from `runningPort`: restart the bridge to apply it.'),
+  trayMode: z.boolean().describe('Closing the desktop window hides it to the tray instead of quitting.'),
+  allowedOrigins: z.array(z.string()).describe('Web-app origins allowed to hand-shake, matched exactly.'),
+  promptTimeoutMs: z.number().int().describe('How long a permission prompt waits for the user.'),
+  defaultCommandTimeoutMs: z.number().int().describe('Timeout of a command run that sets none.'),
+  denyList: z.array(z.string()).describe('Executables the bridge refuses to run, whatever anyone answers.'),
+  approvalsLocalOnly: z.boolean().describe('Only the local UI may resolve permission prompts.'),
+});
+export type SettingsView = z.infer<typeof settingsSchema>;
+
+export const uiSettingsGet = defineRoute({
+  id: 'ui.settings.get',
+  method: 'GET',
+  path: '/api/v1/ui/settings',
+  auth: 'ui',
+  summary: 'Settings the local UI edits (local UI only)',
+  reply: settingsSchema,
+});
+
+export const settingsPatchSchema = z
+  .strictObject({
+    port: z.number().int().min(1).max(65535).optional(),
+    trayMode: z.boolean().optional(),
+    allowedOrigins: z.array(z.string().min(1).max(2048)).max(200).optional().describe('Each an exact origin, e.g. https://app.example.com.'),
+    promptTimeoutMs: z.number().int().min(1000).max(24 * 60 * 60 * 1000).optional(),
+    defaultCommandTimeoutMs: z.number().int().min(1000).optional().describe('No maximum, as for runs.'),
+    denyList: z.array(z.string().min(1).max(4096)).max(1000).optional(),
+    approvalsLocalOnly: z.boolean().optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, 'must change at least one setting');
+export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
+
+export const uiSettingsUpdate = defineRoute({
+  id: 'ui.settings.update',
+  method: 'PATCH',
+  path: '/api/v1/ui/settings',
+  auth: 'ui',
+  summary: 'Change settings; validated and saved atomically (local UI only)',
+  body: settingsPatchSchema,
+  reply: settingsSchema,
+});
+
+/** One state node of a machine, flattened: `parentId` rebuilds the hierarchy. */
+export const machineNodeSchema = z.object({
+  id: z.string().describe('XState node id, e.g. `bridge.bind_failed`; state values map onto these.'),
+  key: z.string(),
+  parentId: z.string().nullable(),
+  type: z.enum(['atomic', 'compound', 'parallel', 'final', 'history']),
+  initial: z.string().nullable().describe('Id of the initial child of a compound node.'),
+  description: z.string().nullable(),
+  entry: z.array(z.string()).describe('Names of entry actions.'),
+  exit: z.array(z.string()),
+  invoke: z.array(z.string()).describe('Names of the actors this state runs while active.'),
+});
+
+/** One transition: `targets` empty means it runs actions without leaving the state. */
+export const machineTransitionSchema = z.object({
+  source: z.string(),
+  targets: z.array(z.string()),
+  event: z.string().describe('The event as a person reads it: `listener.retry`, `after ttl`, `done: bindListener`, `always`.'),
+  eventType: z.string().describe('The raw XState event type.'),
+  guard: z.string().nullable(),
+  actions: z.array(z.string()),
+  reenter: z.boolean(),
+});
+
+export const machineDefinitionSchema = z.object({
+  machineId: z.string().describe('Equals the `kind` of actors running this machine in `ui.actors` and the inspector stream.'),
+  childKind: z.string().nullable().describe('Key in the root\'s child kinds; null for the root itself.'),
+  nodes: z.array(machineNodeSchema),
+  transitions: z.array(machineTransitionSchema),
+});
+export type MachineDefinition = z.infer<typeof machineDefinitionSchema>;
+
+export const uiMachines = defineRoute({
+  id: 'ui.machines',
+  method: 'GET',
+  path: '/api/v1/ui/machines',
+  auth: 'ui',
+  summary: 'Definitions of every machine kind, for the inspector\'s statecharts (local UI only)',
+  reply: z.object({ machines: z.array(machineDefinitionSchema) }),
+});

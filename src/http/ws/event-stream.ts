@@ -9,6 +9,7 @@ import type { ControlFrame, EventEnvelope } from '../../contract/events.js';
 import type { ReplayReply } from '../../services/events/event-log.js';
 import { sendError } from '../errors.js';
 import type { HttpDeps } from '../http-deps.js';
+import { FramePump } from './frame-pump.js';
 
 export const eventStreamQuery = z.strictObject({
   sessionToken: z.string().optional(),
@@ -73,36 +74,31 @@ interface StreamOptions {
 
 function streamEvents(socket: WebSocket, deps: HttpDeps, options: StreamOptions): void {
   const { bus, subjects } = deps;
-  let pending = 0;
   let lastSent = options.since ?? 0;
   let replaying = true;
   const heldDuringReplay: EventEnvelope[] = [];
   let closed = false;
 
-  const wanted = (type: string) => !options.patterns || options.patterns.some((p) => p === type || subjectMatches(p, type));
-
   const close = (code: number, reason: string) => {
     if (closed) return;
     closed = true;
     live.unsubscribe();
+    pump.stop();
     socket.close(code, reason);
   };
+  const pump = new FramePump(socket, {
+    liveLimit: options.queueLimit,
+    startSeq: options.since ?? 0,
+    onOverflow: () => close(WS_CLOSE_SLOW_CONSUMER, `slow consumer: reconnect with since=${pump.lastHandedSeq}`),
+  });
 
-  const send = (frame: EventEnvelope | ControlFrame) => {
-    if (closed) return;
-    if (pending >= options.queueLimit) {
-      close(WS_CLOSE_SLOW_CONSUMER, `slow consumer: reconnect with since=${lastSent}`);
-      return;
-    }
-    pending++;
-    socket.send(JSON.stringify(frame), () => {
-      pending--;
-    });
-  };
+  const wanted = (type: string) => !options.patterns || options.patterns.some((p) => p === type || subjectMatches(p, type));
 
-  const deliver = (envelope: EventEnvelope) => {
+  const deliver = (envelope: EventEnvelope, fromReplay: boolean) => {
+    // Replay and live overlap while the replay is fetched: `lastSent` drops the duplicates.
     if (envelope.seq <= lastSent) return;
-    if (wanted(envelope.type)) send(envelope);
+    if (wanted(envelope.type)) (fromReplay ? pump.backlog(envelope) : pump.live(envelope));
+    if (closed) return;
     lastSent = envelope.seq;
     if (envelope.type === 'session.expired' && options.sessionId && (envelope.data as { sessionId: string }).sessionId === options.sessionId) {
       close(WS_CLOSE_SESSION_EXPIRED, 'session expired');
@@ -115,11 +111,12 @@ function streamEvents(socket: WebSocket, deps: HttpDeps, options: StreamOptions)
   const live = bus.subscribe(subjects.allSequenced, (message) => {
     const envelope = message.data as EventEnvelope;
     if (replaying) heldDuringReplay.push(envelope);
-    else deliver(envelope);
+    else deliver(envelope, false);
   });
   socket.on('close', () => {
     closed = true;
     live.unsubscribe();
+    pump.stop();
   });
   socket.on('message', () => {
     // The stream is one-way; client messages are ignored rather than buffered.
@@ -131,23 +128,27 @@ function streamEvents(socket: WebSocket, deps: HttpDeps, options: StreamOptions)
       let replayed = 0;
       if (options.since !== undefined) {
         if (options.since < replay.oldest - 1) {
-          send({
+          const gap: ControlFrame = {
             type: 'replay_gap',
             requestedSince: options.since,
             oldestAvailable: replay.oldest,
             message: `Events ${options.since + 1}–${replay.oldest - 1} are no longer buffered; resync with the REST routes.`,
-          });
+          };
+          pump.backlog(gap);
         }
         for (const envelope of replay.events) {
-          deliver(envelope);
+          deliver(envelope, true);
           replayed++;
         }
       } else {
         lastSent = replay.lastSeq;
+        pump.startAt(replay.lastSeq);
       }
       replaying = false;
-      send({ type: 'ready', lastSeq: Math.max(lastSent, replay.lastSeq), replayed });
-      for (const envelope of heldDuringReplay.splice(0)) deliver(envelope);
+      const ready: ControlFrame = { type: 'ready', lastSeq: Math.max(lastSent, replay.lastSeq), replayed };
+      pump.backlog(ready);
+      // Held events are older than anything live to come, so they keep their place in the backlog.
+      for (const envelope of heldDuringReplay.splice(0)) deliver(envelope, true);
     })
     .catch(() => close(1011, 'event log unavailable'));
 }

@@ -1,0 +1,117 @@
+import type { ErrorCode } from '../src/contract/errors.js';
+import type { Principal } from '../src/contract/principal.js';
+import type { CommandTemplate, RunKind, RunState, RunSummary } from '../src/contract/routes/commands.js';
+import type { PromptDetails } from '../src/contract/routes/permissions.js';
+
+/** What actually runs: the web app's resolved values. They may hold secrets and never leave the actor. */
+export interface ResolvedCommand {
+  command: string;
+  args: string[];
+  cwd?: string;
+  env?: Record<string, string>;
+  stdin?: string;
+}
+
+export interface RunInput {
+  runId: string;
+  /** `install` runs always prompt (`whitelistAllowed` false). */
+  kind: RunKind;
+  whitelistAllowed: boolean;
+  title: string;
+  reason: string;
+  /** What the user sees, what rules match and what is stored. */
+  template: CommandTemplate;
+  resolved: ResolvedCommand;
+  shell: boolean;
+  timeoutMs: number;
+  keepAwake: boolean;
+  requestedBy: Principal;
+  createdAt: string;
+  /** Extra facts for the prompt (an install's recipe). */
+  details: PromptDetails | null;
+}
+
+export interface OutputTotals {
+  stdoutBytes: number;
+  stderrBytes: number;
+  partialOutput: boolean;
+}
+
+export interface RunContext extends RunInput {
+  promptId: string | null;
+  ruleId: string | null;
+  decisionId: string | null;
+  pid: number | null;
+  exitCode: number | null;
+  signal: string | null;
+  errorCode: ErrorCode | null;
+  errorMessage: string | null;
+  startedAt: string | null;
+  endedAt: string | null;
+  /** Why the process tree is being killed. */
+  stopCause: 'terminate' | 'timeout' | null;
+  /** Time left before the run times out, counted down in slices a timer can hold. */
+  timeoutLeftMs: number;
+  awake: { lockId: string | null; note: string | null } | null;
+  output: OutputTotals;
+}
+
+export function initialRunContext(input: RunInput): RunContext {
+  return {
+    ...input,
+    promptId: null,
+    ruleId: null,
+    decisionId: null,
+    pid: null,
+    exitCode: null,
+    signal: null,
+    errorCode: null,
+    errorMessage: null,
+    startedAt: null,
+    endedAt: null,
+    stopCause: null,
+    timeoutLeftMs: input.timeoutMs,
+    awake: input.keepAwake ? { lockId: null, note: null } : null,
+    output: { stdoutBytes: 0, stderrBytes: 0, partialOutput: false },
+  };
+}
+
+/** The run as listed and stored: template fields only, never `resolved`. */
+export function runSummary(context: RunContext, state: RunState): RunSummary {
+  const durationMs = context.startedAt && context.endedAt ? Math.max(0, Date.parse(context.endedAt) - Date.parse(context.startedAt)) : null;
+  return {
+    runId: context.runId,
+    kind: context.kind,
+    state,
+    title: context.title,
+    reason: context.reason,
+    template: context.template,
+    shell: context.shell,
+    timeoutMs: context.timeoutMs,
+    keepAwake: context.keepAwake,
+    requestedBy: context.requestedBy,
+    promptId: context.promptId,
+    ruleId: context.ruleId,
+    decisionId: context.decisionId,
+    awakeLock: context.awake,
+    pid: context.pid,
+    exitCode: context.exitCode,
+    signal: context.signal,
+    errorCode: context.errorCode,
+    errorMessage: context.errorMessage,
+    createdAt: context.createdAt,
+    startedAt: context.startedAt,
+    endedAt: context.endedAt,
+    durationMs,
+    partialOutput: context.output.partialOutput,
+    stdoutBytes: context.output.stdoutBytes,
+    stderrBytes: context.output.stderrBytes,
+  };
+}
+
+/** The contract state of a run machine state value: `stopping` is still `running` until the tree is gone. */
+export function runStateOf(value: unknown): RunState {
+  if (typeof value === 'object' && value !== null) return 'awaiting_permission';
+  if (value === 'stopping') return 'running';
+  return value as RunState;
+}

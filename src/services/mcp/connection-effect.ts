@@ -1,0 +1,142 @@
+import { fromCallback } from 'xstate';
+import type { ConnectionActorInput, McpConnectionEvent, McpListKind } from '../../../machines/mcpConnection.machine.js';
+import type { BridgeConfig } from '../../config/config-schema.js';
+import type { McpConnection, McpConnector, McpTransportSpec } from '../../mcp/connector.js';
+import { isoAt, type Clock } from '../../runtime/clock.js';
+import type { LiveConnections } from './live-connections.js';
+import type { StderrTail } from './stderr-tail.js';
+
+export interface ConnectionEffectDeps {
+  connector: McpConnector;
+  clock: Clock;
+  live: LiveConnections;
+  settings: () => BridgeConfig['mcp'];
+  /** The resolved values to connect with; null when only the template is known. */
+  spec: (serverId: string) => McpTransportSpec | null;
+  tail: (serverId: string) => StderrTail;
+}
+
+/** Stderr lines quoted in a failure message (the details show more). */
+const STDERR_LINES_IN_ERROR = 10;
+
+/**
+ * The `connection` actor: one MCP session from connect to close. It reports `connection.ready`
+ * with everything the server offers, then list changes, then how the session ended; stopping
+ * it closes the session, killing a stdio server's process tree if it will not exit.
+ */
+export function connectionEffect(deps: ConnectionEffectDeps) {
+  return fromCallback<McpConnectionEvent, ConnectionActorInput>(({ input, sendBack }) => {
+    const { serverId } = input;
+    const abort = new AbortController();
+    const tail = deps.tail(serverId);
+    let stopped = false;
+    let connection: McpConnection | null = null;
+
+    const report = async (type: 'connection.failed' | 'connection.lost', error: unknown) => {
+      // A process that died at once may still have stderr in flight behind its exit.
+      await afterPendingIo();
+      if (!stopped) sendBack({ type, message: describeFailure(error, tail.last(STDERR_LINES_IN_ERROR)) });
+    };
+
+    const spec = deps.spec(serverId);
+    if (!spec) {
+      queueMicrotask(() => void report('connection.failed', new Error('The resolved transport values are unknown since the bridge restarted; send the transport again (PATCH).')));
+      return () => {};
+    }
+
+    void (async () => {
+      const settings = deps.settings();
+      try {
+        connection = await deps.connector.connect(spec, {
+          timeoutMs: settings.connectTimeoutMs,
+          signal: abort.signal,
+          onStderr: (text) => tail.push(text),
+          closeGraceMs: settings.closeGraceMs,
+          pingIntervalMs: settings.pingIntervalMs,
+        });
+      } catch (error) {
+        if (!stopped) await report('connection.failed', error);
+        return;
+      }
+      const open = connection;
+      if (stopped) return deps.live.close(serverId, open);
+
+      open.onClose((error) => {
+        deps.live.forget(serverId, open);
+        void report('connection.lost', error ?? new Error('The MCP server closed the connection.'));
+      });
+      const relist = relister(open, (kind, items) => {
+        if (!stopped) sendBack({ type: 'capabilities.updated', changed: [kind], lists: { [kind]: items }, at: isoAt(deps.clock.now()) });
+      });
+      open.onListChanged(relist.changed);
+
+      try {
+        const [tools, resources, prompts] = await Promise.all([open.listTools(abort.signal), open.listResources(abort.signal), open.listPrompts(abort.signal)]);
+        if (stopped) return;
+        deps.live.set(serverId, open);
+        const at = isoAt(deps.clock.now());
+        sendBack({ type: 'connection.ready', snapshot: { ...open.identity, tools, resources, prompts, listedAt: at }, pid: open.pid, at });
+        relist.ready();
+      } catch (error) {
+        if (stopped) return;
+        deps.live.close(serverId, open);
+        await report('connection.failed', error);
+      }
+    })();
+
+    return () => {
+      stopped = true;
+      abort.abort();
+      if (connection) deps.live.close(serverId, connection);
+    };
+  });
+}
+
+/**
+ * Re-lists a kind when the server says it changed. Notifications that arrive before the first
+ * full listing is reported are held until then (servers often register tools right after the
+ * handshake); concurrent notifications of one kind collapse into one more listing.
+ */
+function relister(connection: McpConnection, publish: (kind: McpListKind, items: Array<{ name: string } | { uri: string }>) => void) {
+  let isReady = false;
+  const dirty = new Set<McpListKind>();
+  const running = new Set<McpListKind>();
+  const list = (kind: McpListKind) =>
+    kind === 'tools' ? connection.listTools() : kind === 'resources' ? connection.listResources() : connection.listPrompts();
+
+  const run = (kind: McpListKind) => {
+    if (running.has(kind)) return;
+    running.add(kind);
+    dirty.delete(kind);
+    list(kind)
+      .then((items) => {
+        if (!dirty.has(kind)) publish(kind, items);
+      })
+      // A failed listing leaves the previous list; a broken connection is reported by onClose.
+      .catch(() => {})
+      .finally(() => {
+        running.delete(kind);
+        if (dirty.has(kind)) run(kind);
+      });
+  };
+
+  return {
+    changed: (kind: McpListKind) => {
+      dirty.add(kind);
+      if (isReady) run(kind);
+    },
+    ready: () => {
+      isReady = true;
+      for (const kind of [...dirty]) run(kind);
+    },
+  };
+}
+
+function describeFailure(error: unknown, stderr: string[]): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return stderr.length > 0 ? `${message}\nLast stderr lines:\n${stderr.join('\n')}` : message;
+}
+
+function afterPendingIo(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+}

@@ -1,0 +1,57 @@
+import type { BridgeConfig, BridgeConfigInput } from '../../config/config-schema.js';
+import { ROUTES } from '../../contract/routes/index.js';
+import type { SettingsPatch, SettingsView } from '../../contract/routes/ui.js';
+import { serveRoute } from '../serve-route.js';
+import type { RunningService, ServiceContext } from '../service-context.js';
+
+/** The config as the settings page shows it, next to the port this process really uses. */
+export function settingsView(config: BridgeConfig, runningPort: number): SettingsView {
+  return {
+    port: config.port,
+    runningPort,
+    restartRequired: config.port !== runningPort,
+    trayMode: config.trayMode,
+    allowedOrigins: config.allowedOrigins,
+    promptTimeoutMs: config.promptTimeoutMs,
+    defaultCommandTimeoutMs: config.defaultCommandTimeoutMs,
+    denyList: config.denyList,
+    approvalsLocalOnly: config.approvals.localOnly,
+  };
+}
+
+/** Maps the page's flat patch onto the config file's shape. */
+export function configPatch(patch: SettingsPatch, current: BridgeConfig): Partial<BridgeConfigInput> {
+  const { approvalsLocalOnly, ...flat } = patch;
+  const out: Partial<BridgeConfigInput> = Object.fromEntries(Object.entries(flat).filter(([, v]) => v !== undefined));
+  if (approvalsLocalOnly !== undefined) out.approvals = { ...current.approvals, localOnly: approvalsLocalOnly };
+  return out;
+}
+
+/**
+ * `GET/PATCH /api/v1/ui/settings`. A change is validated and saved atomically through the config
+ * store (bad input changes nothing); runtime settings also go to the bridge actor, which
+ * publishes `bridge.runtime.updated`. The port is saved for the next start and never applied live.
+ */
+export function startSettingsService(ctx: ServiceContext): RunningService {
+  const { bus, subjects, config, runtime } = ctx;
+  const runningPort = () => runtime.root.getSnapshot().context.configuredPort;
+
+  const subscriptions = [
+    serveRoute(bus, subjects, ROUTES.uiSettingsGet, () => settingsView(config.current, runningPort())),
+    serveRoute(bus, subjects, ROUTES.uiSettingsUpdate, async ({ body }) => {
+      const saved = await config.update(configPatch(body, config.current));
+      const live = {
+        ...(body.trayMode !== undefined ? { trayMode: saved.trayMode } : {}),
+        ...(body.promptTimeoutMs !== undefined ? { promptTimeoutMs: saved.promptTimeoutMs } : {}),
+        ...(body.defaultCommandTimeoutMs !== undefined ? { defaultCommandTimeoutMs: saved.defaultCommandTimeoutMs } : {}),
+      };
+      if (Object.keys(live).length > 0) runtime.root.send({ type: 'settings.update', settings: live });
+      return settingsView(saved, runningPort());
+    }),
+  ];
+  return {
+    stop() {
+      for (const subscription of subscriptions) subscription.unsubscribe();
+    },
+  };
+}

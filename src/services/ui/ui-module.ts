@@ -1,0 +1,30 @@
+import { ROUTES } from '../../contract/routes/index.js';
+import { serveRoute } from '../serve-route.js';
+import type { CapabilityFactory, RunningService } from '../service-context.js';
+import { startControlChannel } from './control-channel.js';
+import { describeAllMachines } from './machine-definitions.js';
+import { startSettingsService } from './settings-service.js';
+
+/**
+ * The local UI's own services: settings, the machine definitions the inspector draws, and the
+ * control channel the CLI (`osloop://` URLs) reaches the bridge through even when it is not bound.
+ */
+export const createUiModule: CapabilityFactory = () => ({
+  name: 'ui',
+  async start(ctx) {
+    const machines = describeAllMachines();
+    const machinesRoute = serveRoute(ctx.bus, ctx.subjects, ROUTES.uiMachines, () => ({ machines }));
+    const services: RunningService[] = [
+      startSettingsService(ctx),
+      { stop: () => machinesRoute.unsubscribe() },
+      await startControlChannel(ctx),
+    ];
+    // The tray is the desktop shell's; the bridge keeps the setting and announces its changes.
+    ctx.capabilities.set('tray_mode', { available: true });
+    return {
+      async stop() {
+        for (const service of services.reverse()) await service.stop();
+      },
+    };
+  },
+});
