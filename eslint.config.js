@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['node_modules', 'ui/resources/vendor', 'ui/bin', 'coverage', 'docs/screenshots'] },
@@ -9,6 +10,15 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
+  },
+  {
+    // The UI's pages are plain browser scripts (served as they are, also inside Neutralino).
+    files: ['ui/resources/**/*.js'],
+    languageOptions: { globals: { ...globals.browser, Neutralino: 'readonly', NL_OS: 'readonly' } },
+  },
+  {
+    files: ['scripts/**/*.{js,mjs}', 'bin/**/*.js'],
+    languageOptions: { globals: { ...globals.node } },
   },
   {
     files: ['src/http/**/*.ts'],
@@ -23,7 +33,10 @@ export default tseslint.config(
     files: ['machines/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: ['node:*', 'execa', 'fastify', 'fastify/*', '@nats-io/*', '@modelcontextprotocol/*', '../src/*', '!../src/contract/*'],
+        patterns: [
+          { group: ['node:*', 'execa', 'fastify', 'fastify/*', '@nats-io/*', '@modelcontextprotocol/*'], message: 'machines/ are pure: effects are provided with .provide()' },
+          { regex: '^\\.\\./src/(?!contract/)', message: 'machines/ may import only contract types from src/' },
+        ],
       }],
     },
   },

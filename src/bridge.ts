@@ -17,6 +17,7 @@ import { startBridgeService } from './services/bridge/bridge-service.js';
 import { CapabilityRegistry } from './services/capabilities.js';
 import { startConnectionLog } from './services/connection-log.js';
 import { startEventLog } from './services/events/event-log.js';
+import { mcpCapability } from './services/mcp/mcp-module.js';
 import type { BaseContext, CapabilityFactory, RunningService, ServiceContext } from './services/service-context.js';
 import { startSessionService } from './services/session/session-service.js';
 import { createUiModule } from './services/ui/ui-module.js';
@@ -61,6 +62,7 @@ export interface RunningBridge {
 const CAPABILITY_MODULES: CapabilityFactory[] = [
   // CAPABILITY-MODULES: one line per capability below.
   createUiModule,
+  mcpCapability,
 ];
 
 const UI_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../ui/resources');

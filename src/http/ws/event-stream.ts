@@ -97,7 +97,10 @@ function streamEvents(socket: WebSocket, deps: HttpDeps, options: StreamOptions)
   const deliver = (envelope: EventEnvelope, fromReplay: boolean) => {
     // Replay and live overlap while the replay is fetched: `lastSent` drops the duplicates.
     if (envelope.seq <= lastSent) return;
-    if (wanted(envelope.type)) (fromReplay ? pump.backlog(envelope) : pump.live(envelope));
+    if (wanted(envelope.type)) {
+      if (fromReplay) pump.backlog(envelope);
+      else pump.live(envelope);
+    }
     if (closed) return;
     lastSent = envelope.seq;
     if (envelope.type === 'session.expired' && options.sessionId && (envelope.data as { sessionId: string }).sessionId === options.sessionId) {

@@ -1,0 +1,34 @@
+import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
+import type { BenchRow } from './table.js';
+import { formatTable } from './table.js';
+
+/**
+ * `npm run bench`: every benchmark, one table, each row a ratio against a bare baseline measured
+ * in the same run. `--write` also records the table in docs/performance.md. Pass names to run a
+ * subset: `npm run bench -- http bus`.
+ */
+const suites: Record<string, () => Promise<BenchRow[]>> = {
+  http: async () => (await import('./http.bench.js')).benchHttp(),
+  bus: async () => (await import('./bus.bench.js')).benchBus(),
+  // BENCH-SUITES: one line per capability bench below.
+};
+
+const args = process.argv.slice(2);
+const write = args.includes('--write');
+const wanted = args.filter((a) => !a.startsWith('--'));
+const rows: BenchRow[] = [];
+for (const [name, run] of Object.entries(suites)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  process.stderr.write(`bench: ${name}…\n`);
+  rows.push(...(await run()));
+}
+const table = formatTable(rows);
+console.log(table);
+
+if (write) {
+  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
+  const doc = `# Performance\n\nProduced by \`npm run bench -- --write\` on ${new Date().toISOString().slice(0, 10)}.\nMachine: ${machine}.\n\nEach row is a ratio against a bare baseline measured in the same run (absolute numbers drift between runs; ratios do not). For throughput a ratio below 1 is the bridge's cost; for latency a ratio above 1 is.\n\n${table}\n`;
+  await writeFile(new URL('../docs/performance.md', import.meta.url), doc);
+}
+process.exit(0);
