@@ -35,6 +35,9 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   registerJsonBody(app);
   registerErrorHandling(app);
 
+  // Before the guard: the plugin's own hooks must run on refused upgrades too, or the raw
+  // socket of every refused WebSocket upgrade would stay open.
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(securityGuard, deps);
   registerConnectionRecorder(app, deps);
   await app.register(fastifyRateLimit, {
@@ -47,7 +50,6 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
       return Object.assign(error, { statusCode: 429 });
     },
   });
-  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
 
   app.options('*', { config: {} }, async (_request, reply) => reply.code(204).send());
   const openApi = buildOpenApiDocument();

@@ -32,6 +32,53 @@ describe('event stream', () => {
     await expect(openFrames(wsUrl(`sessionToken=${token}&since=-1`), bridge.origin)).rejects.toMatchObject({ status: 400 });
   });
 
+  it('closes the connection of a refused upgrade instead of leaking it', async () => {
+    const net = await import('node:net');
+    const socket = net.connect({ host: '127.0.0.1', port: bridge.port() });
+    const ended = new Promise<string>((resolve) => {
+      let data = '';
+      socket.on('data', (chunk) => (data += String(chunk)));
+      socket.on('close', () => resolve(data));
+    });
+    socket.write(
+      [
+        'GET /ws/v1/events?sessionToken=wrong HTTP/1.1',
+        `Host: 127.0.0.1:${bridge.port()}`,
+        `Origin: ${bridge.origin}`,
+        'Connection: Upgrade',
+        'Upgrade: websocket',
+        'Sec-WebSocket-Version: 13',
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    expect(await ended).toMatch(/^HTTP\/1\.1 401/);
+  });
+
+  it('tells a client resuming from before a restart that it has a gap, then replays the new bridge', async () => {
+    const first = await startTestBridge({ keepHome: true });
+    const { token: oldToken } = await handshake(first);
+    await fetch(`${first.baseUrl}/api/v1/session/refresh`, {
+      method: 'POST',
+      headers: { origin: first.origin, 'content-type': 'application/json' },
+      body: JSON.stringify({ sessionToken: oldToken }),
+    });
+    const since = 50; // further than the new bridge will have reached
+    await first.close();
+    const second = await startTestBridge({ home: first.home, port: first.port() });
+    try {
+      const { token } = await handshake(second);
+      const socket = await openFrames(`${second.baseUrl.replace('http', 'ws')}/ws/v1/events?sessionToken=${token}&since=${since}`, second.origin);
+      const frames = await socket.until((f) => f.some((x) => x.type === 'ready'));
+      expect(frames[0]).toMatchObject({ type: 'replay_gap', requestedSince: since });
+      expect(events(frames).map((e) => e.seq)[0]).toBe(1);
+      socket.socket.close();
+    } finally {
+      await second.close();
+    }
+  });
+
   it('replays from since and then goes live with strictly increasing seq, no gap, no duplicate', async () => {
     const { token } = await handshake(bridge);
     const first = await openFrames(wsUrl(`sessionToken=${token}`), bridge.origin);

@@ -108,6 +108,11 @@ describe('handshake', () => {
     expect(await errorCode(response)).toBe(code);
   });
 
+  it('accepts an empty JSON body as "no body"', async () => {
+    const response = await fetch(url('/api/v1/session/handshake'), { method: 'POST', headers: { origin: WEB_APP, 'content-type': 'application/json' } });
+    expect(response.status).toBe(201);
+  });
+
   it('creates no session when refused', async () => {
     const before = (await bridge.runtime.counts()).session ?? 0;
     await post('{}', { origin: WEB_APP, 'content-type': 'text/plain' });

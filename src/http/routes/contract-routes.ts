@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { ROUTE_LIST } from '../../contract/routes/index.js';
 import type { RouteDef } from '../../contract/route.js';
 import type { HttpDeps } from '../http-deps.js';
@@ -28,7 +29,8 @@ function registerRoute(app: FastifyInstance, deps: HttpDeps, route: RouteDef): v
     schema: {
       ...(route.params ? { params: route.params } : {}),
       ...(route.query ? { querystring: route.query } : {}),
-      ...(route.body ? { body: route.body } : {}),
+      // fastify validates an empty body as null; as "no body" it lets the schema's defaults apply.
+      ...(route.body ? { body: z.preprocess((value) => value ?? undefined, route.body) } : {}),
       response: { [status]: route.reply },
     },
     handler: async (request, reply) => {

@@ -88,7 +88,7 @@ function streamEvents(socket: WebSocket, deps: HttpDeps, options: StreamOptions)
   };
   const pump = new FramePump(socket, {
     liveLimit: options.queueLimit,
-    startSeq: options.since ?? 0,
+    startSeq: 0,
     onOverflow: () => close(WS_CLOSE_SLOW_CONSUMER, `slow consumer: reconnect with since=${pump.lastHandedSeq}`),
   });
 
@@ -125,33 +125,41 @@ function streamEvents(socket: WebSocket, deps: HttpDeps, options: StreamOptions)
     // The stream is one-way; client messages are ignored rather than buffered.
   });
 
-  bus
-    .request<ReplayReply>(subjects.internal('events.replay'), { since: options.since ?? Number.MAX_SAFE_INTEGER })
-    .then((replay) => {
-      let replayed = 0;
-      if (options.since !== undefined) {
-        if (options.since < replay.oldest - 1) {
-          const gap: ControlFrame = {
-            type: 'replay_gap',
-            requestedSince: options.since,
-            oldestAvailable: replay.oldest,
-            message: `Events ${options.since + 1}–${replay.oldest - 1} are no longer buffered; resync with the REST routes.`,
-          };
-          pump.backlog(gap);
-        }
-        for (const envelope of replay.events) {
-          deliver(envelope, true);
-          replayed++;
-        }
-      } else {
-        lastSent = replay.lastSeq;
-        pump.startAt(replay.lastSeq);
+  const replayAndGoLive = async () => {
+    const replaySubject = subjects.internal('events.replay');
+    let replay = await bus.request<ReplayReply>(replaySubject, { since: options.since ?? Number.MAX_SAFE_INTEGER });
+    let replayed = 0;
+    if (options.since === undefined) {
+      lastSent = replay.lastSeq;
+      pump.startAt(lastSent);
+    } else {
+      // A `since` beyond this bridge's last event comes from before a restart (seq starts anew).
+      const restarted = options.since > replay.lastSeq;
+      if (restarted || options.since < replay.oldest - 1) {
+        pump.backlog({
+          type: 'replay_gap',
+          requestedSince: options.since,
+          oldestAvailable: replay.oldest,
+          message: restarted
+            ? `This bridge restarted (its last event is ${replay.lastSeq}); what came after ${options.since} before the restart is gone. Resync with the REST routes.`
+            : `Events ${options.since + 1}–${replay.oldest - 1} are no longer buffered; resync with the REST routes.`,
+        } satisfies ControlFrame);
       }
-      replaying = false;
-      const ready: ControlFrame = { type: 'ready', lastSeq: Math.max(lastSent, replay.lastSeq), replayed };
-      pump.backlog(ready);
-      // Held events are older than anything live to come, so they keep their place in the backlog.
-      for (const envelope of heldDuringReplay.splice(0)) deliver(envelope, true);
-    })
-    .catch(() => close(1011, 'event log unavailable'));
+      if (restarted) {
+        // Everything this bridge holds is new to the client.
+        lastSent = 0;
+        replay = await bus.request<ReplayReply>(replaySubject, { since: 0 });
+      }
+      pump.startAt(lastSent);
+      for (const envelope of replay.events) {
+        deliver(envelope, true);
+        replayed++;
+      }
+    }
+    replaying = false;
+    pump.backlog({ type: 'ready', lastSeq: Math.max(lastSent, replay.lastSeq), replayed } satisfies ControlFrame);
+    // Held events are older than anything live to come, so they keep their place in the backlog.
+    for (const envelope of heldDuringReplay.splice(0)) deliver(envelope, true);
+  };
+  replayAndGoLive().catch(() => close(1011, 'event log unavailable'));
 }

@@ -33,9 +33,9 @@ export class FramePump {
     return this.#lastHandedSeq;
   }
 
-  /** Starts a live-only stream at the bridge's current seq, before any event is handed over. */
+  /** Where the client's stream starts, set once before the first event is handed over. */
   startAt(seq: number): void {
-    this.#lastHandedSeq = Math.max(this.#lastHandedSeq, seq);
+    this.#lastHandedSeq = seq;
   }
 
   /** Replay frames: drained before anything live. */
