@@ -12,6 +12,9 @@ const suites: Record<string, () => Promise<BenchRow[]>> = {
   http: async () => (await import('./http.bench.js')).benchHttp(),
   bus: async () => (await import('./bus.bench.js')).benchBus(),
   // BENCH-SUITES: one line per capability bench below.
+  commands: async () => (await import('./commands.bench.js')).benchCommands(),
+  system: async () => (await import('./system.bench.js')).benchSystem(),
+  mcp: async () => (await import('./mcp.bench.js')).benchMcp(),
 };
 
 const args = process.argv.slice(2);

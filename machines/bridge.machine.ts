@@ -2,6 +2,12 @@ import { assign, fromPromise, setup, stopChild } from 'xstate';
 import { publishPlaceholder } from './contract-event.js';
 import { mcpConnectionMachine } from './mcpConnection.machine.js';
 import { sessionMachine } from './session.machine.js';
+import { commandRunMachine } from './commandRun.machine.js';
+import { permissionPromptMachine } from './permissionPrompt.machine.js';
+import { awakeLockMachine } from './awakeLock.machine.js';
+import { inhibitorMachine } from './inhibitor.machine.js';
+import { filePickerMachine } from './filePicker.machine.js';
+import { toolInstallMachine } from './toolInstall.machine.js';
 
 /**
  * The kinds of child the bridge supervises, each a pure machine. Capabilities add theirs here;
@@ -9,7 +15,13 @@ import { sessionMachine } from './session.machine.js';
  */
 export const childMachines = {
   session: sessionMachine,
+  commandRun: commandRunMachine,
+  permissionPrompt: permissionPromptMachine,
   mcpConnection: mcpConnectionMachine,
+  awakeLock: awakeLockMachine,
+  inhibitor: inhibitorMachine,
+  filePicker: filePickerMachine,
+  toolInstall: toolInstallMachine,
 } as const;
 export type ChildKind = keyof typeof childMachines;
 

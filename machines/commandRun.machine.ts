@@ -31,7 +31,7 @@ export type ProcessEvent =
   | { type: 'process.spawned'; pid: number; at: string }
   | { type: 'process.exited'; exitCode: number | null; signal: string | null; spawnError: string | null; output: OutputTotals; at: string };
 
-export type AwakeEvent = { type: 'awake.held'; lockId: string } | { type: 'awake.unavailable'; note: string };
+export type AwakeEvent = { type: 'awake.held'; lockId: string; note: string | null } | { type: 'awake.unavailable'; note: string };
 
 export type RunEvent =
   | GateEvent
@@ -64,6 +64,8 @@ export interface ProcessInput {
 export interface AwakeInput {
   runId: string;
   reason: string;
+  /** Who the lock is held for: whoever started the run. */
+  holder: Principal;
 }
 
 type Exited = Extract<RunEvent, { type: 'process.exited' }>;
@@ -112,20 +114,20 @@ const announce = (type: 'system.command.started' | 'system.command.completed' | 
 
 /** Every way a live process ends; the same in `starting`, `running` and `stopping`. */
 const onExit = [
-  { guard: 'stoppedForTimeout', target: '#commandRun.timed_out', actions: assign(exitFacts) },
-  { guard: 'stoppedForTerminate', target: '#commandRun.terminated', actions: assign(exitFacts) },
+  { guard: 'stoppedForTimeout', target: '#commandRun.timed_out', actions: runSetup.assign(exitFacts) },
+  { guard: 'stoppedForTerminate', target: '#commandRun.terminated', actions: runSetup.assign(exitFacts) },
   {
     guard: 'couldNotStart',
     target: '#commandRun.failed',
-    actions: assign(({ context, event }) => ({
+    actions: runSetup.assign(({ context, event }) => ({
       ...exitFacts({ event }),
       errorMessage: `Could not start ${JSON.stringify(context.template.command)}: ${(event as Exited).spawnError}`,
     })),
   },
-  { guard: 'exitedZero', target: '#commandRun.completed', actions: assign(exitFacts) },
+  { guard: 'exitedZero', target: '#commandRun.completed', actions: runSetup.assign(exitFacts) },
   {
     target: '#commandRun.failed',
-    actions: assign(({ event }) => {
+    actions: runSetup.assign(({ event }) => {
       const e = event as Exited;
       return { ...exitFacts({ event }), errorMessage: e.signal ? `Killed by ${e.signal}` : `Exited with code ${e.exitCode}` };
     }),
@@ -134,7 +136,7 @@ const onExit = [
 
 const interrupt = {
   target: '#commandRun.interrupted',
-  actions: assign({
+  actions: runSetup.assign({
     endedAt: ({ event }: { event: RunEvent }) => (event as { at: string }).at,
     errorMessage: 'The bridge stopped while this run was live.',
   }),
@@ -150,6 +152,10 @@ export const commandRunMachine = runSetup.createMachine({
   id: 'commandRun',
   context: ({ input }) => initialRunContext(input),
   initial: 'awaiting_permission',
+  on: {
+    'awake.held': { actions: assign({ awake: ({ event }) => ({ lockId: event.lockId, note: event.note }) }) },
+    'awake.unavailable': { actions: assign({ awake: ({ event }) => ({ lockId: null, note: event.note }) }) },
+  },
   states: {
     awaiting_permission: {
       description: 'The permission authority decides: bridge policy, then a whitelist rule on the template, else a prompt for the user.',
@@ -215,7 +221,7 @@ export const commandRunMachine = runSetup.createMachine({
           input: ({ context }) => ({ runId: context.runId, resolved: context.resolved, shell: context.shell }),
         }),
         runSetup.enqueueActions(({ context, enqueue }) => {
-          if (context.keepAwake) enqueue.spawnChild('awakeLock', { id: 'awake', input: { runId: context.runId, reason: context.title } });
+          if (context.keepAwake) enqueue.spawnChild('awakeLock', { id: 'awake', input: { runId: context.runId, reason: context.title, holder: context.requestedBy } });
         }),
         raise({ type: 'run.timeout' }, { id: 'runTimeout', delay: 'runTimeout' }),
       ],

@@ -12,12 +12,6 @@ import {
 
 export * from './mcpConnection.types.js';
 
-/**
- * One registered MCP server and its connection. The actor lives as long as the server is
- * registered; connecting, supervision and restarts are its states. Effects are placeholders:
- * `requestPermission` asks the permission authority, `connection` owns one live MCP session
- * (connect, list, watch, close on stop).
- */
 const machineSetup = setup({
   types: {} as { context: McpConnectionContext; input: McpConnectionInput; events: McpConnectionEvent },
   actors: {
@@ -75,6 +69,12 @@ const announce = (state: McpServerState) =>
     enqueue.assign({ publicState: state });
   });
 
+/**
+ * One registered MCP server and its connection. The actor lives as long as the server is
+ * registered; connecting, supervision and restarts are its states. Effects are placeholders:
+ * `requestPermission` asks the permission authority, `connection` owns one live MCP session
+ * (connect, list, watch, close on stop).
+ */
 export const mcpConnectionMachine = machineSetup.createMachine({
   id: 'mcpConnection',
   context: ({ input }) => ({

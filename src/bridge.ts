@@ -15,11 +15,15 @@ import { startActorRuntime, type ActorRuntime } from './runtime/actor-runtime.js
 import { systemClock, type Clock } from './runtime/clock.js';
 import { startBridgeService } from './services/bridge/bridge-service.js';
 import { CapabilityRegistry } from './services/capabilities.js';
+import { awakeCapability } from './services/awake/awake-module.js';
+import { filesystemCapability } from './services/filesystem/filesystem-module.js';
+import { systemCapability } from './services/system/system-module.js';
 import { startConnectionLog } from './services/connection-log.js';
 import { startEventLog } from './services/events/event-log.js';
 import { mcpCapability } from './services/mcp/mcp-module.js';
 import type { BaseContext, CapabilityFactory, RunningService, ServiceContext } from './services/service-context.js';
 import { startSessionService } from './services/session/session-service.js';
+import { commandPermissionsModule } from './services/commands/commands-module.js';
 import { createUiModule } from './services/ui/ui-module.js';
 import { writeUiToken } from './services/ui-token.js';
 import { BRIDGE_VERSION } from './version.js';
@@ -61,8 +65,12 @@ export interface RunningBridge {
  */
 const CAPABILITY_MODULES: CapabilityFactory[] = [
   // CAPABILITY-MODULES: one line per capability below.
+  commandPermissionsModule(),
   createUiModule,
   mcpCapability,
+  awakeCapability,
+  filesystemCapability,
+  systemCapability,
 ];
 
 const UI_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../ui/resources');
@@ -132,7 +140,7 @@ export async function startBridge(options: StartBridgeOptions = {}): Promise<Run
 
   const ctx: ServiceContext = { ...base, runtime };
   const services: RunningService[] = [
-    startEventLog({ bus, subjects, clock, capacity: config.current.eventBufferSize, logger }),
+    startEventLog({ bus, subjects, clock, capacity: config.current.eventBufferSize, maxBytes: config.current.eventBufferBytes, logger }),
     startConnectionLog({ bus, subjects }),
     startBridgeService(ctx),
     startSessionService(ctx, { uiToken }),

@@ -21,7 +21,13 @@ program
   .option('--nats <url>', 'use this NATS server as the bus (default: embedded in-process bus; also OSLOOP_NATS_URL)')
   .option('--dev', 'also allow http://localhost:* and http://127.0.0.1:* origins')
   .option('--allow-origin <url>', 'allow this exact web-app origin (repeatable)', collect, [])
-  .action(async (options: { port?: number; nats?: string; dev?: boolean; allowOrigin: string[] }) => {
+  .option('--ui', 'desktop mode: open the Neutralino window, and stay up (retryable) when the port cannot be bound')
+  .action(async (options: { port?: number; nats?: string; dev?: boolean; allowOrigin: string[]; ui?: boolean }) => {
+    if (options.ui) {
+      const { runDesktop } = await import('./ui.js');
+      process.exitCode = await runDesktop({ ...(options.port ? { port: options.port } : {}), ...(options.nats ? { natsUrl: options.nats } : {}), dev: options.dev ?? false, allowOrigins: options.allowOrigin });
+      return;
+    }
     process.exitCode = await runStart(options);
   });
 
@@ -32,6 +38,34 @@ program
   .option('--json', 'print JSON')
   .action(async (options: { port?: number; json?: boolean }) => {
     process.exitCode = await runStatus(options);
+  });
+
+program
+  .command('open')
+  .description('Open the local UI of the running bridge in the default browser, already signed in')
+  .argument('[page]', 'status, approvals, rules, runs, mcp, awake, inspector or settings', 'status')
+  .option('--port <n>', 'port of the bridge (default: the configured port)', parsePort)
+  .action(async (page: string, options: { port?: number }) => {
+    const { runOpen } = await import('./open.js');
+    process.exitCode = await runOpen({ page, ...(options.port ? { port: options.port } : {}) });
+  });
+
+program
+  .command('open-url')
+  .description('Handle an osloop:// URL: osloop://open, osloop://focus, osloop://ensure-server, osloop://settings')
+  .argument('<url>', 'the osloop:// URL')
+  .action(async (url: string) => {
+    const { runOpenUrl } = await import('./open-url.js');
+    process.exitCode = await runOpenUrl(url);
+  });
+
+program
+  .command('protocol')
+  .description('Register or unregister this CLI as the handler of osloop:// URLs for the current user')
+  .argument('<action>', 'register or unregister')
+  .action(async (action: string) => {
+    const { runProtocol } = await import('./protocol.js');
+    process.exitCode = await runProtocol(action);
   });
 
 await program.parseAsync(process.argv);

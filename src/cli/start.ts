@@ -1,10 +1,20 @@
+import type { Logger } from 'pino';
 import { startBridge } from '../bridge.js';
 import { CorruptConfigError } from '../config/config-store.js';
 import { createLogger } from '../logging.js';
 
+/** How long a stopped bridge may take to let go of the event loop before the CLI exits anyway. */
+const EXIT_GRACE_MS = 3_000;
+
 /** `osloop-bridge start`: runs until SIGINT/SIGTERM; exits 2 when the port cannot be bound. */
 export async function runStart(options: { port?: number; nats?: string; dev?: boolean; allowOrigin: string[] }): Promise<number> {
   const logger = createLogger();
+  // Installed before anything starts, so a signal during start-up still stops cleanly.
+  let signalled: (signal: string) => void = () => {};
+  const stopRequested = new Promise<string>((resolve) => (signalled = resolve));
+  process.once('SIGINT', () => signalled('SIGINT'));
+  process.once('SIGTERM', () => signalled('SIGTERM'));
+
   let bridge;
   try {
     bridge = await startBridge({
@@ -17,7 +27,7 @@ export async function runStart(options: { port?: number; nats?: string; dev?: bo
   } catch (error) {
     if (error instanceof CorruptConfigError) {
       logger.error(error.message);
-      return 78; // EX_CONFIG
+      return exitSoon(78, logger);
     }
     throw error;
   }
@@ -25,16 +35,23 @@ export async function runStart(options: { port?: number; nats?: string; dev?: bo
     const { bindError } = bridge.runtime.root.getSnapshot().context;
     logger.error(`Port ${bridge.port()} is in use or not bindable (${bindError}). The bridge never picks another port: free it, or configure another one.`);
     await bridge.stop('bind failed');
-    return 2;
+    return exitSoon(2, logger);
   }
   logger.info(`UI token written to ${bridge.paths.uiTokenFile}`);
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: string) => {
-      logger.info({ signal }, 'stopping');
-      void bridge.stop(`signal ${signal}`).then(resolve);
-    };
-    process.once('SIGINT', () => shutdown('SIGINT'));
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-  });
-  return 0;
+  const signal = await stopRequested;
+  logger.info({ signal }, 'stopping');
+  await bridge.stop(`signal ${signal}`);
+  return exitSoon(0, logger);
+}
+
+/**
+ * A stopped bridge should leave nothing running; if something still holds the event loop, say
+ * what (it is a bug) and exit anyway rather than hang the user's terminal.
+ */
+function exitSoon(code: number, logger: Logger): number {
+  setTimeout(() => {
+    logger.warn({ resources: process.getActiveResourcesInfo() }, 'still busy after stopping; exiting anyway');
+    process.exit(code);
+  }, EXIT_GRACE_MS).unref();
+  return code;
 }

@@ -27,7 +27,19 @@ export const configSchema = z.strictObject({
   defaultCommandTimeoutMs: z.number().int().min(1).default(DEFAULT_COMMAND_TIMEOUT_MS),
   outputBufferBytes: z.number().int().min(1024).default(DEFAULT_OUTPUT_BUFFER_BYTES),
   maxConcurrentRuns: z.number().int().min(1).default(32),
+  commandPath: z
+    .enum(['login_shell', 'inherited'])
+    .default('login_shell')
+    .describe('Where commands are looked up: the user\'s login-shell PATH (asked once, at the first run, so a desktop-launched bridge finds nvm, Homebrew…), or the PATH the bridge inherited.'),
+  killGraceMs: z.number().int().min(0).default(5_000).describe('How long a terminated or timed-out run\'s process tree gets between SIGTERM and SIGKILL.'),
+  retainedOutputBytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(256 * 1024 * 1024)
+    .describe('Buffered output of finished runs kept in memory, in all; the oldest runs\' output is dropped first.'),
   eventBufferSize: z.number().int().min(16).default(10_000).describe('Events kept in memory for `since` replay.'),
+  eventBufferBytes: z.number().int().min(64 * 1024).default(64 * 1024 * 1024).describe('…and at most this many bytes of them (output chunks are large).'),
   wsQueueLimit: z.number().int().min(16).default(2_000).describe('Frames queued for one socket before it is closed as too slow.'),
   bodyLimitBytes: z.number().int().min(1024).default(16 * 1024 * 1024),
   handshakeRateLimit: z
@@ -40,16 +52,59 @@ export const configSchema = z.strictObject({
   approvals: z.strictObject({ localOnly: z.boolean().default(false) }).default({ localOnly: false }),
   filesystem: z
     .strictObject({
-      roots: z.array(z.strictObject({ path: z.string().min(1), access: z.enum(['read', 'read-write']).default('read') })).default([]),
+      roots: z
+        .array(z.strictObject({ path: z.string().min(1), access: z.enum(['read', 'read-write']).default('read') }))
+        .default([])
+        .describe('Directories (or files) the web app may use, besides what the user picks; absolute or `~/…`.'),
       maxReadBytes: z.number().int().min(1).default(10 * 1024 * 1024),
       maxWriteBytes: z.number().int().min(1).default(10 * 1024 * 1024),
+      nativePicker: z
+        .enum(['auto', 'off'])
+        .default('auto')
+        .describe('auto: pickers also open the native dialog (zenity/kdialog, osascript, PowerShell) when there is one. off: only the bridge UI answers.'),
+      uiPresenceMs: z
+        .number()
+        .int()
+        .min(1000)
+        .default(30_000)
+        .describe('The bridge UI counts as open (able to answer pickers) this long after it last listed pickers.'),
     })
-    .default({ roots: [], maxReadBytes: 10 * 1024 * 1024, maxWriteBytes: 10 * 1024 * 1024 }),
+    .prefault({}),
   awake: z
     .strictObject({
-      inhibitorCommand: z.array(z.string().min(1)).min(1).optional().describe('Overrides the platform inhibitor; `{reason}` is replaced by the lock reasons.'),
+      inhibitorCommand: z
+        .array(z.string().min(1))
+        .min(1)
+        .optional()
+        .describe('Overrides the platform inhibitor: an argument array; `{reason}` becomes the lock reasons, `{pid}` the bridge\'s pid.'),
+      probeTimeoutMs: z.number().int().min(100).default(3_000).describe('Longest wait for the check that the inhibitor can work here.'),
+      restart: z
+        .strictObject({
+          initialDelayMs: z.number().int().min(1).default(500).describe('Delay before restarting a dead inhibitor; doubles with each death in a row.'),
+          maxDelayMs: z.number().int().min(1).default(30_000),
+          maxAttempts: z.number().int().min(1).default(6).describe('Deaths in a row before the inhibitor is reported failed.'),
+          stableMs: z.number().int().min(1).default(10_000).describe('An inhibitor alive this long resets the count of deaths in a row.'),
+        })
+        .prefault({}),
+      killGraceMs: z.number().int().min(0).default(2_000).describe('Time the inhibitor gets between SIGTERM and SIGKILL when the last lock goes.'),
     })
-    .default({}),
+    .prefault({}),
+  system: z
+    .strictObject({
+      probeTimeoutMs: z
+        .number()
+        .int()
+        .min(50)
+        .default(1_000)
+        .describe('Longest wait for one version probe (`git --version`…); probes run concurrently, so detection takes about this long at most.'),
+      loginShellTimeoutMs: z.number().int().min(100).default(5_000).describe('Longest wait for the login shell to print its PATH.'),
+      recipesFile: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('A JSON file of extra install recipes, in the format of the built-in catalogue; a tool it names replaces the built-in recipe.'),
+    })
+    .prefault({}),
   mcp: z
     .strictObject({
       reconnect: z

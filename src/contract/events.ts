@@ -4,7 +4,7 @@ import { awakeLockSchema, awakeStateSchema } from './routes/awake.js';
 import { bindStateSchema, runtimeSchema } from './routes/bridge.js';
 import { outputChunkSchema, runSummarySchema } from './routes/commands.js';
 import { resourceIdSchema } from './routes/common.js';
-import { targetSchema } from './routes/filesystem.js';
+import { pickerStateSchema, targetSchema } from './routes/filesystem.js';
 import { mcpServerStateSchema, mcpServerViewSchema } from './routes/mcp.js';
 import { decisionSchema, permissionKindSchema, promptStateSchema, promptViewSchema, whitelistRuleSchema } from './routes/permissions.js';
 import { knownToolSchema, recipeStepSchema, toolStatusSchema } from './routes/system.js';
@@ -54,7 +54,9 @@ export const EVENT_SCHEMAS = {
   'awake.acquired': awakeLockSchema,
   'awake.released': z.object({ lockId: resourceIdSchema, cause: z.enum(['released', 'expired', 'run_ended', 'bridge_stopping']) }),
   'awake.state_changed': awakeStateSchema,
-  'filesystem.selected': z.object({ kind: z.enum(['file', 'directory']), targets: z.array(targetSchema) }),
+  'filesystem.selected': z
+    .object({ pickerId: resourceIdSchema, kind: z.enum(['file', 'directory']), outcome: pickerStateSchema.exclude(['pending']), targets: z.array(targetSchema) })
+    .describe('A picker ended: selected (its paths are now targets), cancelled or timed_out.'),
   'filesystem.written': z.object({ path: z.string(), targetId: resourceIdSchema, bytesWritten: z.number().int(), created: z.boolean() }),
   'system.tools.inventory_updated': z.object({ tools: z.array(knownToolSchema), cause: z.enum(['install', 'refresh']) }),
   'system.tool.install_started': z

@@ -62,6 +62,8 @@ const VALID_BODIES: Partial<Record<RouteName, Record<string, unknown>>> = {
   systemToolsRecipesResolve: { tool: 'jq' },
   systemCommandsExecute: { ...command, template: command, title: 'Git status', reason: 'See what changed' },
   systemPermissionsPromptsResolve: { decision: 'allow_once' },
+  uiPickersResolve: { cancelled: true },
+  uiSettingsUpdate: { trayMode: true },
 };
 
 /** Every JSON Schema node that declares properties but lets unknown ones through. */

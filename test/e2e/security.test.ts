@@ -113,6 +113,22 @@ describe('handshake', () => {
     expect(response.status).toBe(201);
   });
 
+  it('is rate-limited per origin with 429 rate_limited', async () => {
+    const limited = await startTestBridge({ config: { handshakeRateLimit: { max: 3, windowMs: 60_000 } } });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const response = await fetch(`${limited.baseUrl}/api/v1/session/handshake`, { method: 'POST', headers: { origin: limited.origin, 'content-type': 'application/json' }, body: '{}' });
+        statuses.push(response.status);
+        if (response.status === 429) expect(await errorCode(response)).toBe('rate_limited');
+      }
+      expect(statuses).toEqual([201, 201, 201, 429, 429]);
+      expect(limited.runtime.counts().session).toBe(3);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('creates no session when refused', async () => {
     const before = (await bridge.runtime.counts()).session ?? 0;
     await post('{}', { origin: WEB_APP, 'content-type': 'text/plain' });

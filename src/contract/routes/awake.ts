@@ -3,6 +3,9 @@ import { principalSchema } from '../principal.js';
 import { defineRoute } from '../route.js';
 import { resourceIdSchema } from './common.js';
 
+/** The longest delay a timer can have (2^31 - 1 ms); a longer one would fire at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /** One reason the machine must not sleep. */
 export const awakeLockSchema = z.object({
   lockId: resourceIdSchema,
@@ -51,7 +54,13 @@ export const awakeAcquire = defineRoute({
   summary: 'Prevent system sleep',
   body: z.strictObject({
     reason: z.string().min(1).max(500).describe('Shown to the user as why the machine stays awake.'),
-    ttlMs: z.number().int().positive().optional().describe('Release automatically after this long; omitted: held until released.'),
+    ttlMs: z
+      .number()
+      .int()
+      .positive()
+      .max(MAX_TIMER_MS)
+      .optional()
+      .describe('Release automatically after this long (at most about 24.8 days); omitted: held until released.'),
   }),
   reply: awakeLockSchema.describe('501 `unsupported` when the machine cannot be kept awake.'),
   successStatus: 201,

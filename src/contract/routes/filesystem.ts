@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineRoute } from '../route.js';
-import { resourceIdSchema } from './common.js';
+import { principalSchema } from '../principal.js';
+import { idParams, resourceIdSchema } from './common.js';
 
 export const fileAccessSchema = z.enum(['read', 'read-write']);
 export const fileEncodingSchema = z.enum(['utf8', 'base64']).describe('utf8 for text; base64 for exact bytes.');
@@ -32,10 +33,35 @@ export const filesystemTargets = defineRoute({
   reply: z.object({ targets: z.array(targetSchema) }),
 });
 
-/** How long a picker waits for the user before the request answers `timed_out`. */
+/** How long a picker waits for the user before it ends `timed_out`. */
 export const FILESYSTEM_SELECT_DEFAULT_TIMEOUT_MS = 120_000;
 export const FILESYSTEM_SELECT_MAX_TIMEOUT_MS = 600_000;
-const SELECT_REPLY_MARGIN_MS = 5_000;
+/** Longest `waitMs` a picker request may long-poll. */
+export const PICKER_WAIT_MAX_MS = 120_000;
+const PICKER_WAIT_MARGIN_MS = 5_000;
+
+export const pickerStateSchema = z
+  .enum(['pending', 'selected', 'cancelled', 'timed_out'])
+  .describe('pending: waiting for the user. selected: the picked paths are now targets. cancelled: the user closed the picker. timed_out: nobody answered in `timeoutMs`.');
+
+/** A request for the user to pick files or folders, as its requester and the bridge UI see it. */
+export const pickerViewSchema = z.object({
+  pickerId: resourceIdSchema,
+  state: pickerStateSchema,
+  kind: z.enum(['file', 'directory']),
+  multiple: z.boolean(),
+  title: z.string().nullable(),
+  access: fileAccessSchema.describe('Access the picked paths get as targets.'),
+  requestedBy: principalSchema,
+  native: z.string().nullable().describe('The native dialog shown on this machine (zenity, kdialog, osascript, powershell); null when only the bridge UI can answer.'),
+  createdAt: z.iso.datetime(),
+  expiresAt: z.iso.datetime(),
+  resolvedAt: z.iso.datetime().nullable(),
+  answeredBy: z.enum(['native', 'ui']).nullable(),
+  targets: z.array(targetSchema).describe('The picked paths, now targets; empty unless `selected`.'),
+  nativeError: z.string().nullable().describe('Why the native dialog failed; the bridge UI can still answer.'),
+});
+export type PickerView = z.infer<typeof pickerViewSchema>;
 
 export const filesystemSelect = defineRoute({
   id: 'filesystem.select',
@@ -50,13 +76,24 @@ export const filesystemSelect = defineRoute({
     access: fileAccessSchema.default('read').describe('Access the picked paths get as targets.'),
     timeoutMs: z.number().int().positive().max(FILESYSTEM_SELECT_MAX_TIMEOUT_MS).default(FILESYSTEM_SELECT_DEFAULT_TIMEOUT_MS),
   }),
-  reply: z
-    .object({
-      outcome: z.enum(['selected', 'cancelled', 'timed_out']),
-      targets: z.array(targetSchema).describe('The picked paths, now targets; empty unless `selected`.'),
-    })
-    .describe('Waits for the user. 501 `unsupported` when there is no way to ask (no bridge UI, no native dialog).'),
-  replyTimeoutMs: ({ body }) => body.timeoutMs + SELECT_REPLY_MARGIN_MS,
+  reply: pickerViewSchema.describe(
+    'Never waits for the user: 202 with the pending picker. The result arrives as `filesystem.selected`, or from GET /api/v1/filesystem/pickers/:pickerId (which can long-poll). 501 `unsupported` when there is no way to ask (no native dialog, no bridge UI open).',
+  ),
+  successStatus: 202,
+});
+
+export const filesystemPickersGet = defineRoute({
+  id: 'filesystem.pickers.get',
+  method: 'GET',
+  path: '/api/v1/filesystem/pickers/:pickerId',
+  auth: 'session_or_ui',
+  summary: 'Get a picker and its result',
+  params: idParams('pickerId', 'The picker, from the select reply.'),
+  query: z.strictObject({
+    waitMs: z.coerce.number().int().min(0).max(PICKER_WAIT_MAX_MS).default(0).describe('Long-poll: wait up to this long for the user to answer before replying.'),
+  }),
+  reply: pickerViewSchema,
+  replyTimeoutMs: ({ query }) => query.waitMs + PICKER_WAIT_MARGIN_MS,
 });
 
 export const filesystemRead = defineRoute({

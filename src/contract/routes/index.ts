@@ -5,6 +5,7 @@ import * as commands from './commands.js';
 import * as filesystem from './filesystem.js';
 import * as mcp from './mcp.js';
 import * as permissions from './permissions.js';
+import * as pickers from './pickers.js';
 import * as prompts from './prompts.js';
 import * as session from './session.js';
 import * as system from './system.js';
@@ -34,6 +35,7 @@ export const ROUTES = {
   filesystemSelect: filesystem.filesystemSelect,
   filesystemRead: filesystem.filesystemRead,
   filesystemWrite: filesystem.filesystemWrite,
+  filesystemPickersGet: filesystem.filesystemPickersGet,
   systemInfo: system.systemInfo,
   systemToolsList: system.toolsList,
   systemToolsLocate: system.toolsLocate,
@@ -56,6 +58,8 @@ export const ROUTES = {
   uiSettingsGet: ui.uiSettingsGet,
   uiSettingsUpdate: ui.uiSettingsUpdate,
   uiMachines: ui.uiMachines,
+  uiPickersList: pickers.uiPickersList,
+  uiPickersResolve: pickers.uiPickersResolve,
 } as const satisfies Record<string, RouteDef>;
 
 export type RouteName = keyof typeof ROUTES;

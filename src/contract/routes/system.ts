@@ -159,10 +159,14 @@ export const toolsInstall = defineRoute({
     timeoutMs: z.number().int().positive().default(DEFAULT_COMMAND_TIMEOUT_MS).describe('For the whole install. No maximum.'),
     reason: z.string().min(1).max(2000).optional().describe('Why the agent wants the tool; shown in the prompt.'),
   }),
-  reply: z.object({
-    installId: resourceIdSchema,
-    promptId: resourceIdSchema.describe('Installs always prompt; they can never be whitelisted.'),
-    state: z.literal('awaiting_permission'),
-  }),
+  reply: z
+    .object({
+      installId: resourceIdSchema,
+      promptId: resourceIdSchema.describe('The first step\'s prompt. Installs always prompt; they can never be whitelisted.'),
+      state: z.literal('awaiting_permission'),
+    })
+    .describe(
+      'Each step runs as a command run of kind `install` and asks again (`permission.prompt.created` with `details.installId`); progress comes as `system.tool.install_*` events. 501 `unsupported` when no variant fits this machine.',
+    ),
   successStatus: 202,
 });

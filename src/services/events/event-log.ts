@@ -20,13 +20,33 @@ export interface ReplayReply {
  * Numbers every contract event (`seq` strictly increasing per bridge), keeps the latest ones in a
  * ring for `since` replay, and republishes them numbered for the sockets.
  */
-export function startEventLog(options: { bus: Bus; subjects: Subjects; clock: Clock; capacity: number; logger: Logger }): RunningService & {
+export function startEventLog(options: { bus: Bus; subjects: Subjects; clock: Clock; capacity: number; maxBytes?: number; logger: Logger }): RunningService & {
   lastSeq(): number;
 } {
   const { bus, subjects, capacity } = options;
-  const ring: EventEnvelope[] = new Array(capacity);
+  const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
+  // A queue of the newest events: `head` is the index of the oldest one still held.
+  let held: Array<{ envelope: EventEnvelope; bytes: number }> = [];
+  let head = 0;
+  let heldBytes = 0;
   let seq = 0;
   const prefixLength = subjects.allEvents.length - 1; // strip `osloop.<id>.event.`
+
+  const hold = (envelope: EventEnvelope) => {
+    const bytes = approximateBytes(envelope.data);
+    held.push({ envelope, bytes });
+    heldBytes += bytes;
+    // Bounded by count and by bytes: 10,000 output chunks must not pin gigabytes.
+    while (held.length - head > 1 && (held.length - head > capacity || heldBytes > maxBytes)) {
+      heldBytes -= held[head]!.bytes;
+      held[head] = undefined as never;
+      head++;
+    }
+    if (head > 4096 && head * 2 > held.length) {
+      held = held.slice(head);
+      head = 0;
+    }
+  };
 
   const live = bus.subscribe(subjects.allEvents, (message) => {
     const type = message.subject.slice(prefixLength) as keyof typeof EVENT_SCHEMAS;
@@ -40,16 +60,15 @@ export function startEventLog(options: { bus: Bus; subjects: Subjects; clock: Cl
     if (!checked.success) options.logger.error({ type, issues: checked.error.issues }, 'event payload does not match its schema');
     seq += 1;
     const envelope = { seq, type, ts: new Date(options.clock.now()).toISOString(), data: message.data } as EventEnvelope;
-    ring[seq % capacity] = envelope;
+    hold(envelope);
     bus.publish(subjects.sequenced(type), envelope);
   });
 
   const replay = bus.serve(subjects.internal('events.replay'), (data): ReplayReply => {
     const { since } = data as ReplayRequest;
-    const oldest = Math.max(1, seq - capacity + 1);
-    const from = Math.max(since + 1, oldest);
+    const oldest = head < held.length ? held[head]!.envelope.seq : seq + 1;
     const events: EventEnvelope[] = [];
-    for (let s = from; s <= seq; s++) events.push(ring[s % capacity]!);
+    for (let i = Math.max(head, head + (since + 1 - oldest)); i < held.length; i++) events.push(held[i]!.envelope);
     return { events, oldest: seq === 0 ? 1 : oldest, lastSeq: seq };
   });
 
@@ -60,4 +79,13 @@ export function startEventLog(options: { bus: Bus; subjects: Subjects; clock: Cl
       replay.unsubscribe();
     },
   };
+}
+
+/** Cheap size estimate of an event's data: its strings dominate (output chunks, paths). */
+function approximateBytes(data: unknown, depth = 0): number {
+  if (typeof data === 'string') return data.length;
+  if (data === null || typeof data !== 'object' || depth > 3) return 8;
+  let total = 16;
+  for (const value of Object.values(data as Record<string, unknown>)) total += 8 + approximateBytes(value, depth + 1);
+  return total;
 }

@@ -4,8 +4,8 @@ import type { Subjects } from '../../bus/subjects.js';
 import type { BridgeConfig } from '../../config/config-schema.js';
 import { BridgeError, type ErrorCode } from '../../contract/errors.js';
 import type { mcpCall } from '../../contract/routes/mcp.js';
-import type { RouteBody } from '../../contract/route.js';
 import { McpConnectionClosedError, McpRemoteError, McpTimeoutError, MCP_INVALID_PARAMS } from '../../mcp/errors.js';
+import type { RpcRequest } from '../serve-route.js';
 import type { LiveConnections } from './live-connections.js';
 import type { McpServers } from './mcp-servers.js';
 
@@ -17,7 +17,7 @@ export interface McpCallsDeps {
   settings: () => BridgeConfig['mcp'];
 }
 
-type CallBody = RouteBody<typeof mcpCall> & { arguments: Record<string, unknown> };
+type CallBody = RpcRequest<typeof mcpCall>['body'];
 
 /**
  * `POST /mcp/call`: straight to the server's live session, so calls to different servers (and

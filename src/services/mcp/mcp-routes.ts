@@ -2,6 +2,7 @@ import type { Bus, Subscription } from '../../bus/bus.js';
 import type { Subjects } from '../../bus/subjects.js';
 import { ROUTES } from '../../contract/routes/index.js';
 import { serveRoute } from '../serve-route.js';
+import type { createCallTool } from './mcp-calls.js';
 import type { McpServers } from './mcp-servers.js';
 
 /** Serves the eight MCP routes on the bus; each is one call into the servers service. */
@@ -9,7 +10,7 @@ export function serveMcpRoutes(
   bus: Bus,
   subjects: Subjects,
   servers: McpServers,
-  callTool: (body: Parameters<Parameters<typeof serveRoute<typeof ROUTES.mcpCall>>[3]>[0]['body']) => Promise<unknown>,
+  callTool: ReturnType<typeof createCallTool>,
 ): Subscription[] {
   return [
     serveRoute(bus, subjects, ROUTES.mcpServersList, () => ({ servers: servers.list() })),
@@ -19,7 +20,7 @@ export function serveMcpRoutes(
     serveRoute(bus, subjects, ROUTES.mcpServersConnect, ({ params, principal }) => servers.connect(params.serverId, principal)),
     serveRoute(bus, subjects, ROUTES.mcpServersDisconnect, ({ params }) => servers.disconnect(params.serverId)),
     serveRoute(bus, subjects, ROUTES.mcpServersCapabilities, ({ params }) => servers.capabilities(params.serverId)),
-    serveRoute(bus, subjects, ROUTES.mcpCall, ({ body }) => callTool(body) as never),
+    serveRoute(bus, subjects, ROUTES.mcpCall, ({ body }) => callTool(body)),
   ];
 }
 

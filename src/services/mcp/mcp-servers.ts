@@ -6,9 +6,9 @@ import type { BridgeConfig } from '../../config/config-schema.js';
 import { BridgeError } from '../../contract/errors.js';
 import type { Principal } from '../../contract/principal.js';
 import type { McpServerView, mcpServersRegister, mcpServersUpdate } from '../../contract/routes/mcp.js';
-import type { RouteBody } from '../../contract/route.js';
 import type { ActorRuntime } from '../../runtime/actor-runtime.js';
 import { isoAt, type Clock } from '../../runtime/clock.js';
+import type { RpcRequest } from '../serve-route.js';
 import { newId } from '../session/token.js';
 import type { LiveConnections } from './live-connections.js';
 import type { ServerDirectory } from './server-directory.js';
@@ -25,8 +25,8 @@ export interface McpServersDeps {
 }
 
 type Snapshot = SnapshotFrom<McpConnectionMachine>;
-type RegisterBody = RouteBody<typeof mcpServersRegister> & { options: ServerRecord['options'] };
-type UpdateBody = RouteBody<typeof mcpServersUpdate>;
+type RegisterBody = RpcRequest<typeof mcpServersRegister>['body'];
+type UpdateBody = RpcRequest<typeof mcpServersUpdate>['body'];
 
 /** Who asks when the bridge connects `autoConnect` servers at start: nobody but the bridge. */
 const BRIDGE_ITSELF: Principal = { kind: 'anonymous', origin: null };

@@ -61,6 +61,9 @@ export function permissionEffect(deps: PermissionEffectDeps) {
       reason: `An agent asked to connect the MCP server "${record.name}": the bridge runs this command and keeps it running until it is disconnected.`,
       requestedBy: input.requestedBy ?? { kind: 'anonymous', origin: null },
       whitelistAllowed: true,
+      // The template's environment is left out on purpose: its values may be literal credentials,
+      // and prompts are events. The prompt shows the command line, which is what rules match.
+      details: { serverId: input.serverId, serverName: record.name },
     };
     deps.bus.request<PermissionVerdict>(api.request, request).then(
       (verdict) => {

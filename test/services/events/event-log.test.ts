@@ -10,8 +10,8 @@ const bus = createInProcessBus();
 let log: ReturnType<typeof startEventLog> | undefined;
 afterEach(() => log?.stop());
 
-function startLog(capacity: number) {
-  log = startEventLog({ bus, subjects, clock: { now: () => 0 }, capacity, logger: pino({ level: 'silent' }) });
+function startLog(capacity: number, maxBytes?: number) {
+  log = startEventLog({ bus, subjects, clock: { now: () => 0 }, capacity, ...(maxBytes ? { maxBytes } : {}), logger: pino({ level: 'silent' }) });
   return log;
 }
 
@@ -47,5 +47,18 @@ describe('event log', () => {
     const replay = await bus.request<ReplayReply>(subjects.internal('events.replay'), { since: 0 });
     expect(replay.events.map((e) => e.seq)).toEqual([7, 8, 9, 10]);
     expect(replay.oldest).toBe(7);
+  });
+
+  it('also drops the oldest events once their data exceeds the byte budget', async () => {
+    startLog(1_000, 64 * 1024);
+    const numbered: EventEnvelope[] = [];
+    const sub = bus.subscribe(subjects.allSequenced, (m) => void numbered.push(m.data as EventEnvelope));
+    for (let i = 0; i < 10; i++) bus.publish(subjects.event('system.command.stdout'), { runId: 'run_1', offset: i * 20_000, bytes: 20_000, chunk: 'x'.repeat(20_000) });
+    await expect.poll(() => numbered.length).toBe(10);
+    sub.unsubscribe();
+    const replay = await bus.request<ReplayReply>(subjects.internal('events.replay'), { since: 0 });
+    expect(replay.events.length).toBeLessThanOrEqual(4);
+    expect(replay.events.at(-1)!.seq).toBe(10);
+    expect(replay.oldest).toBe(replay.events[0]!.seq);
   });
 });

@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { link, lstat, open, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { BridgeError } from '../contract/errors.js';
+import { fsError } from './resolve.js';
+
+export interface AtomicWriteResult {
+  /** The file did not exist before. */
+  created: boolean;
+}
+
+const TEMP_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
+
+/**
+ * Writes `data` to `file` so that a reader sees the old content or the new one, never a part:
+ * the bytes go to a fresh temporary file in the same directory, are flushed, and the temporary
+ * file then *becomes* the file. With `overwrite` that is a `rename` (which replaces a symlink
+ * at the name rather than following it); without, a `link`, which fails if the name exists — so
+ * "do not overwrite" holds even against a file created a moment ago.
+ *
+ * Why not write-file-atomic (used for the config file): it re-resolves the name with realpath
+ * when it writes, which would follow a symlink planted after the target check, and it has no
+ * way to refuse an existing file atomically.
+ */
+export async function writeFileAtomically(file: string, data: Uint8Array, options: { overwrite: boolean }): Promise<AtomicWriteResult> {
+  const before = await lstat(file).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    throw fsError(error);
+  });
+  if (before && !options.overwrite) throw exists();
+  if (before && !before.isFile()) {
+    throw new BridgeError('invalid_request', before.isDirectory() ? 'The path is a directory.' : 'The path is not a regular file.', {
+      details: { reason: before.isDirectory() ? 'is_directory' : 'not_regular_file' },
+    });
+  }
+  // Keep the permissions of the file being replaced; a new file gets 0666 minus the umask.
+  const mode = before ? before.mode & 0o7777 : 0o666;
+  const temp = path.join(path.dirname(file), `.${path.basename(file).slice(0, 100)}.${randomBytes(6).toString('hex')}.osloop-tmp`);
+  const handle = await open(temp, TEMP_FLAGS, mode).catch((error: unknown) => {
+    throw fsError(error);
+  });
+  let published = false;
+  try {
+    try {
+      if (before) await handle.chmod(mode);
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    if (options.overwrite) {
+      await rename(temp, file);
+      published = true;
+      return { created: !before };
+    }
+    try {
+      await link(temp, file);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') throw exists();
+      if (!NO_HARD_LINKS.has(code ?? '')) throw error;
+      // FAT, exFAT and some network filesystems have no hard links: claim the name with an
+      // exclusive create (still refusing an existing file), then rename over the empty claim.
+      await (await open(file, 'wx', mode).catch((claim: NodeJS.ErrnoException) => {
+        throw claim.code === 'EEXIST' ? exists() : claim;
+      })).close();
+      await rename(temp, file);
+      published = true;
+    }
+    return { created: true };
+  } catch (error) {
+    throw fsError(error);
+  } finally {
+    if (!published) await unlink(temp).catch(() => {});
+  }
+}
+
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
+
+const exists = () =>
+  new BridgeError('conflict', 'The file already exists; send "overwrite": true to replace it.', { details: { reason: 'exists' } });

@@ -1,0 +1,195 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  CallToolResultSchema,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  ToolListChangedNotificationSchema,
+  type CallToolResult,
+} from '@modelcontextprotocol/sdk/types.js';
+import { BRIDGE_VERSION } from '../version.js';
+import type { CallToolOptions, CloseListener, ListKind, McpConnection, McpServerIdentity } from './connector.js';
+import { McpConnectionClosedError, McpRemoteError, McpTimeoutError, classifyMcpError } from './errors.js';
+
+/** Pages of a list (tools, resources, prompts) fetched at most; a server paging forever is cut. */
+const MAX_LIST_PAGES = 100;
+
+export interface ClientConnectionOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Process id of the server, when the transport started one. */
+  pid?: () => number | null;
+  /**
+   * Ends the transport. Defaults to `client.close()`; the stdio connector passes one that also
+   * kills the server's process tree when it does not exit by itself.
+   */
+  closeTransport?: (closeClient: () => Promise<void>) => Promise<void>;
+  /** Sends `ping` this often and treats a failed ping as a lost connection; 0 disables. */
+  pingIntervalMs?: number;
+}
+
+/**
+ * Runs the MCP handshake on `transport` with the SDK's `Client` and wraps the session in the
+ * seam's `McpConnection`. Shared by the real connector and the in-memory twin, so the twin
+ * exercises exactly this code.
+ */
+export async function openClientConnection(transport: Transport, options: ClientConnectionOptions): Promise<McpConnection> {
+  let protocolVersion: string | null = null;
+  // The SDK keeps the negotiated version to itself; the transport is told it, so listen there.
+  const setProtocolVersion = transport.setProtocolVersion?.bind(transport);
+  transport.setProtocolVersion = (version: string) => {
+    protocolVersion = version;
+    setProtocolVersion?.(version);
+  };
+
+  // No client capabilities: the bridge cannot answer sampling, roots or elicitation for the web app.
+  const client = new Client({ name: 'osloop-bridge', version: BRIDGE_VERSION }, { capabilities: {} });
+  const closeListeners = new Set<CloseListener>();
+  const listListeners = new Set<(kind: ListKind) => void>();
+  let closedByUs = false;
+  let ended = false;
+  let lastTransportError: Error | null = null;
+  let pingTimer: ReturnType<typeof setInterval> | undefined;
+
+  const end = (error: Error | null) => {
+    if (ended) return;
+    ended = true;
+    clearInterval(pingTimer);
+    if (closedByUs) return;
+    for (const listener of closeListeners) listener(error);
+  };
+  client.onerror = (error) => {
+    lastTransportError = error;
+  };
+  client.onclose = () => end(lastTransportError ?? new McpConnectionClosedError('The MCP server closed the connection.'));
+  const notify = (kind: ListKind) => () => {
+    for (const listener of listListeners) listener(kind);
+  };
+  client.setNotificationHandler(ToolListChangedNotificationSchema, notify('tools'));
+  client.setNotificationHandler(ResourceListChangedNotificationSchema, notify('resources'));
+  client.setNotificationHandler(PromptListChangedNotificationSchema, notify('prompts'));
+
+  const closeClient = () => client.close();
+  const closeTransport = options.closeTransport ?? ((close) => close());
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closedByUs = true;
+    clearInterval(pingTimer);
+    closing ??= closeTransport(closeClient).catch(() => {});
+    return closing;
+  };
+
+  try {
+    await client.connect(transport, { timeout: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) });
+  } catch (error) {
+    await close();
+    if (options.signal?.aborted) throw options.signal.reason;
+    throw classifyMcpError(error, options.timeoutMs);
+  }
+
+  const identity: McpServerIdentity = {
+    serverInfo: client.getServerVersion() ?? { name: 'unknown', version: 'unknown' },
+    protocolVersion,
+    capabilities: client.getServerCapabilities() ?? {},
+    instructions: client.getInstructions() ?? null,
+  };
+
+  if (options.pingIntervalMs && options.pingIntervalMs > 0) {
+    pingTimer = setInterval(() => {
+      client.ping({ timeout: options.pingIntervalMs }).catch((error: unknown) => {
+        if (ended || closedByUs) return;
+        // A server that stops answering is as gone as one that exited: close and report it.
+        lastTransportError = classifyMcpError(error, options.pingIntervalMs ?? 0);
+        void closeTransport(closeClient).catch(() => {});
+      });
+    }, options.pingIntervalMs);
+    pingTimer.unref();
+  }
+
+  const collect = async <T>(fetchPage: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor?: string | undefined }>) => {
+    const items: T[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
+      const result = await fetchPage(cursor).catch((error: unknown) => {
+        throw classifyMcpError(error, options.timeoutMs);
+      });
+      items.push(...result.items);
+      if (!result.nextCursor) break;
+      cursor = result.nextCursor;
+    }
+    return items;
+  };
+  const listOptions = (signal?: AbortSignal) => ({ timeout: options.timeoutMs, ...(signal ? { signal } : {}) });
+
+  return {
+    identity,
+    get pid() {
+      return options.pid?.() ?? null;
+    },
+    listTools: (signal) =>
+      identity.capabilities.tools
+        ? collect((cursor) => client.listTools(cursor ? { cursor } : {}, listOptions(signal)).then((r) => ({ items: r.tools, nextCursor: r.nextCursor })))
+        : Promise.resolve([]),
+    listResources: (signal) =>
+      identity.capabilities.resources
+        ? collect((cursor) => client.listResources(cursor ? { cursor } : {}, listOptions(signal)).then((r) => ({ items: r.resources, nextCursor: r.nextCursor })))
+        : Promise.resolve([]),
+    listPrompts: (signal) =>
+      identity.capabilities.prompts
+        ? collect((cursor) => client.listPrompts(cursor ? { cursor } : {}, listOptions(signal)).then((r) => ({ items: r.prompts, nextCursor: r.nextCursor })))
+        : Promise.resolve([]),
+    callTool: (name, args, callOptions) =>
+      callTool(client, name, args, callOptions).catch((error: unknown) => {
+        // A request that failed below MCP (e.g. `fetch failed`: the HTTP server is gone) means
+        // the session is broken even though no transport noticed: end it, so it is supervised.
+        if (isTransportFailure(error) && !ended && !closedByUs) {
+          lastTransportError = error as Error;
+          void closeTransport(closeClient).catch(() => {});
+        }
+        throw error;
+      }),
+    onClose(listener) {
+      closeListeners.add(listener);
+      return () => closeListeners.delete(listener);
+    },
+    onListChanged(listener) {
+      listListeners.add(listener);
+      return () => listListeners.delete(listener);
+    },
+    close,
+  };
+}
+
+/**
+ * `tools/call` through the SDK's generic `request`, not `callTool`: the bridge is a proxy and
+ * passes the result on as the server sent it, without validating it against the tool's
+ * output schema (the web app may do that itself).
+ */
+async function callTool(client: Client, name: string, args: Record<string, unknown>, options: CallToolOptions): Promise<CallToolResult> {
+  // The SDK checks the total only when progress arrives; this timer enforces the cap regardless.
+  const hardCap = new AbortController();
+  const timer = setTimeout(() => hardCap.abort(), options.maxTotalTimeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, hardCap.signal]) : hardCap.signal;
+  try {
+    return await client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, {
+      timeout: options.timeoutMs,
+      maxTotalTimeout: options.maxTotalTimeoutMs,
+      resetTimeoutOnProgress: true,
+      // Asking for progress is what makes the SDK send a progress token at all.
+      onprogress: options.onProgress ?? (() => {}),
+      signal,
+    });
+  } catch (error) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    if (hardCap.signal.aborted) {
+      throw new McpTimeoutError(`The tool call reached the hard cap of ${options.maxTotalTimeoutMs} ms.`, options.maxTotalTimeoutMs);
+    }
+    throw classifyMcpError(error, options.timeoutMs);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function isTransportFailure(error: unknown): boolean {
+  return error instanceof Error && !(error instanceof McpTimeoutError) && !(error instanceof McpRemoteError) && !(error instanceof McpConnectionClosedError) && error.name !== 'AbortError';
+}

@@ -1,0 +1,95 @@
+import { StringDecoder } from 'node:string_decoder';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import treeKill from 'tree-kill';
+import { openClientConnection } from './client-connection.js';
+import type { ConnectOptions, McpConnection, McpConnector, McpTransportSpec } from './connector.js';
+
+export interface SdkConnectorOptions {
+  /**
+   * The PATH a stdio server gets (and its command is looked up on), e.g. the login shell's, as
+   * for command runs. Defaults to the bridge's own PATH. The server's `env` may still set PATH.
+   */
+  searchPath?: () => Promise<string>;
+}
+
+const DEFAULT_CLOSE_GRACE_MS = 2_000;
+
+/** The real connector: the SDK's `Client` over stdio, Streamable HTTP or SSE. */
+export class SdkConnector implements McpConnector {
+  constructor(private readonly options: SdkConnectorOptions = {}) {}
+
+  async connect(spec: McpTransportSpec, options: ConnectOptions): Promise<McpConnection> {
+    const common = { timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}), pingIntervalMs: options.pingIntervalMs ?? 0 };
+    if (spec.type === 'stdio') return this.#connectStdio(spec, options, common);
+    const url = new URL(spec.url);
+    const requestInit: RequestInit = { headers: spec.headers };
+    const transport = spec.type === 'sse' ? new SSEClientTransport(url, { requestInit }) : new StreamableHTTPClientTransport(url, { requestInit });
+    return openClientConnection(transport, common);
+  }
+
+  async #connectStdio(
+    spec: Extract<McpTransportSpec, { type: 'stdio' }>,
+    options: ConnectOptions,
+    common: { timeoutMs: number; signal?: AbortSignal; pingIntervalMs: number },
+  ): Promise<McpConnection> {
+    const searchPath = this.options.searchPath ? await this.options.searchPath() : undefined;
+    // The SDK starts from a minimal inherited environment (HOME, PATH, SHELL, TERM, USER…):
+    // the bridge's own variables, tokens included, never reach the server. Node looks the
+    // command up on the PATH given here.
+    const env = { ...(searchPath ? { PATH: searchPath } : {}), ...spec.env };
+    const transport = new StdioClientTransport({
+      command: spec.command,
+      args: spec.args,
+      ...(spec.cwd ? { cwd: spec.cwd } : {}),
+      env,
+      stderr: 'pipe',
+    });
+    const decoder = new StringDecoder('utf8');
+    // Subscribed before start, so the stderr of a server that dies at once is not lost.
+    transport.stderr?.on('data', (chunk: Buffer) => options.onStderr?.(decoder.write(chunk)));
+    const grace = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+    return openClientConnection(transport, {
+      ...common,
+      pid: () => transport.pid,
+      closeTransport: (closeClient) => closeProcessTree(transport.pid, closeClient, grace),
+    });
+  }
+}
+
+/**
+ * The MCP shutdown sequence for stdio: close stdin and let the server exit; after `graceMs`,
+ * SIGTERM to its whole process tree (servers started through `npx`, `uv run`… have children);
+ * after another `graceMs`, SIGKILL.
+ */
+async function closeProcessTree(pid: number | null, closeClient: () => Promise<void>, graceMs: number): Promise<void> {
+  const closed = closeClient();
+  if (pid === null) return closed;
+  if (await settlesWithin(closed, graceMs)) return;
+  await killTree(pid, 'SIGTERM');
+  if (await settlesWithin(closed, graceMs)) return;
+  await killTree(pid, 'SIGKILL');
+  await closed;
+}
+
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    promise.then(
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+    );
+  });
+}
+
+function killTree(pid: number, signal: NodeJS.Signals): Promise<void> {
+  // An error means the process is already gone, which is what we want.
+  return new Promise((resolve) => treeKill(pid, signal, () => resolve()));
+}

@@ -1,0 +1,72 @@
+import { execa } from 'execa';
+import { killProcessTree } from './kill-tree.js';
+import type { ProcessExit, ProcessHandlers, ProcessRunner, ProcessSpec, RunningProcess } from './process-runner.js';
+
+/**
+ * The real process runner, on execa: an argument array (no shell unless asked), the child in its
+ * own process group so that its whole tree can be signalled, raw bytes streamed to the handlers
+ * and nothing buffered here (the run keeps its own bounded buffer).
+ */
+export function createExecaRunner(options: { platform?: NodeJS.Platform } = {}): ProcessRunner {
+  const platform = options.platform ?? process.platform;
+  const live = new Set<RunningProcess>();
+
+  return {
+    start(spec: ProcessSpec, handlers: ProcessHandlers): RunningProcess {
+      const subprocess = execa(spec.command, [...spec.args], {
+        cwd: spec.cwd,
+        env: spec.env,
+        extendEnv: false,
+        shell: spec.shell ?? false,
+        ...(spec.stdin !== undefined ? { input: spec.stdin } : { stdin: 'ignore' as const }),
+        // Its own process group on POSIX; on Windows this would open a console window instead.
+        detached: platform !== 'win32',
+        // The bridge kills trees itself, with a grace period, when a run or the bridge stops.
+        cleanup: false,
+        buffer: false,
+        encoding: 'buffer',
+        stripFinalNewline: false,
+        reject: false,
+        windowsHide: true,
+      });
+      subprocess.stdout?.on('data', (chunk: Buffer) => handlers.onOutput('stdout', chunk));
+      subprocess.stderr?.on('data', (chunk: Buffer) => handlers.onOutput('stderr', chunk));
+
+      let killing: Promise<void> | undefined;
+      let exited = false;
+      const running: RunningProcess = {
+        pid: subprocess.pid,
+        kill(graceMs) {
+          if (subprocess.pid === undefined || exited) return Promise.resolve();
+          killing ??= killProcessTree(subprocess.pid, graceMs, platform);
+          return killing;
+        },
+      };
+      live.add(running);
+
+      void subprocess.then((result) => {
+        exited = true;
+        live.delete(running);
+        const exit: ProcessExit =
+          result.exitCode !== undefined
+            ? { exitCode: result.exitCode, signal: null, spawnError: null }
+            : result.signal !== undefined
+              ? { exitCode: null, signal: result.signal, spawnError: null }
+              : // execa's own messages quote the resolved arguments: only the error code leaves here.
+                { exitCode: null, signal: null, spawnError: spawnErrorCode(result) };
+        handlers.onExit(exit);
+      });
+      return running;
+    },
+
+    async killAll(graceMs) {
+      await Promise.all([...live].map((running) => running.kill(graceMs)));
+    },
+  };
+}
+
+function spawnErrorCode(result: { code?: string; cause?: unknown }): string {
+  if (result.code) return result.code;
+  const cause = result.cause as { code?: unknown } | undefined;
+  return typeof cause?.code === 'string' ? cause.code : 'ESPAWN';
+}

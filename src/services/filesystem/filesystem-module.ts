@@ -1,0 +1,88 @@
+import { fromPromise } from 'xstate';
+import type { NativeAnswer } from '../../../machines/filePicker.machine.js';
+import { detectDialog } from '../../filesystem/picker/dialogs.js';
+import { dialogPicker, type NativePicker } from '../../filesystem/picker/native-picker.js';
+import { checkPickedPaths } from '../../filesystem/picked-paths.js';
+import { TargetRegistry } from '../../filesystem/targets.js';
+import { buildChildEnv, createExecaRunner, type ProcessRunner } from '../../processes/index.js';
+import { isoAt } from '../../runtime/clock.js';
+import { findExecutable } from '../../system/locate.js';
+import { getLoginPath, type LoginPath } from '../../system/login-path.js';
+import type { BaseContext, CapabilityFactory, CapabilityModule } from '../service-context.js';
+import { newId } from '../session/token.js';
+import { startFilesystemService } from './filesystem-service.js';
+import { startPickerService } from './picker-service.js';
+
+export interface FilesystemModuleDeps {
+  /** The native dialog; null: none. Default: detected for this machine. */
+  nativePicker?: NativePicker | null;
+  runner?: ProcessRunner;
+  /** Default: the user's login-shell PATH, read once per process. */
+  loginPath?: () => Promise<LoginPath>;
+}
+
+/** Filesystem targets, read, atomic write, and file pickers. */
+export function createFilesystemModule(deps: FilesystemModuleDeps = {}): CapabilityFactory {
+  return (base: BaseContext): CapabilityModule => {
+    const targets = new TargetRegistry({
+      roots: () => base.config.current.filesystem.roots,
+      now: () => base.clock.now(),
+      newId: () => newId('tgt'),
+      onSkippedRoot: (root, reason) => base.logger.warn({ root: root.path, reason }, 'a configured filesystem root is not used'),
+    });
+    const loginPath = deps.loginPath ?? (() => getLoginPath({ timeoutMs: base.config.current.system.loginShellTimeoutMs }));
+    const runner = deps.runner ?? createExecaRunner();
+    let detected: Promise<{ picker: NativePicker } | { picker: null; reason: string }> | undefined;
+    const nativePicker = () =>
+      (detected ??= (async () => {
+        if (deps.nativePicker !== undefined) return deps.nativePicker ? { picker: deps.nativePicker } : { picker: null, reason: 'no native dialog was given' };
+        const searchPath = (await loginPath()).path;
+        const found = await detectDialog({ platform: process.platform, env: process.env, has: async (name) => (await findExecutable(name, searchPath)) !== null });
+        if (!found.program) return { picker: null, reason: found.reason };
+        const env = async () => buildChildEnv({ inherited: process.env, loginPath: (await loginPath()).path, secrets: [] });
+        return { picker: dialogPicker(found.program, runner, env) };
+      })());
+
+    return {
+      name: 'filesystem',
+      children: {
+        filePicker: {
+          actors: {
+            nativeDialog: fromPromise<NativeAnswer, { kind: 'file' | 'directory'; multiple: boolean; title: string | null; access: 'read' | 'read-write' }>(
+              async ({ input, signal }) => {
+                const native = await nativePicker();
+                if (!native.picker) throw new Error(native.reason);
+                const answer = await native.picker.pick(input, signal);
+                const at = () => isoAt(base.clock.now());
+                if (answer.outcome === 'cancelled') return { outcome: 'cancelled', at: at() };
+                const reals = await checkPickedPaths(answer.paths, input);
+                return { outcome: 'selected', targets: await targets.addPicked(reals, input.kind, input.access), at: at() };
+              },
+            ),
+          },
+        },
+      },
+      start(ctx) {
+        ctx.capabilities.set('filesystem', { available: true });
+        const services = [
+          startFilesystemService(ctx, targets),
+          startPickerService(ctx, {
+            targets,
+            nativeDialog: async () => {
+              const native = await nativePicker();
+              return native.picker ? { name: native.picker.name } : { name: null, reason: native.reason };
+            },
+          }),
+        ];
+        return {
+          stop: () => {
+            for (const service of services) void service.stop();
+          },
+        };
+      },
+    };
+  };
+}
+
+/** The filesystem capability as the bridge registers it. */
+export const filesystemCapability: CapabilityFactory = createFilesystemModule();

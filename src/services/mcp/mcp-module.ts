@@ -1,0 +1,116 @@
+import path from 'node:path';
+import { BridgeError } from '../../contract/errors.js';
+import type { McpConnector } from '../../mcp/connector.js';
+import { SdkConnector } from '../../mcp/sdk-connector.js';
+import { LOGIN_SHELL_TIMEOUT_MS, resolveLoginPath } from '../../processes/login-path.js';
+import type { CapabilityFactory, CapabilityModule, RunningService } from '../service-context.js';
+import { connectionEffect } from './connection-effect.js';
+import { LiveConnections } from './live-connections.js';
+import { createCallTool } from './mcp-calls.js';
+import { serveMcpRoutes, serveMcpRoutesUnavailable } from './mcp-routes.js';
+import { McpServers } from './mcp-servers.js';
+import { permissionEffect } from './permission-effect.js';
+import { CorruptRegistryError, McpRegistryStore, REGISTRY_FILE_NAME } from './registry-store.js';
+import { ServerDirectory } from './server-directory.js';
+
+export interface McpCapabilityOptions {
+  /** How servers are reached; the SDK over stdio/HTTP unless a test hands in the twin. */
+  connector?: McpConnector;
+}
+
+/**
+ * The `mcp_proxy` capability: the server registry, one `mcpConnection` actor per server, and
+ * the routes. A corrupt registry file makes the capability unavailable (every route answers 503
+ * with the reason) and is never overwritten.
+ */
+export function createMcpCapability(options: McpCapabilityOptions = {}): CapabilityFactory {
+  return async (base): Promise<CapabilityModule> => {
+    const { bus, subjects, config, clock, logger } = base;
+    const settings = () => config.current.mcp;
+    const file = path.join(base.paths.dataDir, REGISTRY_FILE_NAME);
+    // Stdio servers find their command where command runs do: on the login shell's PATH.
+    const stopping = new AbortController();
+    let loginPath: Promise<string> | undefined;
+    const searchPath = () =>
+      (loginPath ??= config.current.commandPath === 'login_shell' ? loginPathOrInherited(stopping.signal) : Promise.resolve(process.env.PATH ?? ''));
+    const connector = options.connector ?? new SdkConnector({ searchPath });
+    const live = new LiveConnections();
+
+    let store: McpRegistryStore | null = null;
+    let loadError: CorruptRegistryError | null = null;
+    try {
+      store = await McpRegistryStore.open(file);
+    } catch (error) {
+      if (!(error instanceof CorruptRegistryError)) throw error;
+      loadError = error;
+    }
+    const directory = store ? new ServerDirectory(store, () => settings().stderrTailLines) : null;
+
+    return {
+      name: 'mcp',
+      children: {
+        mcpConnection: {
+          actors: {
+            connection: connectionEffect({
+              connector,
+              clock,
+              live,
+              settings,
+              spec: (serverId) => directory?.spec(serverId) ?? null,
+              tail: (serverId) => directory!.tail(serverId),
+            }),
+            requestPermission: permissionEffect({ bus, subjects, record: (serverId) => directory?.record(serverId) }),
+          },
+        },
+      },
+      async start(ctx): Promise<RunningService> {
+        if (!directory) {
+          const reason = loadError?.message ?? 'The MCP server registry could not be loaded.';
+          logger.error({ file, reason: loadError?.reason }, reason);
+          ctx.capabilities.set('mcp_proxy', { available: false, reason });
+          const subscriptions = serveMcpRoutesUnavailable(bus, subjects, () => new BridgeError('unavailable', reason, { details: { file, reason: loadError?.reason } }));
+          return { stop: () => subscriptions.forEach((subscription) => subscription.unsubscribe()) };
+        }
+        const servers = new McpServers({ directory, runtime: ctx.runtime, live, bus, subjects, clock, settings });
+        const callTool = createCallTool({ servers, live, bus, subjects, settings });
+        const subscriptions = serveMcpRoutes(bus, subjects, servers, callTool);
+        ctx.capabilities.set('mcp_proxy', { available: true });
+        await servers.startAll();
+        return {
+          async stop() {
+            stopping.abort();
+            for (const subscription of subscriptions) subscription.unsubscribe();
+            await servers.stopAll();
+          },
+        };
+      },
+    };
+  };
+}
+
+/**
+ * The login shell's PATH, or the inherited one if the shell has not answered in time. The bound
+ * is ours because a shell whose rc file leaves a background job holding its output open never
+ * finishes for `resolveLoginPath` (seen here: interactive bash with pyenv), and a connect must
+ * not wait forever for it.
+ */
+function loginPathOrInherited(signal: AbortSignal): Promise<string> {
+  const inherited = process.env.PATH ?? '';
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(inherited), LOGIN_SHELL_TIMEOUT_MS + 1_000);
+    timer.unref();
+    resolveLoginPath({ signal }).then(
+      (found) => {
+        clearTimeout(timer);
+        resolve(found);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(inherited);
+      },
+    );
+  });
+}
+
+/** The capability as `src/bridge.ts` registers it. */
+export const mcpCapability: CapabilityFactory = createMcpCapability();

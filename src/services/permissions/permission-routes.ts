@@ -1,0 +1,92 @@
+import { BridgeError } from '../../contract/errors.js';
+import { ROUTES } from '../../contract/routes/index.js';
+import type { PromptContext } from '../../../machines/permissionPrompt.machine.js';
+import { isoAt } from '../../runtime/clock.js';
+import { serveRoute } from '../serve-route.js';
+import { newId } from '../session/token.js';
+import type { RunningService, ServiceContext } from '../service-context.js';
+import { livePrompt, type PermissionStore } from './permission-store.js';
+
+/**
+ * The HTTP face of the permission authority: answering prompts, the whitelist rules (listed, read,
+ * deleted; created only by an allow_and_whitelist answer) and, for the local UI, the pending
+ * prompts and the decision audit.
+ */
+export function startPermissionRoutes(ctx: ServiceContext, store: PermissionStore): RunningService {
+  const { bus, subjects, runtime, clock, config } = ctx;
+
+  const subscriptions = [
+    serveRoute(bus, subjects, ROUTES.systemPermissionsPromptsResolve, ({ principal, params, body }) => {
+      const promptId = params.requestId;
+      const prompt = livePrompt(runtime, promptId);
+      const context = prompt?.getSnapshot().context as PromptContext | undefined;
+      if (!prompt || !context || !prompt.getSnapshot().matches('pending')) {
+        const known = store.prompts.get(promptId);
+        if (!known) throw new BridgeError('not_found', `No permission prompt ${promptId}.`);
+        throw new BridgeError('conflict', `The prompt is already ${known.state}; a prompt resolves once.`, { details: { state: known.state } });
+      }
+      if (config.current.approvals.localOnly && principal.kind !== 'ui') {
+        throw new BridgeError('forbidden', 'Prompts are answered in the bridge\'s own window on this machine (approvals.localOnly).');
+      }
+      if (body.decision === 'allow_and_whitelist') {
+        if (!context.whitelistAllowed) {
+          throw new BridgeError('invalid_request', `A${context.kind === 'install' ? 'n install' : ' request of this kind'} can never be whitelisted; answer allow_once or reject.`, {
+            details: { field: 'decision', kind: context.kind },
+          });
+        }
+        if (body.ruleArgsPrefix !== undefined && context.shell) {
+          throw new BridgeError('invalid_request', 'A shell command line cannot be whitelisted with "any further arguments": they would become shell code.', { details: { field: 'ruleArgsPrefix' } });
+        }
+        if (body.ruleArgsPrefix !== undefined && body.ruleArgsPrefix > context.template.args.length) {
+          throw new BridgeError('invalid_request', `ruleArgsPrefix must be at most ${context.template.args.length}, the number of template arguments; got ${body.ruleArgsPrefix}.`, {
+            details: { field: 'ruleArgsPrefix' },
+          });
+        }
+      }
+      const decisionId = newId('dec');
+      const ruleId = body.decision === 'allow_and_whitelist' ? newId('rule') : null;
+      // xstate processes the event synchronously: the answer is recorded when send() returns.
+      prompt.send({
+        type: 'prompt.resolve',
+        decision: body.decision,
+        decisionId,
+        ruleId,
+        ...(body.ruleArgsPrefix !== undefined ? { ruleArgsPrefix: body.ruleArgsPrefix } : {}),
+        resolvedBy: principal,
+        at: isoAt(clock.now()),
+      });
+      const state = prompt.getSnapshot().value as string;
+      if (state === 'pending' || state === 'expired' || state === 'cancelled') {
+        throw new BridgeError('conflict', `The prompt is already ${state}; a prompt resolves once.`, { details: { state } });
+      }
+      return { promptId, state: state as 'allowed_once' | 'allowed_and_whitelisted' | 'rejected', decisionId, ruleId };
+    }),
+
+    serveRoute(bus, subjects, ROUTES.systemPermissionsRulesList, () => ({ rules: store.rules.list() })),
+
+    serveRoute(bus, subjects, ROUTES.systemPermissionsRulesGet, ({ params }) => {
+      const rule = store.rules.get(params.ruleId);
+      if (!rule) throw new BridgeError('not_found', `No whitelist rule ${params.ruleId}.`);
+      return rule;
+    }),
+
+    serveRoute(bus, subjects, ROUTES.systemPermissionsRulesDelete, ({ params }) => {
+      const rule = store.rules.delete(params.ruleId);
+      if (!rule) throw new BridgeError('not_found', `No whitelist rule ${params.ruleId}.`);
+      bus.publish(subjects.event('permission.whitelist.updated'), { change: 'deleted', rule });
+      return { ruleId: rule.ruleId, deleted: true as const };
+    }),
+
+    serveRoute(bus, subjects, ROUTES.uiPrompts, () => ({ prompts: store.prompts.pending() })),
+
+    serveRoute(bus, subjects, ROUTES.uiDecisions, ({ query }) =>
+      store.decisions.list({ limit: query.limit, ...(query.cursor !== undefined ? { cursor: query.cursor } : {}) }),
+    ),
+  ];
+
+  return {
+    stop() {
+      for (const subscription of subscriptions) subscription.unsubscribe();
+    },
+  };
+}

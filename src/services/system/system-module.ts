@@ -1,0 +1,71 @@
+import { fromPromise } from 'xstate';
+import type { ToolInstallContext } from '../../../machines/toolInstall.machine.js';
+import type { Recipe, ToolStatus } from '../../contract/routes/system.js';
+import { locateTool } from '../../system/locate.js';
+import { getLoginPath, withLoginPath, type LoginPath } from '../../system/login-path.js';
+import { loadCatalogue, RECIPES } from '../../system/recipes.js';
+import type { BaseContext, CapabilityFactory, CapabilityModule } from '../service-context.js';
+import { installStepActor } from './install-step.js';
+import { startInstallService } from './install-service.js';
+import { startSystemService, type SystemCatalog } from './system-service.js';
+
+export interface SystemModuleDeps {
+  /** Default: the user's login-shell PATH, read once per process. */
+  loginPath?: () => Promise<LoginPath>;
+}
+
+/** System info, tools, locate, the install recipes, and tool installs (as command runs). */
+export function createSystemModule(deps: SystemModuleDeps = {}): CapabilityFactory {
+  return async (base: BaseContext): Promise<CapabilityModule> => {
+    const { bus, subjects, config, logger } = base;
+    const loginPath = deps.loginPath ?? (() => getLoginPath({ timeoutMs: config.current.system.loginShellTimeoutMs }));
+    const recipes: Recipe[] = await loadCatalogue(config.current.system.recipesFile).catch((error: unknown) => {
+      logger.error({ err: error }, 'the extra recipe catalogue is not used');
+      return [...RECIPES];
+    });
+    // Set once the service runs; installs only end after that.
+    let catalog: SystemCatalog | undefined;
+
+    return {
+      name: 'system',
+      children: {
+        toolInstall: {
+          actors: {
+            installStep: installStepActor({ bus, subjects }),
+            locateTool: fromPromise<ToolStatus, { tool: string; binary: string }>(async ({ input }) => {
+              const path = await loginPath();
+              const found = await locateTool(input.binary, { searchPath: path.path, env: withLoginPath(process.env, path), timeoutMs: config.current.system.probeTimeoutMs });
+              return { ...found, name: input.tool };
+            }),
+          },
+          actions: {
+            refreshInventory: ({ context }) => {
+              const { tool, located, startedAt } = context as ToolInstallContext;
+              // A completed install changed its own tool: that one was located again, not all of
+              // them. A failed one may have changed anything, and one that never ran nothing.
+              const refreshed = located ? catalog?.inventoryWith(located) : catalog?.inventory(startedAt !== null);
+              // An install interrupted by the bridge stopping ends after the bus closed: nothing to tell.
+              void refreshed
+                ?.then(({ tools }) => bus.publish(subjects.event('system.tools.inventory_updated'), { tools, cause: 'install' }))
+                .catch((error: unknown) => logger.debug({ err: error, tool }, 'the tool inventory was not refreshed after an install'));
+            },
+          },
+        },
+      },
+      start(ctx) {
+        const system = startSystemService(ctx, { loginPath, recipes });
+        catalog = system.catalog;
+        const install = startInstallService(ctx, { catalog: system.catalog, recipes });
+        return {
+          stop() {
+            install.stop();
+            system.stop();
+          },
+        };
+      },
+    };
+  };
+}
+
+/** The system capability as the bridge registers it. */
+export const systemCapability: CapabilityFactory = createSystemModule();

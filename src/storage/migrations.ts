@@ -1,0 +1,59 @@
+/** One schema change; versions are applied in order, once, and never edited after release. */
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+/*
+ * Only template fields are ever stored (the secrets rule): rows hold what the user saw in the
+ * prompt, never resolved values. Run output stays in memory.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'runs, permission prompts, decisions and whitelist rules',
+    sql: `
+      CREATE TABLE runs (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id     TEXT NOT NULL UNIQUE,
+        state      TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        summary    TEXT NOT NULL -- RunSummary JSON: template fields only
+      );
+      CREATE INDEX runs_state ON runs (state, seq);
+
+      CREATE TABLE prompts (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        prompt_id  TEXT NOT NULL UNIQUE,
+        state      TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        view       TEXT NOT NULL -- PromptView JSON
+      );
+      CREATE INDEX prompts_state ON prompts (state, seq);
+
+      CREATE TABLE whitelist_rules (
+        seq                  INTEGER PRIMARY KEY AUTOINCREMENT,
+        rule_id              TEXT NOT NULL UNIQUE,
+        executable           TEXT NOT NULL,
+        args                 TEXT NOT NULL, -- JSON array of template arguments
+        any_further_args     INTEGER NOT NULL,
+        shell                INTEGER NOT NULL,
+        created_at           TEXT NOT NULL,
+        last_used_at         TEXT,
+        use_count            INTEGER NOT NULL DEFAULT 0,
+        created_by_prompt_id TEXT NOT NULL
+      );
+      CREATE INDEX whitelist_rules_executable ON whitelist_rules (executable);
+
+      CREATE TABLE decisions (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        decision_id TEXT NOT NULL UNIQUE,
+        at          TEXT NOT NULL,
+        prompt_id   TEXT,
+        decision    TEXT NOT NULL -- Decision JSON
+      );
+      CREATE INDEX decisions_prompt ON decisions (prompt_id);
+    `,
+  },
+];

@@ -1,0 +1,81 @@
+import { execa } from 'execa';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { freePort } from '../support/free-port.js';
+
+const BIN = path.resolve('bin/osloop-bridge.js');
+let home: string;
+beforeEach(async () => {
+  home = await mkdtemp(path.join(os.tmpdir(), 'osloop-cli-'));
+});
+afterEach(() => rm(home, { recursive: true, force: true }));
+
+const env = () => ({ OSLOOP_BRIDGE_HOME: home, OSLOOP_LOG_LEVEL: 'info' });
+
+/** Resolves once the bridge on `port` answers its health route. */
+async function healthy(port: number): Promise<void> {
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/api/v1/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('osloop-bridge start / status', () => {
+  it('starts, reports its state through `status`, and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const bridge = execa('node', [BIN, 'start', '--port', String(port)], { env: env(), reject: false });
+    await healthy(port);
+
+    const status = await execa('node', [BIN, 'status', '--port', String(port), '--json'], { env: env() });
+    const body = JSON.parse(status.stdout) as { activePort: number; bindState: string; uptimeMs: number; actors: Record<string, number> };
+    expect(body).toMatchObject({ activePort: port, bindState: 'listening', bus: 'embedded' });
+    expect(body.actors.bridge).toBe(1);
+
+    const human = await execa('node', [BIN, 'status', '--port', String(port)], { env: env() });
+    expect(human.stdout).toMatch(new RegExp(`port\\s+${port}`));
+    expect(human.stdout).toMatch(/bind state\s+listening/);
+
+    bridge.kill('SIGTERM');
+    const result = await bridge;
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('says so when no bridge answers', async () => {
+    const result = await execa('node', [BIN, 'status', '--port', String(await freePort())], { env: env(), reject: false });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/No bridge answers/);
+  });
+
+  it('exits with code 2 and keeps the port when it is taken', async () => {
+    const port = await freePort();
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen({ host: '127.0.0.1', port }, () => resolve()));
+    try {
+      const result = await execa('node', [BIN, 'start', '--port', String(port)], { env: env(), reject: false });
+      expect(result.exitCode).toBe(2);
+      expect(result.stdout + result.stderr).toMatch(/never picks another port/);
+    } finally {
+      squatter.close();
+    }
+  });
+
+  it('refuses to start on a corrupt config file and leaves it untouched', async () => {
+    await writeFile(path.join(home, 'config.json'), '{"port": ');
+    const result = await execa('node', [BIN, 'start'], { env: env(), reject: false });
+    expect(result.exitCode).toBe(78);
+    expect(result.stdout + result.stderr).toMatch(/left untouched/);
+  });
+
+  it('rejects a bad --port with a message naming the value', async () => {
+    const result = await execa('node', [BIN, 'start', '--port', 'abc'], { env: env(), reject: false });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.stderr).toMatch(/"abc"/);
+  });
+});

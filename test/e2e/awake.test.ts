@@ -1,0 +1,115 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { collectEvents, startClientBridge, type ClientBridge } from './system-support.js';
+
+const fixture = path.resolve(import.meta.dirname, '../fixtures/awake-inhibitor.mjs');
+
+/** Whether `pid` is a living process (a zombie only waits to be reaped). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
+describe('awake locks with a configured inhibitor (a real process)', () => {
+  let b: ClientBridge;
+  beforeAll(async () => {
+    b = await startClientBridge({
+      config: {
+        awake: {
+          inhibitorCommand: [process.execPath, fixture, '{pid}', '{reason}'],
+          restart: { initialDelayMs: 50, maxDelayMs: 200, maxAttempts: 5, stableMs: 60_000 },
+          killGraceMs: 500,
+        },
+      },
+    });
+  });
+  afterAll(() => b.close());
+
+  const runningPid = async (other?: number) =>
+    vi.waitFor(
+      async () => {
+        const status = await b.app.api.awakeStatus();
+        const pid = status.inhibitor.pid;
+        if (status.inhibitor.state !== 'running' || pid === undefined || pid === other) throw new Error(`inhibitor ${JSON.stringify(status.inhibitor)}`);
+        return pid;
+      },
+      { timeout: 10_000, interval: 25 },
+    );
+
+  it('starts the inhibitor for a lock, restarts it when killed, and stops it with the last lock', async () => {
+    const events = collectEvents(b.app, ['awake.*']);
+    const lock = await b.app.api.awakeAcquire({ body: { reason: 'long build' } });
+    expect(lock).toMatchObject({ reason: 'long build', holder: { kind: 'session' }, expiresAt: null });
+    await events.next('awake.acquired', (data) => data.lockId === lock.lockId);
+
+    const first = await runningPid();
+    expect(alive(first)).toBe(true);
+    expect(readFileSync(`/proc/${first}/cmdline`, 'utf8').split('\0')).toContain('osloop-bridge: long build');
+    expect(await b.app.api.awakeStatus()).toMatchObject({ supported: true, active: true, locks: [{ lockId: lock.lockId, reason: 'long build' }] });
+
+    process.kill(first, 'SIGKILL');
+    const second = await runningPid(first);
+    expect(alive(first)).toBe(false);
+    expect(alive(second)).toBe(true);
+    const status = await b.app.api.awakeStatus();
+    expect(status.inhibitor.restarts).toBe(1);
+    expect(status.reason).toContain('killed by SIGKILL');
+    await events.next('awake.state_changed', (data) => (data.inhibitor as { state: string }).state === 'restarting');
+
+    expect(await b.app.api.awakeRelease({ body: { lockId: lock.lockId } })).toEqual({ lockId: lock.lockId, released: true });
+    expect(await b.app.api.awakeRelease({ body: { lockId: lock.lockId } })).toEqual({ lockId: lock.lockId, released: false });
+    await events.next('awake.released', (data) => data.lockId === lock.lockId && data.cause === 'released');
+    await vi.waitFor(() => expect(alive(second)).toBe(false), { timeout: 10_000 });
+    expect(await b.app.api.awakeStatus()).toMatchObject({ active: false, inhibitor: { state: 'idle' }, locks: [] });
+    events.stop();
+  });
+
+  it('lets a lock expire at its TTL', async () => {
+    const events = collectEvents(b.app, ['awake.released']);
+    const lock = await b.app.api.awakeAcquire({ body: { reason: 'short', ttlMs: 200 } });
+    expect(Date.parse(lock.expiresAt!) - Date.parse(lock.acquiredAt)).toBe(200);
+    expect(await events.next('awake.released', (data) => data.lockId === lock.lockId)).toEqual({ lockId: lock.lockId, cause: 'expired' });
+    expect((await b.app.api.awakeStatus()).locks).toEqual([]);
+    events.stop();
+  });
+
+  it('refuses a TTL a timer cannot hold', async () => {
+    await expect(b.app.api.awakeAcquire({ body: { reason: 'x', ttlMs: 2 ** 31 } })).rejects.toMatchObject({ status: 400 });
+  });
+
+  it('kills the inhibitor when the bridge stops', async () => {
+    await b.app.api.awakeAcquire({ body: { reason: 'until the end' } });
+    const pid = await runningPid();
+    await b.close();
+    expect(alive(pid)).toBe(false);
+  });
+});
+
+// sd_booted(3): on a machine booted with systemd, systemd-inhibit may well work.
+describe.skipIf(existsSync('/run/systemd/system'))('awake locks where systemd-inhibit cannot work', () => {
+  let b: ClientBridge;
+  beforeAll(async () => {
+    b = await startClientBridge();
+  });
+  afterAll(() => b.close());
+
+  it('says supported: false with the reason instead of pretending', async () => {
+    const status = await b.app.api.awakeStatus();
+    expect(status).toMatchObject({ supported: false, active: false, locks: [] });
+    expect(status.reason).toMatch(/^systemd-inhibit (cannot work here|is not installed)/);
+  });
+
+  it('refuses a lock with 501 unsupported', async () => {
+    await expect(b.app.api.awakeAcquire({ body: { reason: 'x' } })).rejects.toMatchObject({ status: 501, code: 'unsupported' });
+  });
+
+  it('marks the capability unavailable with the same reason', async () => {
+    const { capabilities } = await b.app.api.capabilities();
+    expect(capabilities.find((c) => c.id === 'awake')).toMatchObject({ available: false, reason: expect.stringMatching(/^systemd-inhibit/) });
+  });
+});

@@ -1,0 +1,52 @@
+import { handshake, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import type { StartBridgeOptions } from '../../src/bridge.js';
+
+export interface Reply<T = Record<string, unknown>> {
+  status: number;
+  body: T;
+}
+
+/** Plain-fetch calls to a real bridge, as a web-app session (or as the local UI with `ui: true`). */
+export interface Api {
+  bridge: TestBridge;
+  headers: Record<string, string>;
+  call<T = Record<string, unknown>>(method: string, path: string, body?: unknown, options?: { ui?: boolean }): Promise<Reply<T>>;
+  /** Executes `command args…` with the template equal to the resolved values. */
+  execute(command: string, args?: string[], extra?: Record<string, unknown>): Promise<Reply>;
+  resolve(promptId: string, decision: string, extra?: Record<string, unknown>, options?: { ui?: boolean }): Promise<Reply>;
+  /** Long-polls the run until it ends (or `waitMs` passes). */
+  waitRun(runId: string, query?: string): Promise<Reply>;
+}
+
+/** A real bridge over HTTP with one web-app session. */
+export async function startApi(options: StartBridgeOptions & { home?: string; keepHome?: boolean } = {}): Promise<Api> {
+  const bridge = await startTestBridge({ dev: true, ...options });
+  const { headers } = await handshake(bridge);
+  const call: Api['call'] = async (method, path, body, callOptions = {}) => {
+    // Every POST/PATCH/DELETE declares JSON, body or not; GETs send no content type.
+    const requestHeaders: Record<string, string> = callOptions.ui
+      ? { origin: bridge.origin, 'x-osloop-ui-token': bridge.uiToken, 'content-type': 'application/json' }
+      : { ...headers };
+    if (method === 'GET') delete requestHeaders['content-type'];
+    const response = await fetch(`${bridge.baseUrl}${path}`, {
+      method,
+      headers: requestHeaders,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : {} };
+  };
+  return {
+    bridge,
+    headers,
+    call,
+    execute: (command, args = [], extra = {}) => {
+      // The title is shown and stored: like the web app, build it from the template.
+      const template = (extra.template as { command: string } | undefined) ?? { command, args };
+      return call('POST', '/api/v1/system/commands/execute', { command, args, template, title: `Run ${template.command}`, reason: 'end-to-end test', ...extra });
+    },
+    resolve: (promptId, decision, extra = {}, resolveOptions = {}) =>
+      call('POST', `/api/v1/system/permissions/prompts/${promptId}/resolve`, { decision, ...extra }, resolveOptions),
+    waitRun: (runId, query = '') => call('GET', `/api/v1/system/commands/runs/${runId}?waitMs=20000${query}`),
+  };
+}

@@ -1,0 +1,130 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { BridgeError } from '../../../src/contract/errors.js';
+import { eventually, executeBody, startCommandsHarness, USER, type CommandsHarness } from './harness.js';
+
+const EXECUTE = 'system.commands.execute';
+const GET = 'system.commands.runs.get';
+const RESOLVE = 'system.permissions.prompts.resolve';
+
+describe('commands service', () => {
+  let harness: CommandsHarness;
+  afterEach(async () => {
+    await harness?.stop();
+  });
+
+  /** Executes, allows once, and waits until the fake process was started. */
+  async function startedRun(command = 'tool', args: string[] = []) {
+    const reply = await harness.call<{ runId: string; promptId: string }>(EXECUTE, { body: executeBody(command, args) });
+    await harness.call(RESOLVE, { params: { requestId: reply.promptId }, body: { decision: 'allow_once' } });
+    const run = await eventually(() => harness.runner.processes.find((p) => p.spec.command === command && !p.exited));
+    return { runId: reply.runId, process: run };
+  }
+
+  it('announces the capability as available', async () => {
+    harness = await startCommandsHarness();
+    expect(harness.capabilities.list().find((c) => c.id === 'command_permissions')).toEqual({ id: 'command_permissions', available: true });
+  });
+
+  it('refuses a run past maxConcurrentRuns with 429 rate_limited', async () => {
+    harness = await startCommandsHarness({ config: { maxConcurrentRuns: 1 } });
+    await harness.call(EXECUTE, { body: executeBody('first') });
+    await expect(harness.call(EXECUTE, { body: executeBody('second') })).rejects.toMatchObject({ code: 'rate_limited', details: { maxConcurrentRuns: 1 } });
+  });
+
+  it('refuses a working directory that does not exist, naming the template value only', async () => {
+    harness = await startCommandsHarness();
+    const body = executeBody('ls', [], { cwd: '/nonexistent/s3cret', template: { command: 'ls', args: [], cwd: '/nonexistent/__OSL_SECRET[d]__' } });
+    const failure = await harness.call(EXECUTE, { body }).catch((error: BridgeError) => error);
+    expect(failure).toMatchObject({ code: 'invalid_request', details: { field: 'cwd' } });
+    expect((failure as BridgeError).message).toContain('__OSL_SECRET[d]__');
+    expect((failure as BridgeError).message).not.toContain('s3cret');
+  });
+
+  it('runs the resolved values in the child, with the login PATH and the request env on top', async () => {
+    harness = await startCommandsHarness();
+    const body = executeBody('tool', ['s3cret'], { env: { TOKEN: 's3cret' }, template: { command: 'tool', args: ['__OSL_SECRET[a]__'], env: { TOKEN: '__OSL_SECRET[t]__' } } });
+    const reply = await harness.call<{ promptId: string }>(EXECUTE, { body });
+    await harness.call(RESOLVE, { params: { requestId: reply.promptId }, body: { decision: 'allow_once' } });
+    const fake = await eventually(() => harness.runner.processes[0]);
+    expect(fake.spec).toMatchObject({ command: 'tool', args: ['s3cret'], shell: false, env: expect.objectContaining({ TOKEN: 's3cret', PATH: process.env.PATH }) });
+  });
+
+  it('streams output as events with contiguous offsets, carrying a split character whole', async () => {
+    harness = await startCommandsHarness();
+    const { runId, process } = await startedRun();
+    const euro = Buffer.from('\u20ac');
+    process.write('stdout', Buffer.concat([Buffer.from('a'), euro.subarray(0, 1)]));
+    process.write('stdout', euro.subarray(1));
+    process.write('stderr', 'oops');
+    process.exit({ exitCode: 0 });
+    const run = await harness.call<Record<string, unknown>>(GET, { params: { runId }, query: { waitMs: 5_000 } });
+    expect(run).toMatchObject({ state: 'completed', stdout: { data: 'a\u20ac', totalBytes: 4 }, stderr: { data: 'oops' } });
+    const chunks = harness.events.filter((e) => e.type === 'system.command.stdout').map((e) => e.data);
+    expect(chunks).toEqual([
+      { runId, offset: 0, bytes: 2, chunk: 'a' },
+      { runId, offset: 2, bytes: 2, chunk: '\u20ac' },
+    ]);
+  });
+
+  it('marks partial output past the buffer cap while events keep carrying everything', async () => {
+    harness = await startCommandsHarness({ config: { outputBufferBytes: 1024 } });
+    const { runId, process } = await startedRun();
+    for (let i = 0; i < 3; i++) process.write('stdout', 'x'.repeat(1000));
+    const live = await harness.call<Record<string, unknown>>(GET, { params: { runId } });
+    expect(live).toMatchObject({ state: 'running', partialOutput: true, stdoutBytes: 3000, stdout: { bufferedBytes: 1024, totalBytes: 3000 } });
+    process.exit({ exitCode: 0 });
+    const done = await harness.call<Record<string, unknown>>(GET, { params: { runId }, query: { waitMs: 5_000 } });
+    expect(done).toMatchObject({ partialOutput: true, stdoutBytes: 3000 });
+    const streamed = harness.events.filter((e) => e.type === 'system.command.stdout').reduce((sum, e) => sum + Number(e.data.bytes), 0);
+    expect(streamed).toBe(3000);
+  });
+
+  it('fails a run whose executable cannot be started, without quoting its arguments', async () => {
+    harness = await startCommandsHarness();
+    harness.runner.spawnError = 'ENOENT';
+    const { runId } = await harness
+      .call<{ runId: string; promptId: string }>(EXECUTE, { body: executeBody('missing', ['--flag']) })
+      .then(async (reply) => {
+        await harness.call(RESOLVE, { params: { requestId: reply.promptId }, body: { decision: 'allow_once' } });
+        return reply;
+      });
+    const run = await harness.call<Record<string, unknown>>(GET, { params: { runId }, query: { waitMs: 5_000 } });
+    expect(run).toMatchObject({ state: 'failed', pid: null, errorMessage: 'Could not start "missing": ENOENT' });
+  });
+
+  it('interrupts its live runs when the bridge announces it is stopping', async () => {
+    harness = await startCommandsHarness();
+    const { runId, process } = await startedRun();
+    harness.bus.publish(harness.subjects.event('bridge.stopping'), { bridgeId: 'test', reason: 'test' });
+    const run = await harness.call<Record<string, unknown>>(GET, { params: { runId }, query: { waitMs: 5_000 } });
+    expect(run).toMatchObject({ state: 'interrupted' });
+    expect(process.kills).toHaveLength(1);
+  });
+});
+
+describe('commands.start on the bus', () => {
+  let harness: CommandsHarness;
+  afterEach(async () => {
+    await harness?.stop();
+  });
+
+  const start = (body: Record<string, unknown>) => harness.bus.request<Record<string, unknown>>(harness.subjects.internal('commands.start'), body);
+
+  it('starts an install run that always prompts, with the id asked for', async () => {
+    harness = await startCommandsHarness();
+    const reply = await start({ ...executeBody('apt-get', ['install', 'jq']), requestedBy: USER, subjectKind: 'install', whitelistAllowed: true, runId: 'install_1' });
+    expect(reply).toMatchObject({ runId: 'install_1', state: 'awaiting_permission', promptId: expect.any(String) });
+    const created = harness.events.find((e) => e.type === 'permission.prompt.created');
+    expect(created?.data).toMatchObject({ kind: 'install', subjectId: 'install_1', whitelistAllowed: false });
+    await expect(start({ ...executeBody('apt-get'), requestedBy: USER, subjectKind: 'install', whitelistAllowed: false, runId: 'install_1' })).rejects.toMatchObject({ code: 'conflict' });
+  });
+
+  it.each([
+    ['no requestedBy', { subjectKind: 'command', whitelistAllowed: true }],
+    ['an unknown kind', { requestedBy: USER, subjectKind: 'mcp_server', whitelistAllowed: true }],
+    ['an id that is not subject-safe', { requestedBy: USER, subjectKind: 'command', whitelistAllowed: true, runId: 'a.b' }],
+  ])('refuses a request with %s as invalid_request', async (_, extra) => {
+    harness = await startCommandsHarness();
+    await expect(start({ ...executeBody('ls'), ...extra })).rejects.toMatchObject({ code: 'invalid_request' });
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * The desktop side of the pages, used only inside the Neutralino window: the tray ("Show Status",
+ * "Approvals", "Quit"), hide-to-tray on close when tray mode is on, an OS notification for each new
+ * permission prompt, and the tray reflecting `bridge.runtime.updated`. It touches nothing but the
+ * `neutralino` object it is given (the real `Neutralino` global, or a stand-in in tests).
+ */
+export const TRAY = { STATE: 'bridge-state', SHOW: 'show-status', APPROVALS: 'approvals', QUIT: 'quit' };
+export const TRAY_ICON = '/icons/tray.png';
+
+/** The first, disabled tray line: where the bridge stands. */
+export function trayStateText(runtime) {
+  if (!runtime) return 'Bridge: starting…';
+  if (runtime.bindState === 'listening') return `Bridge: listening on 127.0.0.1:${runtime.activePort}`;
+  if (runtime.bindState === 'bind_failed') return `Bridge: port ${runtime.configuredPort} could not be bound`;
+  return `Bridge: ${runtime.bindState}`;
+}
+
+/**
+ * Starts the adapter. `feed` and `prompts` are the page's event feed and prompt store; `navigate`
+ * shows a page; `webNotification` is the browser's `Notification` (clickable) when the webview has one.
+ */
+export async function startNeutralinoAdapter({ neutralino, feed, prompts, navigate, runtime = null, webNotification = globalThis.Notification }) {
+  const state = { runtime, trayMode: runtime?.trayMode ?? false, pending: prompts.list().length };
+
+  const setTray = () =>
+    neutralino.os.setTray({
+      icon: TRAY_ICON,
+      menuItems: [
+        { id: TRAY.STATE, text: trayStateText(state.runtime), isDisabled: true },
+        { text: '-' },
+        { id: TRAY.SHOW, text: 'Show Status' },
+        { id: TRAY.APPROVALS, text: state.pending ? `Approvals (${state.pending} pending)` : 'Approvals' },
+        { text: '-' },
+        { id: TRAY.QUIT, text: 'Quit' },
+      ],
+    });
+
+  const show = async (page = 'status') => {
+    await neutralino.window.show();
+    await neutralino.window.focus();
+    navigate(page);
+  };
+
+  const notify = async (prompt) => {
+    const title = 'Permission requested';
+    const body = `${prompt.title}${prompt.reason ? ` — ${prompt.reason}` : ''}`;
+    if (webNotification && webNotification.permission === 'granted') {
+      // The webview's notification can be clicked; Neutralino's own cannot.
+      const notification = new webNotification(title, { body, tag: prompt.promptId });
+      notification.onclick = () => void show('approvals');
+      return;
+    }
+    await neutralino.os.showNotification(title, `${body}\nOpen Approvals from the tray icon.`);
+  };
+
+  await setTray();
+  await neutralino.events.on('trayMenuItemClicked', (event) => {
+    const id = event?.detail?.id;
+    if (id === TRAY.SHOW) void show('status');
+    else if (id === TRAY.APPROVALS) void show('approvals');
+    else if (id === TRAY.QUIT) void neutralino.app.exit();
+  });
+  await neutralino.events.on('windowClose', () => {
+    if (state.trayMode) void neutralino.window.hide();
+    else void neutralino.app.exit();
+  });
+  feed.on('bridge.runtime.updated', ({ data }) => {
+    state.runtime = data;
+    state.trayMode = data.trayMode;
+    void setTray();
+  });
+  prompts.onNew((prompt) => void notify(prompt));
+  prompts.onChange(() => {
+    const pending = prompts.list().length;
+    if (pending === state.pending) return;
+    state.pending = pending;
+    void setTray();
+  });
+  if (webNotification?.permission === 'default') void webNotification.requestPermission?.();
+
+  return {
+    show,
+    get trayMode() {
+      return state.trayMode;
+    },
+    get runtime() {
+      return state.runtime;
+    },
+  };
+}

@@ -1,0 +1,156 @@
+import { post } from '../api.js';
+import { h, toast } from '../dom.js';
+import { principal, time, visible } from '../format.js';
+import { heading } from './common.js';
+
+/**
+ * Approvals: every pending prompt with what would run (template fields only), who asked and why,
+ * a countdown to expiry, and the three answers. "Allow and whitelist" shows the rule that would be
+ * saved and what it would match; installs never offer it.
+ */
+export async function mount(root, ctx) {
+  const list = h('div', { id: 'prompts' });
+  root.append(...heading('Approvals', 'Agents asking to run something on this computer. Nothing runs until you answer; unanswered prompts are rejected when their time runs out.'), list);
+  const cards = new Map();
+
+  const render = () => {
+    const pending = ctx.prompts.list();
+    for (const [id, card] of cards) {
+      if (!pending.some((p) => p.promptId === id)) {
+        card.remove();
+        cards.delete(id);
+      }
+    }
+    for (const prompt of pending) {
+      if (!cards.has(prompt.promptId)) {
+        const card = promptCard(prompt, ctx);
+        cards.set(prompt.promptId, card);
+        list.append(card);
+      }
+    }
+    const empty = list.querySelector('.empty');
+    if (pending.length === 0 && !empty) list.append(h('p', { class: 'muted empty' }, 'No pending prompts.'));
+    if (pending.length > 0) empty?.remove();
+  };
+  render();
+  const off = ctx.prompts.onChange(render);
+  const tick = setInterval(() => {
+    for (const card of cards.values()) card.tick();
+    render();
+  }, 1000);
+  return () => {
+    off();
+    clearInterval(tick);
+  };
+}
+
+function commandLine(template) {
+  return h('div', { class: 'cmdline mono', 'aria-label': 'Command and arguments' },
+    h('span', { class: 'arg exe' }, visible(template.command)),
+    (template.args ?? []).map((arg) => h('span', { class: 'arg' }, visible(arg))));
+}
+
+/** What a rule saved from this prompt would match, for "first N arguments" choices. */
+export function ruleDescription(rule, prefix) {
+  const args = rule.args ?? [];
+  const kept = prefix === null ? args : args.slice(0, prefix);
+  const shown = visible([rule.executable, ...kept].join(' '));
+  return prefix === null
+    ? { rule: shown, matches: `exactly "${shown}" and nothing else` }
+    : { rule: `${shown} *`, matches: `"${shown}" followed by any further arguments (or none)` };
+}
+
+function details(prompt) {
+  const d = prompt.details ?? {};
+  const kind = prompt.kind === 'mcp_server' ? `start the MCP server "${d.serverName ?? prompt.subjectId}"` : prompt.kind === 'install' ? `install ${d.tool ?? 'a tool'}` : 'run a command';
+  const rows = [['Asks to', kind], ['Asked by', principal(prompt.requestedBy)], ['Why', prompt.reason ?? '—'], ['Working directory', prompt.cwd ?? prompt.template?.cwd ?? 'home directory']];
+  if (prompt.template?.env && Object.keys(prompt.template.env).length) {
+    rows.push(['Environment', Object.entries(prompt.template.env).map(([k, v]) => `${k}=${visible(v)}`).join('\n')]);
+  }
+  if (prompt.template?.stdin !== undefined) rows.push(['Standard input', visible(prompt.template.stdin)]);
+  rows.push(['Through a shell', prompt.shell ? 'yes: the command line is interpreted by your shell' : 'no']);
+  if (prompt.kind === 'install' && d.packageManager) rows.push(['Installed with', `${d.packageManager}${d.requiresElevation ? ' (needs administrator rights)' : ''}`]);
+  rows.push(['Asked at', time(prompt.createdAt)]);
+  return h('dl', { class: 'kv' }, rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', { class: k === 'Environment' || k === 'Standard input' ? 'mono' : undefined }, v)]));
+}
+
+function promptCard(prompt, ctx) {
+  const countdown = h('span', { class: 'countdown', role: 'timer', 'aria-live': 'off' });
+  const status = h('p', { role: 'status', class: 'small' });
+  const buttons = [];
+  const resolve = async (decision, extra = {}) => {
+    for (const b of buttons) b.disabled = true;
+    status.textContent = 'Sending…';
+    try {
+      const reply = await post(`/api/v1/system/permissions/prompts/${encodeURIComponent(prompt.promptId)}/resolve`, { decision, ...extra });
+      toast(`${prompt.title}: ${reply.state.replace(/_/g, ' ')}`);
+      ctx.prompts.pending.delete(prompt.promptId);
+      ctx.prompts.changed();
+    } catch (error) {
+      status.textContent = error.code === 'conflict' ? 'Already answered elsewhere.' : error.unavailable ? 'Resolving prompts is not available on this bridge yet.' : `${error.code}: ${error.message}`;
+      for (const b of buttons) b.disabled = false;
+    }
+  };
+
+  let rulePreview = null;
+  const proposed = prompt.proposedRule ?? (prompt.template ? { executable: prompt.template.command, args: prompt.template.args ?? [], shell: prompt.shell } : null);
+  if (prompt.whitelistAllowed && proposed) {
+    const args = proposed.args;
+    const select = h('select', { id: `scope-${prompt.promptId}`, 'aria-label': 'Rule scope' },
+      h('option', { value: 'exact' }, 'exactly these arguments'),
+      args.map((_, i) => h('option', { value: String(i) }, i === 0 ? 'this command with any arguments' : `the first ${i} argument${i > 1 ? 's' : ''}, then anything`)));
+    const ruleText = h('code', { class: 'rule' });
+    const matchText = h('span', { class: 'small' });
+    const update = () => {
+      const d = ruleDescription(proposed, select.value === 'exact' ? null : Number(select.value));
+      ruleText.textContent = d.rule;
+      matchText.textContent = ` — would allow ${d.matches}${proposed.shell ? ' through the shell' : ''}, without asking again.`;
+    };
+    select.addEventListener('change', update);
+    update();
+    rulePreview = {
+      el: h('div', { class: 'rule-preview' }, h('label', { for: `scope-${prompt.promptId}` }, 'Rule to save: '), select, h('div', {}, ruleText, matchText),
+        h('p', { class: 'small muted' }, 'Rules match what the agent wrote (before secrets were filled in), never resolved values. Revoke them on the Rules page.')),
+      prefix: () => (select.value === 'exact' ? undefined : Number(select.value)),
+    };
+  }
+
+  const allowOnce = h('button', { class: 'primary', 'data-action': 'allow_once', onclick: () => resolve('allow_once') }, 'Allow once');
+  const reject = h('button', { class: 'danger', 'data-action': 'reject', onclick: () => resolve('reject') }, 'Reject');
+  buttons.push(allowOnce, reject);
+  let whitelist = null;
+  if (rulePreview) {
+    whitelist = h('button', {
+      'data-action': 'allow_and_whitelist',
+      onclick: () => {
+        const prefix = rulePreview.prefix();
+        resolve('allow_and_whitelist', prefix === undefined ? {} : { ruleArgsPrefix: prefix });
+      },
+    }, 'Allow and whitelist');
+    buttons.push(whitelist);
+  }
+
+  const steps = prompt.details?.steps;
+  const what = prompt.kind === 'install' && steps?.length
+    ? [commandLine(prompt.template), h('p', { class: 'small muted' }, `Step of the install recipe for ${prompt.details.tool ?? 'the tool'}:`), h('ol', { class: 'mono small' }, steps.map((step) => h('li', {}, [step.command, ...(step.args ?? [])].join(' '), step.description ? h('span', { class: 'muted' }, ` — ${step.description}`) : null)))]
+    : commandLine(prompt.template);
+
+  const card = h('article', { class: 'panel prompt', 'data-prompt-id': prompt.promptId, 'aria-labelledby': `title-${prompt.promptId}` },
+    h('header', {}, h('h2', { id: `title-${prompt.promptId}` }, prompt.title), h('span', {}, 'expires in ', countdown)),
+    h('h3', {}, 'What would run'),
+    what,
+    details(prompt),
+    rulePreview?.el,
+    prompt.kind === 'install' ? h('p', { class: 'small muted' }, 'Installs always ask: they can never be whitelisted.') : null,
+    h('div', { class: 'actions' }, allowOnce, whitelist, reject),
+    status,
+  );
+  card.tick = () => {
+    const left = Math.max(0, Math.round((Date.parse(prompt.expiresAt) - Date.now()) / 1000));
+    countdown.textContent = `${left} s`;
+    countdown.classList.toggle('soon', left <= 10);
+  };
+  card.tick();
+  return card;
+}
+

@@ -1,0 +1,35 @@
+import { h } from '../dom.js';
+
+/** What a page shows when the bridge does not offer a capability (501) or a route yet. */
+export function unavailable(what) {
+  return h('div', { class: 'unavailable', role: 'note', 'data-unavailable': 'true' },
+    h('strong', {}, `${what}: not available on this bridge yet.`),
+    h('p', {}, 'This bridge does not implement it (it answered 501 "unsupported"). The rest of the bridge works as usual; this page fills in once the capability is installed.'));
+}
+
+/** A failure shown in place, never a blank page. */
+export function failure(error) {
+  return h('div', { class: 'notice bad', role: 'alert' }, `${error.code ? `${error.code}: ` : ''}${error.message}`);
+}
+
+/** Renders `unavailable` for 501/unknown routes and `failure` otherwise. */
+export function problem(what, error) {
+  return error?.unavailable ? unavailable(what) : failure(error);
+}
+
+export function heading(title, intro) {
+  return intro ? [h('h1', {}, title), h('p', { class: 'muted' }, intro)] : [h('h1', {}, title)];
+}
+
+export function stateTag(state) {
+  return h('span', { class: `state state-${String(state).replace(/[^a-z_]/gi, '')}` }, String(state));
+}
+
+/** Runs `fn` now and every `ms`, skipping while the tab is hidden; returns the stop function. */
+export function every(ms, fn) {
+  fn();
+  const timer = setInterval(() => {
+    if (!document.hidden) fn();
+  }, ms);
+  return () => clearInterval(timer);
+}

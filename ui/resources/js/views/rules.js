@@ -1,0 +1,52 @@
+import { del, get } from '../api.js';
+import { h, replace, toast } from '../dom.js';
+import { dateTime, visible } from '../format.js';
+import { heading, problem } from './common.js';
+
+/** Rules: the whitelist, with when each rule was made, last used and how often; revoke. */
+export async function mount(root, ctx) {
+  const body = h('div', { id: 'rules' });
+  root.append(...heading('Rules', 'Commands that run without asking, because you chose "Allow and whitelist". Revoke a rule and the next identical request asks again.'), body);
+
+  const load = async () => {
+    try {
+      const { rules } = await get('/api/v1/system/permissions/commands');
+      render(body, rules, load);
+    } catch (error) {
+      replace(body, problem('Whitelist rules', error));
+    }
+  };
+  await load();
+  return ctx.feed.on('permission.whitelist.updated', () => void load());
+}
+
+function render(el, rules, reload) {
+  if (rules.length === 0) return replace(el, h('p', { class: 'muted' }, 'No rules: every command asks first.'));
+  replace(el, h('div', { class: 'table-wrap' }, h('table', { 'aria-label': 'Whitelist rules' },
+    h('thead', {}, h('tr', {}, ['Rule', 'Shell', 'Created', 'Last used', 'Uses', ''].map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, rules.map((rule) => {
+      const text = visible([rule.executable, ...rule.args].join(' ')) + (rule.anyFurtherArgs ? ' *' : '');
+      return h('tr', { 'data-rule-id': rule.ruleId },
+        h('td', {}, h('code', {}, text), h('div', { class: 'small muted' }, rule.anyFurtherArgs ? 'and any further arguments' : 'exactly these arguments')),
+        h('td', {}, rule.shell ? 'yes' : 'no'),
+        h('td', {}, dateTime(rule.createdAt)),
+        h('td', {}, rule.lastUsedAt ? dateTime(rule.lastUsedAt) : 'never'),
+        h('td', {}, String(rule.useCount)),
+        h('td', {}, h('button', {
+          class: 'danger',
+          'aria-label': `Revoke rule ${text}`,
+          onclick: async (event) => {
+            if (!confirm(`Revoke the rule "${text}"? The next matching request will ask again.`)) return;
+            event.currentTarget.disabled = true;
+            try {
+              await del(`/api/v1/system/permissions/commands/${encodeURIComponent(rule.ruleId)}`);
+              toast(`Rule revoked: ${text}`);
+            } catch (error) {
+              toast(`${error.code}: ${error.message}`, { bad: true });
+            }
+            await reload();
+          },
+        }, 'Revoke')),
+      );
+    })))));
+}

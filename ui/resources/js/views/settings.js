@@ -1,0 +1,93 @@
+import { get, patch } from '../api.js';
+import { h, replace, toast } from '../dom.js';
+import { heading, problem } from './common.js';
+
+const lines = (text) => text.split('\n').map((l) => l.trim()).filter(Boolean);
+
+/**
+ * Settings: saved to the config file (validated, atomically). The port applies on the next start
+ * and is never changed by the bridge itself; the rest applies at once.
+ */
+export async function mount(root) {
+  const body = h('div', {});
+  root.append(...heading('Settings'), body);
+  try {
+    render(body, await get('/api/v1/ui/settings'));
+  } catch (error) {
+    replace(body, problem('Settings', error));
+  }
+}
+
+function field(id, label, input, hint) {
+  return h('div', { class: 'field', 'data-field': id }, h('label', { for: id }, label), input, hint ? h('div', { class: 'hint', id: `${id}-hint` }, hint) : null, h('div', { class: 'error', id: `${id}-error`, role: 'alert' }));
+}
+
+function render(el, s) {
+  const inputs = {
+    port: h('input', { type: 'number', id: 'port', min: '1', max: '65535', value: String(s.port), 'aria-describedby': 'port-hint' }),
+    trayMode: h('input', { type: 'checkbox', id: 'trayMode', checked: s.trayMode }),
+    allowedOrigins: h('textarea', { id: 'allowedOrigins', rows: '3', 'aria-describedby': 'allowedOrigins-hint' }),
+    promptTimeoutMs: h('input', { type: 'number', id: 'promptTimeoutMs', min: '1', step: '1', value: String(s.promptTimeoutMs / 1000) }),
+    defaultCommandTimeoutMs: h('input', { type: 'number', id: 'defaultCommandTimeoutMs', min: '1', step: '1', value: String(s.defaultCommandTimeoutMs / 1000) }),
+    denyList: h('textarea', { id: 'denyList', rows: '3', 'aria-describedby': 'denyList-hint' }),
+    approvalsLocalOnly: h('input', { type: 'checkbox', id: 'approvalsLocalOnly', checked: s.approvalsLocalOnly }),
+  };
+  inputs.allowedOrigins.value = s.allowedOrigins.join('\n');
+  inputs.denyList.value = s.denyList.join('\n');
+  const restart = h('p', { id: 'restart-note', class: 'notice warn', hidden: !s.restartRequired },
+    `This bridge runs on port ${s.runningPort}; port ${s.port} applies when it restarts.`);
+  const status = h('p', { role: 'status', id: 'settings-status' });
+
+  const read = () => ({
+    port: Number(inputs.port.value),
+    trayMode: inputs.trayMode.checked,
+    allowedOrigins: lines(inputs.allowedOrigins.value),
+    promptTimeoutMs: Math.round(Number(inputs.promptTimeoutMs.value) * 1000),
+    defaultCommandTimeoutMs: Math.round(Number(inputs.defaultCommandTimeoutMs.value) * 1000),
+    denyList: lines(inputs.denyList.value),
+    approvalsLocalOnly: inputs.approvalsLocalOnly.checked,
+  });
+
+  const form = h('form', {
+    class: 'panel',
+    novalidate: true,
+    onsubmit: async (event) => {
+      event.preventDefault();
+      for (const e of el.querySelectorAll('.error')) e.textContent = '';
+      const wanted = read();
+      const changes = Object.fromEntries(Object.entries(wanted).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(s[k])));
+      if (Object.keys(changes).length === 0) {
+        status.textContent = 'Nothing changed.';
+        return;
+      }
+      status.textContent = 'Saving…';
+      try {
+        const saved = await patch('/api/v1/ui/settings', changes);
+        Object.assign(s, saved);
+        restart.hidden = !saved.restartRequired;
+        restart.textContent = `This bridge runs on port ${saved.runningPort}; port ${saved.port} applies when it restarts.`;
+        status.textContent = 'Saved.';
+        toast('Settings saved');
+      } catch (error) {
+        status.textContent = 'Not saved: nothing was changed.';
+        for (const issue of error.details?.issues ?? []) {
+          const key = String(issue.path).replace(/^\//, '').split(/[./]/)[0].replace(/^approvals$/, 'approvalsLocalOnly');
+          const target = el.querySelector(`#${CSS.escape(key)}-error`);
+          if (target) target.textContent = issue.message;
+        }
+        if (!error.details?.issues) status.textContent = `Not saved: ${error.message}`;
+      }
+    },
+  },
+  restart,
+  field('port', 'Port', inputs.port, 'The one port the bridge listens on (127.0.0.1). Applies on restart; the bridge never changes it by itself, even when it is busy.'),
+  h('div', { class: 'field checkbox' }, inputs.trayMode, ' ', h('label', { for: 'trayMode' }, 'Tray mode'), h('div', { class: 'hint' }, 'Closing the desktop window hides it to the tray instead of quitting.')),
+  field('allowedOrigins', 'Allowed web-app origins', inputs.allowedOrigins, 'One per line, exactly as the browser sends it, e.g. https://app.osloop.ai'),
+  field('promptTimeoutMs', 'Prompt timeout (seconds)', inputs.promptTimeoutMs, 'An unanswered permission prompt is rejected after this long.'),
+  field('defaultCommandTimeoutMs', 'Default command timeout (seconds)', inputs.defaultCommandTimeoutMs, 'For runs that set no timeout of their own. No maximum.'),
+  field('denyList', 'Deny list', inputs.denyList, 'Executables (names or absolute paths), one per line, that never run, whatever anyone answers.'),
+  h('div', { class: 'field checkbox' }, inputs.approvalsLocalOnly, ' ', h('label', { for: 'approvalsLocalOnly' }, 'Only this UI may answer prompts'), h('div', { class: 'hint' }, 'Off by default, so web apps that relay your decision keep working.')),
+  h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit', id: 'save' }, 'Save')),
+  status);
+  replace(el, form);
+}
