@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { BRIDGE_VERSION } from '../version.js';
-import { runStart } from './start.js';
-import { runStatus } from './status.js';
+
+// Each command loads its own module when it runs: `status` need not load the whole bridge.
 
 const parsePort = (value: string): number => {
   const port = Number(value);
@@ -28,6 +28,7 @@ program
       process.exitCode = await runDesktop({ ...(options.port ? { port: options.port } : {}), ...(options.nats ? { natsUrl: options.nats } : {}), dev: options.dev ?? false, allowOrigins: options.allowOrigin });
       return;
     }
+    const { runStart } = await import('./start.js');
     process.exitCode = await runStart(options);
   });
 
@@ -37,6 +38,7 @@ program
   .option('--port <n>', 'port to ask (default: the configured port)', parsePort)
   .option('--json', 'print JSON')
   .action(async (options: { port?: number; json?: boolean }) => {
+    const { runStatus } = await import('./status.js');
     process.exitCode = await runStatus(options);
   });
 

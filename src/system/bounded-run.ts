@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { onExit } from 'signal-exit';
 import { killProcessTree } from '../processes/kill-tree.js';
 
 export interface BoundedRunOptions {
@@ -21,6 +22,32 @@ export interface BoundedRunResult {
   errorCode?: string;
 }
 
+/** Process groups of helpers still running, killed if the bridge exits before they end. */
+const running = new Set<number>();
+let exitHookInstalled = false;
+
+/**
+ * A detached helper outlives its parent (execa's own cleanup skips detached children), so a
+ * bridge exiting mid-probe — a login shell blocked in `pyenv rehash` can take a minute — would
+ * leave it behind.
+ */
+function killOnExit(pid: number): () => void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    onExit(() => {
+      for (const group of running) {
+        try {
+          process.kill(-group, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    });
+  }
+  running.add(pid);
+  return () => running.delete(pid);
+}
+
 /**
  * Runs a short helper command (a version probe, the login shell) and never waits longer than
  * `timeoutMs`: on timeout the whole tree is killed, because a login shell or a version shim
@@ -40,6 +67,8 @@ export async function runBounded(command: string, args: readonly string[], optio
     shell: process.platform === 'win32' && /\.(cmd|bat)$/i.test(command),
     ...(options.cwd ? { cwd: options.cwd } : {}),
   });
+  // Windows children are not detached: execa's own cleanup covers them.
+  const forget = child.pid === undefined || process.platform === 'win32' ? () => false : killOnExit(child.pid);
   let timer: NodeJS.Timeout | undefined;
   // Resolve at the deadline rather than when the killed tree has closed its pipes: a grandchild
   // can hold stdout open a while longer, and the caller's latency must not depend on it.
@@ -48,10 +77,11 @@ export async function runBounded(command: string, args: readonly string[], optio
   });
   try {
     const result = await Promise.race([child, deadline]);
+    if (result !== 'timed_out') forget();
     if (result === 'timed_out') {
       // Its own process group (detached): the whole group goes, grandchildren included.
       if (child.pid !== undefined) void killProcessTree(child.pid, 0).catch(() => {});
-      child.catch(() => {});
+      void child.catch(() => {}).finally(forget);
       return { stdout: '', stderr: '', exitCode: null, failure: 'timed_out' };
     }
     const errorCode = (result as { code?: unknown }).code;

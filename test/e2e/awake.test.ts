@@ -20,6 +20,7 @@ describe('awake locks with a configured inhibitor (a real process)', () => {
   beforeAll(async () => {
     b = await startClientBridge({
       config: {
+        commandPath: 'inherited',
         awake: {
           inhibitorCommand: [process.execPath, fixture, '{pid}', '{reason}'],
           restart: { initialDelayMs: 50, maxDelayMs: 200, maxAttempts: 5, stableMs: 60_000 },
@@ -80,6 +81,23 @@ describe('awake locks with a configured inhibitor (a real process)', () => {
 
   it('refuses a TTL a timer cannot hold', async () => {
     await expect(b.app.api.awakeAcquire({ body: { reason: 'x', ttlMs: 2 ** 31 } })).rejects.toMatchObject({ status: 400 });
+  });
+
+  it('holds a lock for exactly the lifetime of a keepAwake command run', async () => {
+    const events = collectEvents(b.app, ['awake.*']);
+    const template = { command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'] };
+    const run = await b.app.api.systemCommandsExecute({ body: { ...template, template, keepAwake: true, title: 'a long build', reason: 'keep the machine awake for it' } });
+    await b.app.api.systemPermissionsPromptsResolve({ params: { requestId: run.promptId! }, body: { decision: 'allow_once' } });
+    const acquired = await events.next('awake.acquired', (data) => data.runId === run.runId);
+    // The run's title is what the status shows as why the machine stays awake.
+    expect(acquired).toMatchObject({ reason: 'a long build', holder: { kind: 'session' } });
+    expect((await b.app.api.awakeStatus()).locks).toEqual([expect.objectContaining({ lockId: acquired.lockId, runId: run.runId })]);
+    await runningPid();
+
+    await b.app.api.systemCommandsRunsTerminate({ params: { runId: run.runId } });
+    expect(await events.next('awake.released', (data) => data.lockId === acquired.lockId)).toEqual({ lockId: acquired.lockId, cause: 'run_ended' });
+    expect((await b.app.api.awakeStatus()).locks).toEqual([]);
+    events.stop();
   });
 
   it('kills the inhibitor when the bridge stops', async () => {

@@ -1,10 +1,33 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { mergePaths, resolveLoginPath } from '../../src/processes/login-path.js';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { vi } from 'vitest';
+import { mergePaths, readLoginPath, resolveLoginPath } from '../../src/processes/login-path.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
 describe('login-shell PATH resolution', () => {
+  it('takes the PATH as soon as a shell that never exits has printed it, then kills that shell', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'login-linger-'));
+    try {
+      const pidFile = path.join(dir, 'pid');
+      const result = await readLoginPath({
+        shell: fixture('lingering-login-shell.sh'),
+        env: { PATH: '/usr/bin:/bin', LINGERING_PIDFILE: pidFile },
+        timeoutMs: 20_000,
+      });
+      expect(result).toMatchObject({ source: 'login-shell' });
+      expect(result.path.split(':')[0]).toBe('/opt/lingering/bin');
+      const pid = Number(await readFile(pidFile, 'utf8'));
+      await vi.waitFor(() => expect(isAlive(pid)).toBe(false), { timeout: 5_000 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('asks the login shell for its PATH, ignoring what its rc files print, and keeps inherited entries after it', async () => {
     const resolved = await resolveLoginPath({ shell: fixture('fake-login-shell.sh'), inheritedPath: '/usr/bin:/bin:/only/inherited' });
     expect(resolved.split(':')[0]).toBe('/opt/from-login-shell/bin');
@@ -26,3 +49,12 @@ describe('login-shell PATH resolution', () => {
     expect(mergePaths('/a::/b', '/b:/c:', ':')).toBe('/a:/b:/c');
   });
 });
+
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) Z/.test(stat); // a zombie is dead, only not reaped yet
+  } catch {
+    return false;
+  }
+}
