@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { getLoginPath } from '../src/system/login-path.js';
+import { getLoginPath } from '../src/processes/login-path.js';
 import { handshake, startTestBridge } from '../test/support/test-bridge.js';
 import type { BenchRow } from './table.js';
 

@@ -142,6 +142,24 @@ const interrupt = {
   }),
 } as const;
 
+/** While the process lives (`starting`, `running`): its exit, a terminate, the timeout, a bridge stop. */
+const whileTheProcessLives = {
+  'process.exited': [...onExit],
+  'run.terminate': { target: 'stopping', actions: runSetup.assign({ stopCause: 'terminate' as const }) },
+  'run.timeout': [
+    {
+      // Timers cannot hold more than ~24.8 days: a longer timeout is waited for in slices.
+      guard: 'timeoutNotYetDue',
+      actions: [
+        runSetup.assign({ timeoutLeftMs: ({ context }: { context: RunContext }) => context.timeoutLeftMs - MAX_TIMER_MS }),
+        runSetup.raise({ type: 'run.timeout' }, { id: 'runTimeout', delay: 'runTimeout' }),
+      ],
+    },
+    { target: 'stopping', actions: runSetup.assign({ stopCause: 'timeout' as const }) },
+  ],
+  'run.interrupt': interrupt,
+} as const;
+
 /**
  * One command run, from the permission decision to the end of its process tree. The run belongs
  * to the bridge, not to the session that asked: it lives on when that session goes away.
@@ -227,26 +245,12 @@ export const commandRunMachine = runSetup.createMachine({
       ],
       on: {
         'process.spawned': { target: 'running', actions: assign(({ event }) => ({ pid: event.pid, startedAt: event.at })) },
-        'process.exited': [...onExit],
-        'run.terminate': { target: 'stopping', actions: assign({ stopCause: 'terminate' }) },
-        'run.timeout': [
-          { guard: 'timeoutNotYetDue', actions: [assign({ timeoutLeftMs: ({ context }) => context.timeoutLeftMs - MAX_TIMER_MS }), raise({ type: 'run.timeout' }, { id: 'runTimeout', delay: 'runTimeout' })] },
-          { target: 'stopping', actions: assign({ stopCause: 'timeout' }) },
-        ],
-        'run.interrupt': interrupt,
+        ...whileTheProcessLives,
       },
     },
     running: {
       entry: [persistAs('running'), announce('system.command.started', 'running')],
-      on: {
-        'process.exited': [...onExit],
-        'run.terminate': { target: 'stopping', actions: assign({ stopCause: 'terminate' }) },
-        'run.timeout': [
-          { guard: 'timeoutNotYetDue', actions: [assign({ timeoutLeftMs: ({ context }) => context.timeoutLeftMs - MAX_TIMER_MS }), raise({ type: 'run.timeout' }, { id: 'runTimeout', delay: 'runTimeout' })] },
-          { target: 'stopping', actions: assign({ stopCause: 'timeout' }) },
-        ],
-        'run.interrupt': interrupt,
-      },
+      on: whileTheProcessLives,
     },
     stopping: {
       description: 'The tree got SIGTERM (taskkill on Windows) and gets SIGKILL after the grace period; the run ends when the process is gone.',

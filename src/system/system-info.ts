@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { SystemInfo, ToolStatus } from '../contract/routes/system.js';
 import type { KnownTool } from './known-tools.js';
 import { locateTool } from './locate.js';
-import { withLoginPath, type LoginPath } from './login-path.js';
+import { withLoginPath, type LoginPath } from '../processes/login-path.js';
 import { detectOsVersion } from './os-version.js';
 import { detectPackageManagers } from './package-managers.js';
 

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { mergePaths, pathFromEnvDump, readLoginPath, withLoginPath } from '../../src/system/login-path.js';
+import { mergePaths, pathFromEnvDump, readLoginPath, withLoginPath } from '../../src/processes/login-path.js';
 
 const shell = path.resolve(import.meta.dirname, '../fixtures/system-login-shell.sh');
 const basePath = '/usr/local/bin:/usr/bin:/bin';

@@ -2,7 +2,7 @@ import { fromPromise } from 'xstate';
 import type { Inhibitor } from '../../awake/inhibitor.js';
 import { platformInhibitor } from '../../awake/platform-inhibitors.js';
 import { buildChildEnv, createExecaRunner, type ProcessRunner, type RunningProcess } from '../../processes/index.js';
-import { getLoginPath, type LoginPath } from '../../system/login-path.js';
+import { getLoginPath, type LoginPath } from '../../processes/login-path.js';
 import type { BaseContext, CapabilityFactory, CapabilityModule } from '../service-context.js';
 import { startAwakeService } from './awake-service.js';
 import { inhibitorProcessActor } from './inhibitor-process.js';

@@ -7,7 +7,7 @@ import { TargetRegistry } from '../../filesystem/targets.js';
 import { buildChildEnv, createExecaRunner, type ProcessRunner } from '../../processes/index.js';
 import { isoAt } from '../../runtime/clock.js';
 import { findExecutable } from '../../system/locate.js';
-import { getLoginPath, type LoginPath } from '../../system/login-path.js';
+import { getLoginPath, type LoginPath } from '../../processes/login-path.js';
 import type { BaseContext, CapabilityFactory, CapabilityModule } from '../service-context.js';
 import { newId } from '../session/token.js';
 import { startFilesystemService } from './filesystem-service.js';

@@ -2,7 +2,7 @@ import { fromPromise } from 'xstate';
 import type { ToolInstallContext } from '../../../machines/toolInstall.machine.js';
 import type { Recipe, ToolStatus } from '../../contract/routes/system.js';
 import { locateTool } from '../../system/locate.js';
-import { getLoginPath, withLoginPath, type LoginPath } from '../../system/login-path.js';
+import { getLoginPath, withLoginPath, type LoginPath } from '../../processes/login-path.js';
 import { loadCatalogue, RECIPES } from '../../system/recipes.js';
 import type { BaseContext, CapabilityFactory, CapabilityModule } from '../service-context.js';
 import { installStepActor } from './install-step.js';

@@ -5,7 +5,7 @@ import { isoAt } from '../../runtime/clock.js';
 import { Cached } from '../../system/cached.js';
 import { knownTools } from '../../system/known-tools.js';
 import { findExecutable, locateTool } from '../../system/locate.js';
-import { withLoginPath, type LoginPath } from '../../system/login-path.js';
+import { withLoginPath, type LoginPath } from '../../processes/login-path.js';
 import type { Recipe, ToolStatus } from '../../contract/routes/system.js';
 import { assumedElevation, elevationFor, findRecipe, resolveRecipe, type ResolveTarget } from '../../system/recipes.js';
 import { detectSystemInfo, detectTools, type DetectionDeps } from '../../system/system-info.js';
