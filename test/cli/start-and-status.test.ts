@@ -30,7 +30,8 @@ async function healthy(port: number): Promise<void> {
 describe('osloop-bridge start / status', () => {
   it('starts, reports its state through `status`, and stops cleanly on SIGTERM', async () => {
     const port = await freePort();
-    const bridge = execa('node', [BIN, 'start', '--port', String(port)], { env: env(), reject: false });
+    // execa would SIGKILL after 5 s; an orderly stop under load (killing process trees) may take longer.
+    const bridge = execa('node', [BIN, 'start', '--port', String(port)], { env: env(), reject: false, forceKillAfterDelay: 45_000 });
     await healthy(port);
 
     const status = await execa('node', [BIN, 'status', '--port', String(port), '--json'], { env: env() });
