@@ -9,11 +9,19 @@ const EXIT_GRACE_MS = 3_000;
 /** `osloop-bridge start`: runs until SIGINT/SIGTERM; exits 2 when the port cannot be bound. */
 export async function runStart(options: { port?: number; nats?: string; dev?: boolean; allowOrigin: string[] }): Promise<number> {
   const logger = createLogger();
-  // Installed before anything starts, so a signal during start-up still stops cleanly.
+  // Installed before anything starts, so a signal during start-up still stops cleanly. They stay
+  // installed (not `once`): signal-exit, used to clean up probe processes, re-raises a signal
+  // when it is the last listener, which would kill the bridge in the middle of its orderly stop.
   let signalled: (signal: string) => void = () => {};
+  let received = 0;
   const stopRequested = new Promise<string>((resolve) => (signalled = resolve));
-  process.once('SIGINT', () => signalled('SIGINT'));
-  process.once('SIGTERM', () => signalled('SIGTERM'));
+  const onSignal = (signal: NodeJS.Signals) => {
+    received++;
+    if (received === 1) signalled(signal);
+    else process.exit(130); // a second Ctrl-C: the user does not want to wait
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   let bridge;
   try {

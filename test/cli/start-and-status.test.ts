@@ -15,24 +15,20 @@ afterEach(() => rm(home, { recursive: true, force: true }));
 
 const env = () => ({ OSLOOP_BRIDGE_HOME: home, OSLOOP_LOG_LEVEL: 'info' });
 
-/** Resolves once the bridge on `port` answers its health route. */
-async function healthy(port: number): Promise<void> {
-  for (;;) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/api/v1/health`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe('osloop-bridge start / status', () => {
   it('starts, reports its state through `status`, and stops cleanly on SIGTERM', async () => {
     const port = await freePort();
     // execa would SIGKILL after 5 s; an orderly stop under load (killing process trees) may take longer.
     const bridge = execa('node', [BIN, 'start', '--port', String(port)], { env: env(), reject: false, forceKillAfterDelay: 45_000 });
-    await healthy(port);
+    // Our own process must be up (not merely some bridge on that port): it logs this last.
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      bridge.stdout.on('data', (chunk: Buffer) => {
+        out += String(chunk);
+        if (out.includes('UI token written')) resolve();
+      });
+      void bridge.then((r) => reject(new Error(`bridge exited early (${r.exitCode ?? r.signal}): ${out}${String(r.stderr)}`)));
+    });
 
     const status = await execa('node', [BIN, 'status', '--port', String(port), '--json'], { env: env() });
     const body = JSON.parse(status.stdout) as { activePort: number; bindState: string; uptimeMs: number; actors: Record<string, number> };
@@ -45,7 +41,7 @@ describe('osloop-bridge start / status', () => {
 
     bridge.kill('SIGTERM');
     const result = await bridge;
-    expect(result.exitCode).toBe(0);
+    expect({ exitCode: result.exitCode, signal: result.signal }).toEqual({ exitCode: 0, signal: undefined });
   });
 
   it('says so when no bridge answers', async () => {
