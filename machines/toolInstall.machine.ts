@@ -54,19 +54,11 @@ export type StepEvent =
       durationMs: number;
     };
 
-export interface InstallStepInput {
-  installId: string;
+/** What one step's run is started with: the install's facts, less the binary, plus the step. */
+export interface InstallStepInput extends Omit<ToolInstallInput, 'binary'> {
   index: number;
   step: RecipeStep;
   stepCount: number;
-  tool: string;
-  variantId: string;
-  packageManager: string;
-  requiresElevation: boolean;
-  steps: RecipeStep[];
-  timeoutMs: number;
-  reason: string | null;
-  requestedBy: Principal;
 }
 
 type Ended = Extract<StepEvent, { type: 'step.ended' }>;

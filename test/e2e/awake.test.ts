@@ -2,18 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { collectEvents, startClientBridge, type ClientBridge } from './system-support.js';
+import { isAlive as alive } from '../support/proc.js';
 
 const fixture = path.resolve(import.meta.dirname, '../fixtures/awake-inhibitor.mjs');
 
-/** Whether `pid` is a living process (a zombie only waits to be reaped). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
-  }
-}
 
 describe('awake locks with a configured inhibitor (a real process)', () => {
   let b: ClientBridge;

@@ -1,17 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { livingGroupMembers } from '../../src/processes/kill-tree.js';
 import { startApi, type Api } from './commands-support.js';
+import { isAlive as alive } from '../support/proc.js';
 
-/** Whether /proc shows the process alive (a zombie is dead: it only waits to be reaped). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
-  } catch {
-    return false;
-  }
-}
 
 describe.runIf(process.platform === 'linux')('process trees end to end', () => {
   let api: Api;

@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runBounded } from '../../src/system/bounded-run.js';
+import { isAlive as alive } from '../support/proc.js';
 
 const shell = path.resolve(import.meta.dirname, '../fixtures/system-login-shell.sh');
 const boundedRun = path.resolve(import.meta.dirname, '../../src/system/bounded-run.ts');
@@ -16,15 +16,6 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-/** Whether `pid` is a living process (a zombie only waits to be reaped). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
-  }
-}
 
 describe('runBounded', () => {
   it('returns what the command printed and its exit code', async () => {

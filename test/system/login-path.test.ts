@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mergePaths, pathFromEnvDump, readLoginPath, withLoginPath } from '../../src/processes/login-path.js';
+import { isAlive } from '../support/proc.js';
 
 const shell = path.resolve(import.meta.dirname, '../fixtures/system-login-shell.sh');
 const basePath = '/usr/local/bin:/usr/bin:/bin';
@@ -74,12 +74,3 @@ describe('mergePaths and withLoginPath', () => {
   });
 });
 
-/** Whether `pid` is a living process (a zombie is dead: it only waits to be reaped). */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
-  }
-}
