@@ -45,9 +45,13 @@ describe('an MCP server over Streamable HTTP, end to end', () => {
     });
 
     // This tool registers a new resource, so the server announces that its resource list changed.
+    // Only an announcement after the call counts: the first listing after connect made one too.
+    const eventsBefore = e2e.events.length;
     const gz = await api.mcpCall({ body: { serverId, tool: 'gzip-file-as-resource', arguments: { name: 'hello.gz', data: 'data:text/plain;base64,aGVsbG8=' } } });
     expect(gz.isError).not.toBe(true);
-    await e2e.waitForEvent((e) => e.type === 'mcp.server.capabilities_changed' && e.data.changed.includes('resources'));
+    await e2e.waitForEvent(
+      (e) => e.type === 'mcp.server.capabilities_changed' && e.data.changed.includes('resources') && e2e.events.indexOf(e) >= eventsBefore,
+    );
     const after = await api.mcpServersCapabilities({ params: { serverId } });
     expect(after.resources.map((resource) => resource.uri)).toContain('demo://resource/session/hello.gz');
 
