@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import { link, lstat, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { BridgeError } from '../contract/errors.js';
+import { anchorDirectory, type AnchoredDirectory } from './anchored-dir.js';
 import { fsError } from './resolve.js';
 
 export interface AtomicWriteResult {
@@ -23,7 +24,19 @@ const TEMP_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (
  * when it writes, which would follow a symlink planted after the target check, and it has no
  * way to refuse an existing file atomically.
  */
-export async function writeFileAtomically(file: string, data: Uint8Array, options: { overwrite: boolean }): Promise<AtomicWriteResult> {
+export async function writeFileAtomically(file: string, data: Uint8Array, options: { overwrite: boolean; within?: string }): Promise<AtomicWriteResult> {
+  // Every step names entries in the parent *as checked*: a parent swapped for a symlink meanwhile
+  // cannot send the temporary file, the rename or the link outside `within` (see anchorDirectory).
+  const parent = await anchorDirectory(path.dirname(file), options.within ?? path.dirname(file));
+  try {
+    return await writeInto(parent, path.basename(file), data, options);
+  } finally {
+    await parent.close();
+  }
+}
+
+async function writeInto(parent: AnchoredDirectory, name: string, data: Uint8Array, options: { overwrite: boolean }): Promise<AtomicWriteResult> {
+  const file = parent.entry(name);
   const before = await lstat(file).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return null;
     throw fsError(error);
@@ -36,7 +49,7 @@ export async function writeFileAtomically(file: string, data: Uint8Array, option
   }
   // Keep the permissions of the file being replaced; a new file gets 0666 minus the umask.
   const mode = before ? before.mode & 0o7777 : 0o666;
-  const temp = path.join(path.dirname(file), `.${path.basename(file).slice(0, 100)}.${randomBytes(6).toString('hex')}.osloop-tmp`);
+  const temp = parent.entry(`.${name.slice(0, 100)}.${randomBytes(6).toString('hex')}.osloop-tmp`);
   const handle = await open(temp, TEMP_FLAGS, mode).catch((error: unknown) => {
     throw fsError(error);
   });

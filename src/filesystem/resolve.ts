@@ -35,7 +35,11 @@ export async function resolveInTargets(requested: string, targets: readonly Targ
     if (code === 'ELOOP') throw outside('symlink_loop', 'The path goes through a loop of symbolic links.');
     throw fsError(error);
   }
-  if (missing.length > 0 && !(await lstat(realExisting)).isDirectory()) {
+  // The directory may be renamed away right after realpath: that is a refusal, not a crash.
+  const existingInfo = missing.length === 0 ? null : await lstat(realExisting).catch((error: unknown) => {
+    throw fsError(error);
+  });
+  if (existingInfo && !existingInfo.isDirectory()) {
     throw new BridgeError('invalid_request', 'A parent of the path is not a directory.', { details: { reason: 'parent_not_directory' } });
   }
   const real = missing.length > 0 ? path.join(realExisting, ...missing) : realExisting;

@@ -1,10 +1,10 @@
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { BridgeError } from '../../contract/errors.js';
 import { ROUTES } from '../../contract/routes/index.js';
+import { makeDirectoriesInside } from '../../filesystem/anchored-dir.js';
 import { writeFileAtomically } from '../../filesystem/atomic-write.js';
 import { readFileSafely, tooLarge } from '../../filesystem/read-file.js';
-import { fsError, resolveInTargets, type ResolvedPath } from '../../filesystem/resolve.js';
+import { resolveInTargets, type ResolvedPath } from '../../filesystem/resolve.js';
 import type { TargetRegistry } from '../../filesystem/targets.js';
 import { serveRoute } from '../serve-route.js';
 import type { RunningService, ServiceContext } from '../service-context.js';
@@ -52,7 +52,7 @@ export function startFilesystemService(ctx: ServiceContext, targets: TargetRegis
         }
         resolved = await createParents(resolved, body.path, () => targets.list());
       }
-      const result = await writeFileAtomically(resolved.real, bytes, { overwrite: body.overwrite });
+      const result = await writeFileAtomically(resolved.real, bytes, { overwrite: body.overwrite, within: resolved.target.path });
       const reply = { path: resolved.real, bytesWritten: bytes.length, created: result.created };
       bus.publish(subjects.event('filesystem.written'), { ...reply, targetId: resolved.target.targetId });
       return reply;
@@ -71,9 +71,11 @@ export function startFilesystemService(ctx: ServiceContext, targets: TargetRegis
  * inside the target (a symlink planted meanwhile would show here).
  */
 async function createParents(resolved: ResolvedPath, requested: string, targets: () => Promise<Parameters<typeof resolveInTargets>[1]>): Promise<ResolvedPath> {
-  await mkdir(path.dirname(resolved.real), { recursive: true }).catch((error: unknown) => {
-    throw fsError(error);
-  });
+  // Created level by level in the directory checked before it: never through a symlink swapped in meanwhile.
+  const names = resolved.missing.slice(0, -1);
+  let existing = path.dirname(resolved.real);
+  for (let i = 0; i < names.length; i++) existing = path.dirname(existing);
+  await makeDirectoriesInside(existing, names, resolved.target.path);
   const again = await resolveInTargets(requested, await targets(), 'write');
   if (again.missing.length > 1) throw new BridgeError('conflict', 'The parent directories changed while they were created; try again.');
   return again;
