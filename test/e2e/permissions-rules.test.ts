@@ -97,9 +97,10 @@ describe('whitelist rules end to end', () => {
       proposedRule: null,
       details: { tool: 'jq', packageManager: 'apt' },
     });
-    const whitelisted = await api.resolve(started.promptId, 'allow_and_whitelist');
+    // Raised by the UI (requestedBy), so answered by the UI: a session answers only its own prompts.
+    const whitelisted = await api.resolve(started.promptId, 'allow_and_whitelist', {}, { ui: true });
     expect(whitelisted).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', details: { field: 'decision' } } } });
-    expect((await api.resolve(started.promptId, 'allow_once')).body).toMatchObject({ state: 'allowed_once' });
+    expect((await api.resolve(started.promptId, 'allow_once', {}, { ui: true })).body).toMatchObject({ state: 'allowed_once' });
     expect((await api.waitRun(started.runId)).body).toMatchObject({ kind: 'install', state: 'completed' });
   });
 });

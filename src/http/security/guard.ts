@@ -59,6 +59,11 @@ export const securityGuard = fp(
 
       if (request.method === 'OPTIONS') return answerPreflight(request, reply, origin.origin, policy);
 
+      // Node keeps the first Content-Type and joins repeated custom headers with ", ": refuse
+      // the ambiguity rather than let two readers of one request see different things.
+      const repeated = repeatedHeader(raw, SINGLE_HEADERS);
+      if (repeated) return sendError(reply, new BridgeError('invalid_request', `duplicated ${repeated} header`, { details: { header: repeated } }));
+
       if (BODY_METHODS.has(request.method) && !isJson(request.headers['content-type'])) {
         // A CSRF-style "simple" request (text/plain, form) is refused before it can do anything.
         return sendError(reply, new BridgeError('unsupported_media_type', `${request.method} requests must send Content-Type: application/json.`));
@@ -97,6 +102,20 @@ function answerPreflight(request: FastifyRequest, reply: FastifyReply, origin: s
     reply.header('access-control-allow-private-network', 'true');
   }
   return reply.code(204).send();
+}
+
+/** Headers that must appear at most once (Host and Origin are counted by their own checks). */
+const SINGLE_HEADERS = new Set(['content-type', TOKEN_HEADER.toLowerCase(), UI_TOKEN_HEADER.toLowerCase()]);
+
+function repeatedHeader(rawHeaders: readonly string[], names: ReadonlySet<string>): string | null {
+  const seen = new Set<string>();
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase();
+    if (!names.has(name)) continue;
+    if (seen.has(name)) return name;
+    seen.add(name);
+  }
+  return null;
 }
 
 function isJson(contentType: string | undefined): boolean {

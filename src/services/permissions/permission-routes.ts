@@ -1,4 +1,5 @@
 import { BridgeError } from '../../contract/errors.js';
+import type { Principal } from '../../contract/principal.js';
 import { ROUTES } from '../../contract/routes/index.js';
 import type { PromptContext } from '../../../machines/permissionPrompt.machine.js';
 import { isoAt } from '../../runtime/clock.js';
@@ -27,6 +28,10 @@ export function startPermissionRoutes(ctx: ServiceContext, store: PermissionStor
       }
       if (config.current.approvals.localOnly && principal.kind !== 'ui') {
         throw new BridgeError('forbidden', 'Prompts are answered in the bridge\'s own window on this machine (approvals.localOnly).');
+      }
+      // A session answers only what it asked for itself: never another app's (or another tab's) prompt.
+      if (principal.kind !== 'ui' && !askedBy(context, principal)) {
+        throw new BridgeError('forbidden', 'This prompt was raised by another session; only that session or the local UI may answer it.');
       }
       if (body.decision === 'allow_and_whitelist') {
         if (!context.whitelistAllowed) {
@@ -89,4 +94,9 @@ export function startPermissionRoutes(ctx: ServiceContext, store: PermissionStor
       for (const subscription of subscriptions) subscription.unsubscribe();
     },
   };
+}
+
+/** The prompt was raised by this very session. */
+function askedBy(context: PromptContext, principal: Principal): boolean {
+  return principal.kind === 'session' && context.requestedBy.kind === 'session' && context.requestedBy.sessionId === principal.sessionId;
 }
