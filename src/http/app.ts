@@ -2,17 +2,18 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { BridgeError } from '../contract/errors.js';
 import { buildOpenApiDocument } from '../contract/openapi.js';
 import { registerConnectionRecorder } from './connection-recorder.js';
-import { registerErrorHandling } from './errors.js';
+import { answerClientError, registerErrorHandling, sendError, toBridgeError } from './errors.js';
 import type { HttpDeps } from './http-deps.js';
 import { registerJsonBody } from './json-body.js';
 import { contractRoutes } from './routes/contract-routes.js';
 import { securityGuard } from './security/guard.js';
 import { eventStreamRoute } from './ws/event-stream.js';
 import { inspectorStreamRoute } from './ws/inspector-stream.js';
+import { answerHandshakeError, onSocketError } from './ws/socket-errors.js';
+import { serializerCompiler, validatorCompiler } from './zod-compilers.js';
 
 /**
  * The HTTP/WS face of the bridge, not yet listening: the runtime's bridge actor binds it. It
@@ -29,6 +30,11 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     forceCloseConnections: true,
     // Node would answer a Host-less request itself with an empty 400; the guard answers it instead.
     http: { requireHostHeader: false },
+    // What is refused before routing (unparsable HTTP, bad URL encoding) gets the structured body too.
+    clientErrorHandler: answerClientError,
+    frameworkErrors: (error, _request, reply) => sendError(reply, toBridgeError(error)),
+    // Ids may be 128 characters (percent-encoded, more): their schema judges them, not the router.
+    routerOptions: { maxParamLength: 1024 },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -37,7 +43,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
 
   // Before the guard: the plugin's own hooks must run on refused upgrades too, or the raw
   // socket of every refused WebSocket upgrade would stay open.
-  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 }, errorHandler: onSocketError });
+  app.websocketServer.on('wsClientError', answerHandshakeError);
   await app.register(securityGuard, deps);
   registerConnectionRecorder(app, deps);
   await app.register(fastifyRateLimit, {

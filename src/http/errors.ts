@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BusNoResponders, BusTimeout } from '../bus/errors.js';
 import { BridgeError, ERROR_CODES, type ErrorCode } from '../contract/errors.js';
@@ -36,6 +37,20 @@ export function toBridgeError(error: unknown): BridgeError {
     return new BridgeError(code, e.message || 'Bad request');
   }
   return new BridgeError('internal', 'The bridge failed to handle this request.', { cause: error });
+}
+
+/**
+ * Answers what Node's HTTP parser refused (a bad request line, a header with a NUL, headers over
+ * the size limit) with the structured body too; fastify's default writes its own error format.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (socket.writable) {
+    const reason = error.code === 'HPE_HEADER_OVERFLOW' ? 'The request line or headers are too large.' : 'The request is not valid HTTP/1.1.';
+    const body = JSON.stringify(new BridgeError('invalid_request', reason, { details: { parser: error.code ?? 'unknown' } }).toBody());
+    socket.write(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
 }
 
 const routePatterns = ROUTE_LIST.map((route) => ({

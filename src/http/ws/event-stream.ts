@@ -9,6 +9,7 @@ import type { ControlFrame, EventEnvelope } from '../../contract/events.js';
 import type { ReplayReply } from '../../services/events/event-log.js';
 import { sendError } from '../errors.js';
 import type { HttpDeps } from '../http-deps.js';
+import { upgradeRequired } from './upgrade-required.js';
 import { FramePump } from './frame-pump.js';
 
 export const eventStreamQuery = z.strictObject({
@@ -28,17 +29,15 @@ export const eventStreamQuery = z.strictObject({
  * 4008 and resumes with `since`, and never slows the bridge or other sockets.
  */
 export async function eventStreamRoute(app: FastifyInstance, deps: HttpDeps): Promise<void> {
-  app.get(
-    '/ws/v1/events',
-    {
-      websocket: true,
-      config: { auth: 'session_or_ui' },
-      preValidation: async (request, reply) => {
-        const parsed = eventStreamQuery.safeParse(request.query);
-        if (!parsed.success) return sendError(reply, new BridgeError('invalid_request', `Invalid query: ${z.prettifyError(parsed.error)}`));
-      },
+  app.route({
+    method: 'GET',
+    url: '/ws/v1/events',
+    config: { auth: 'session_or_ui' },
+    preValidation: async (request, reply) => {
+      const parsed = eventStreamQuery.safeParse(request.query);
+      if (!parsed.success) return sendError(reply, new BridgeError('invalid_request', `Invalid query: ${z.prettifyError(parsed.error)}`));
     },
-    (socket, request) => {
+    wsHandler: (socket, request) => {
       const query = eventStreamQuery.parse(request.query);
       const patterns = query.types ? query.types.split(',').map((t) => t.trim()).filter(Boolean) : null;
       const principal = request.principal;
@@ -62,7 +61,8 @@ export async function eventStreamRoute(app: FastifyInstance, deps: HttpDeps): Pr
         queueLimit: deps.policy().wsQueueLimit,
       });
     },
-  );
+    handler: upgradeRequired,
+  });
 }
 
 interface StreamOptions {

@@ -10,6 +10,7 @@ import type { RouteReply } from '../../contract/route.js';
 import type { ActorTransition } from '../../runtime/actor-runtime.js';
 import { sendError } from '../errors.js';
 import type { HttpDeps } from '../http-deps.js';
+import { upgradeRequired } from './upgrade-required.js';
 
 const list = (value: string | undefined) => (value ? value.split(',').map((part) => part.trim()).filter(Boolean) : null);
 
@@ -33,22 +34,21 @@ export type InspectorFrame =
  * bus, so `osloop://focus` can bring the window forward (no window connected: nobody answers).
  */
 export async function inspectorStreamRoute(app: FastifyInstance, deps: HttpDeps): Promise<void> {
-  app.get(
-    '/ws/v1/ui/inspector',
-    {
-      websocket: true,
-      config: { auth: 'ui' },
-      preValidation: async (request, reply) => {
-        const parsed = inspectorStreamQuery.safeParse(request.query);
-        if (!parsed.success) return sendError(reply, new BridgeError('invalid_request', `Invalid query: ${z.prettifyError(parsed.error)}`));
-      },
+  app.route({
+    method: 'GET',
+    url: '/ws/v1/ui/inspector',
+    config: { auth: 'ui' },
+    preValidation: async (request, reply) => {
+      const parsed = inspectorStreamQuery.safeParse(request.query);
+      if (!parsed.success) return sendError(reply, new BridgeError('invalid_request', `Invalid query: ${z.prettifyError(parsed.error)}`));
     },
-    (socket, request) => {
+    wsHandler: (socket, request) => {
       const query = inspectorStreamQuery.parse(request.query);
       if (query.desktop === '1') return serveDesktop(socket, deps);
       streamTransitions(socket, deps, { kinds: list(query.kinds), actors: list(query.actor) });
     },
-  );
+    handler: upgradeRequired,
+  });
 }
 
 /** The desktop window's socket: `show` requests only, one window answering each (queue group). */
