@@ -7,6 +7,7 @@ import { createBus } from './bus/index.js';
 import type { Bus } from './bus/bus.js';
 import { subjectsFor } from './bus/subjects.js';
 import { ConfigStore } from './config/config-store.js';
+import { removeStaleTempFiles } from './config/stale-temp-files.js';
 import type { BridgeConfigInput } from './config/config-schema.js';
 import { resolvePaths, type BridgePaths } from './config/paths.js';
 import { buildHttpApp } from './http/app.js';
@@ -81,6 +82,8 @@ export async function startBridge(options: StartBridgeOptions = {}): Promise<Run
   const logger = options.logger ?? createLogger();
   const clock = options.clock ?? systemClock;
   const paths = resolvePaths(env);
+  // A bridge killed in the middle of a save (SIGKILL, power loss) left its temp file behind.
+  if (!options.config) await removeStaleTempFiles(paths.configFile);
   const config = options.config ? ConfigStore.fromValue(paths.configFile, options.config) : await ConfigStore.open(paths.configFile);
   const natsUrl = options.natsUrl ?? env.OSLOOP_NATS_URL ?? config.current.natsUrl;
   const bus = await createBus({ ...(natsUrl ? { natsUrl } : {}) });

@@ -50,10 +50,19 @@ export class SdkConnector implements McpConnector {
     // Subscribed before start, so the stderr of a server that dies at once is not lost.
     transport.stderr?.on('data', (chunk: Buffer) => options.onStderr?.(decoder.write(chunk)));
     const grace = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+    // The SDK forgets its process as soon as it starts closing it, and closes it by itself when
+    // the handshake fails (killing the server alone, seconds later): remember the pid, so that
+    // the tree is still killed and waited for.
+    let pid: number | null = null;
+    const start = transport.start.bind(transport);
+    transport.start = async () => {
+      await start();
+      pid = transport.pid;
+    };
     return openClientConnection(transport, {
       ...common,
       pid: () => transport.pid,
-      closeTransport: (closeClient) => closeProcessTree(transport.pid, closeClient, grace),
+      closeTransport: (closeClient) => closeProcessTree(pid, closeClient, grace),
     });
   }
 }
@@ -66,11 +75,39 @@ export class SdkConnector implements McpConnector {
 async function closeProcessTree(pid: number | null, closeClient: () => Promise<void>, graceMs: number): Promise<void> {
   const closed = closeClient();
   if (pid === null) return closed;
-  if (await settlesWithin(closed, graceMs)) return;
+  if (await goneWithin(pid, closed, graceMs)) return;
   await killTree(pid, 'SIGTERM');
-  if (await settlesWithin(closed, graceMs)) return;
+  if (await goneWithin(pid, closed, graceMs)) return;
   await killTree(pid, 'SIGKILL');
-  await closed;
+  await goneWithin(pid, closed, AFTER_KILL_WAIT_MS);
+}
+
+/** How long to wait for a SIGKILLed server to be gone before giving up on watching. */
+const AFTER_KILL_WAIT_MS = 2_000;
+const POLL_MS = 25;
+
+/**
+ * Whether the client closed and the process `pid` exited within `ms`. The client's close alone
+ * proves nothing: it resolves at once when the SDK had already begun closing by itself.
+ */
+async function goneWithin(pid: number, closed: Promise<void>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  if (!(await settlesWithin(closed, ms))) return false;
+  for (;;) {
+    if (!processAlive(pid)) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+/** The server is the bridge's own child, reaped by Node when it exits: `kill(pid, 0)` tells. */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {

@@ -1,14 +1,19 @@
 import { execa } from 'execa';
-import { killProcessTree } from './kill-tree.js';
+import { groupAlive, killProcessTree } from './kill-tree.js';
 import type { ProcessExit, ProcessHandlers, ProcessRunner, ProcessSpec, RunningProcess } from './process-runner.js';
+
+/** Grace a process group's stragglers get between SIGTERM and SIGKILL unless the runner is told. */
+const DEFAULT_STRAY_GRACE_MS = 2_000;
 
 /**
  * The real process runner, on execa: an argument array (no shell unless asked), the child in its
  * own process group so that its whole tree can be signalled, raw bytes streamed to the handlers
- * and nothing buffered here (the run keeps its own bounded buffer).
+ * and nothing buffered here (the run keeps its own bounded buffer). `strayGraceMs` is the grace
+ * given to what a child leaves running in its group when it exits by itself.
  */
-export function createExecaRunner(options: { platform?: NodeJS.Platform } = {}): ProcessRunner {
+export function createExecaRunner(options: { platform?: NodeJS.Platform; strayGraceMs?: () => number } = {}): ProcessRunner {
   const platform = options.platform ?? process.platform;
+  const strayGraceMs = options.strayGraceMs ?? (() => DEFAULT_STRAY_GRACE_MS);
   const live = new Set<RunningProcess>();
 
   return {
@@ -44,7 +49,14 @@ export function createExecaRunner(options: { platform?: NodeJS.Platform } = {}):
       };
       live.add(running);
 
-      void subprocess.then((result) => {
+      void subprocess.then(async (result) => {
+        // The child is gone, but what it started in its group with its output sent elsewhere
+        // (`sleep 100 >/dev/null &`) would outlive it unseen and escape maxConcurrentRuns:
+        // stop the group before the exit is reported, so a process is never left behind.
+        if (platform !== 'win32' && subprocess.pid !== undefined && groupAlive(subprocess.pid)) {
+          killing ??= killProcessTree(subprocess.pid, strayGraceMs(), platform);
+          await killing;
+        }
         exited = true;
         live.delete(running);
         const exit: ProcessExit =

@@ -51,12 +51,29 @@ async function waitUntilGone(pgid: number, timeoutMs: number): Promise<boolean> 
  * though it is dead and holds nothing. Elsewhere `kill(-pgid, 0)` answers.
  */
 export function groupAlive(pgid: number): boolean {
-  if (process.platform === 'linux') return livingGroupMembers(pgid).length > 0;
+  if (process.platform === 'linux') {
+    // Polled every POLL_MS, and scanning all of /proc costs a file read per process on the
+    // machine: answer from the empty group or its living leader first, and scan only otherwise.
+    if (!groupExists(pgid)) return false;
+    const leader = readStat(String(pgid));
+    if (leader && leader.pgid === pgid && leader.state !== 'Z' && leader.state !== 'X') return true;
+    return livingGroupMembers(pgid).length > 0;
+  }
   try {
     process.kill(-pgid, 0);
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Whether any process, zombies included, is in group `pgid`. */
+function groupExists(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
 

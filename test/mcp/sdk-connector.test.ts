@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -75,6 +76,15 @@ describe('the SDK connector', () => {
       await vi.waitFor(() => expect(stderr).toMatch(/fatal: OSLOOP_TEST_API_KEY is not set/));
     });
 
+    it.runIf(process.platform === 'linux')('has killed a server that never answers initialize by the time the handshake fails', async () => {
+      // The SDK closes a failed handshake's transport by itself (and kills the server alone, seconds
+      // later); the connector must still kill the tree, and wait for it, before it reports.
+      const fixture = path.join(FIXTURES, '../faults/mcp-raw.mjs');
+      const attempt = connector.connect(stdio(fixture, ['hang-initialize']), { timeoutMs: 500, closeGraceMs: 100 });
+      await expect(attempt).rejects.toThrow();
+      expect(childrenRunning(`${fixture}\0hang-initialize`)).toEqual([]);
+    });
+
     it('fails to start a command that does not exist', async () => {
       await expect(connector.connect({ type: 'stdio', command: 'osloop-no-such-server', args: [] }, { timeoutMs: 5_000 })).rejects.toThrow(/ENOENT/);
     });
@@ -121,3 +131,19 @@ describe('the SDK connector', () => {
     await expect(connector.connect({ type: 'streamable-http', url: 'http://127.0.0.1:9/mcp', headers: {} }, { timeoutMs: 5_000 })).rejects.toThrow();
   });
 });
+
+/** Living children of this process whose command line contains `needle`, from /proc. */
+function childrenRunning(needle: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return Number(ppid) === process.pid && state !== 'Z' && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}

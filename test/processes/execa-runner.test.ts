@@ -54,6 +54,15 @@ describe('execa process runner', () => {
     expect(livingGroupMembers(pid)).toEqual([]);
   });
 
+  it.runIf(process.platform === 'linux')('stops what an exited child left running in its process group before reporting the exit', async () => {
+    // The background jobs' output goes elsewhere, so nothing holds the pipes open: without the
+    // runner they would outlive the run, unseen and uncounted.
+    const { running, exited } = run({ command: 'sh', args: ['-c', 'sleep 100 >/dev/null 2>&1 & sleep 100 >/dev/null 2>&1 & echo started'] });
+    const pid = running.pid!;
+    expect(await exited).toEqual({ exitCode: 0, signal: null, spawnError: null });
+    expect(livingGroupMembers(pid)).toEqual([]);
+  });
+
   it('kills everything still alive when asked to (the bridge stops)', async () => {
     const { runner, exited } = run({ command: 'sleep', args: ['100'] });
     await runner.killAll(1_000);

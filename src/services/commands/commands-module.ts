@@ -31,7 +31,7 @@ export function commandPermissionsModule(options: CommandPermissionsOptions = {}
     const db = openDatabase(paths.databaseFile);
     const store = new PermissionStore(db);
     const runs = new RunsRepository(db);
-    const runner = options.runner ?? createExecaRunner();
+    const runner = options.runner ?? createExecaRunner({ strayGraceMs: () => config.current.killGraceMs });
     let searchPath: Promise<string> | undefined;
     const stopping = new AbortController();
     const resolveSearchPath =

@@ -47,13 +47,16 @@ export function connectionEffect(deps: ConnectionEffectDeps) {
     void (async () => {
       const settings = deps.settings();
       try {
-        connection = await deps.connector.connect(spec, {
+        const attempt = deps.connector.connect(spec, {
           timeoutMs: settings.connectTimeoutMs,
           signal: abort.signal,
           onStderr: (text) => tail.push(text),
           closeGraceMs: settings.closeGraceMs,
           pingIntervalMs: settings.pingIntervalMs,
         });
+        // A disconnect while connecting waits for the attempt too: aborted, it kills its process.
+        deps.live.track(serverId, attempt);
+        connection = await attempt;
       } catch (error) {
         if (!stopped) await report('connection.failed', error);
         return;

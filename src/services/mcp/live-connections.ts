@@ -25,19 +25,37 @@ export class LiveConnections {
   /** Closes `connection` and remembers the closing until it is done. */
   close(serverId: string, connection: McpConnection): void {
     this.forget(serverId, connection);
+    this.track(serverId, connection.close());
+  }
+
+  /**
+   * Remembers work that may still own a server process until it settles: a closing, or a
+   * connection attempt (a failed or aborted one kills its process before it settles).
+   */
+  track(serverId: string, work: Promise<unknown>): void {
     const pending = this.#closing.get(serverId) ?? new Set<Promise<void>>();
     this.#closing.set(serverId, pending);
-    const closing = connection.close().catch(() => {});
-    pending.add(closing);
-    void closing.finally(() => {
-      pending.delete(closing);
+    const settled = work.then(
+      () => {},
+      () => {},
+    );
+    pending.add(settled);
+    void settled.finally(() => {
+      pending.delete(settled);
       if (pending.size === 0 && this.#closing.get(serverId) === pending) this.#closing.delete(serverId);
     });
   }
 
-  /** Resolves once every closing of `serverId` (or of every server) has finished. */
+  /**
+   * Resolves once every closing of `serverId` (or of every server) has finished, including
+   * closings that work still pending started (an attempt that connected after all is closed).
+   */
   async settled(serverId?: string): Promise<void> {
-    const sets = serverId === undefined ? [...this.#closing.values()] : [this.#closing.get(serverId) ?? new Set<Promise<void>>()];
-    await Promise.all(sets.flatMap((set) => [...set]));
+    for (;;) {
+      const sets = serverId === undefined ? [...this.#closing.values()] : [this.#closing.get(serverId) ?? new Set<Promise<void>>()];
+      const pending = sets.flatMap((set) => [...set]);
+      if (pending.length === 0) return;
+      await Promise.all(pending);
+    }
   }
 }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { removeStaleTempFiles } from '../../config/stale-temp-files.js';
 import { BridgeError } from '../../contract/errors.js';
 import type { McpConnector } from '../../mcp/connector.js';
 import { SdkConnector } from '../../mcp/sdk-connector.js';
@@ -39,6 +40,8 @@ export function createMcpCapability(options: McpCapabilityOptions = {}): Capabil
     let store: McpRegistryStore | null = null;
     let loadError: CorruptRegistryError | null = null;
     try {
+      // A bridge killed in the middle of a save left its temp file behind: only a bridge writes it.
+      await removeStaleTempFiles(file);
       store = await McpRegistryStore.open(file);
     } catch (error) {
       if (!(error instanceof CorruptRegistryError)) throw error;
