@@ -51,6 +51,19 @@ export class OutputBuffer {
 
   end(): void {
     this.#ended = true;
+    // A finished stream keeps what it holds, not its spare capacity: a 5-byte run must not pin
+    // 64 KiB that the retained-output budget (which counts buffered bytes) never sees.
+    // (Buffer.alloc, not Buffer.from: a small copy from the shared pool would pin an 8 KiB slab.)
+    if (this.#bytes.length > this.#buffered) {
+      const exact = Buffer.alloc(this.#buffered);
+      this.#bytes.copy(exact, 0, 0, this.#buffered);
+      this.#bytes = exact;
+    }
+  }
+
+  /** Bytes of memory this buffer holds (its capacity, at least what it buffered). */
+  get capacityBytes(): number {
+    return this.#bytes.length;
   }
 
   /** Up to `limit` bytes from `offset`, ending on a character boundary (but never empty if bytes remain). */

@@ -5,6 +5,13 @@ import type { OutputTotals } from '../../../machines/commandRun.summary.js';
 import type { OutputStream } from '../../processes/process-runner.js';
 import { OutputBuffer } from './output-buffer.js';
 
+/**
+ * What a finished run's output costs beyond its bytes (two buffers, two decoders, a map entry:
+ * about 2 KiB measured, heap and native), counted against the retained budget so that runs
+ * printing nothing are evicted too.
+ */
+const RUN_OUTPUT_OVERHEAD_BYTES = 2048;
+
 /** Puts one chunk on the bus as `system.command.stdout|stderr`. */
 export type OutputPublisher = (stream: OutputStream, data: { runId: string; offset: number; bytes: number; chunk: string }) => void;
 
@@ -47,8 +54,9 @@ export class RunOutput {
     return { stdoutBytes: this.stdout.totalBytes, stderrBytes: this.stderr.totalBytes, partialOutput: this.stdout.partial || this.stderr.partial };
   }
 
+  /** Memory a finished run's output holds: its buffers plus a fixed cost for the run's bookkeeping. */
   get retainedBytes(): number {
-    return this.stdout.bufferedBytes + this.stderr.bufferedBytes;
+    return this.stdout.capacityBytes + this.stderr.capacityBytes + RUN_OUTPUT_OVERHEAD_BYTES;
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OutputBuffer, utf8Boundary } from '../../../src/services/commands/output-buffer.js';
-import { RunOutput } from '../../../src/services/commands/run-outputs.js';
+import { RunOutput, RunOutputs } from '../../../src/services/commands/run-outputs.js';
 
 describe('output buffer', () => {
   it('keeps the first `limit` bytes, counts them all, and says the rest is partial', () => {
@@ -66,5 +66,32 @@ describe('run output', () => {
       { stream: 'stderr', runId: 'run_1', offset: 2, bytes: 0, chunk: '\ufffd' },
     ]);
     expect(output.totals()).toEqual({ stdoutBytes: 4, stderrBytes: 2, partialOutput: false });
+  });
+});
+
+describe('retained output of finished runs', () => {
+  it('keeps only the bytes a finished stream holds, not its spare capacity', () => {
+    const buffer = new OutputBuffer(1024 * 1024);
+    buffer.append(Buffer.from('hello\n'));
+    expect(buffer.capacityBytes).toBeGreaterThanOrEqual(64 * 1024);
+    buffer.end();
+    expect(buffer.capacityBytes).toBe(6);
+    expect(buffer.slice(0, 100)).toMatchObject({ data: 'hello\n', ended: true });
+  });
+
+  it('evicts the oldest finished runs once their memory passes the budget, even runs that printed nothing', () => {
+    const bus = { publish: () => {} } as unknown as ConstructorParameters<typeof RunOutputs>[0]['bus'];
+    const subjects = { event: (type: string) => type } as unknown as ConstructorParameters<typeof RunOutputs>[0]['subjects'];
+    const outputs = new RunOutputs({ bus, subjects, bufferBytes: () => 1024 * 1024, retainedBytes: () => 16 * 1024 });
+    for (let i = 0; i < 100; i++) {
+      const output = outputs.open(`run_${i}`);
+      if (i % 2 === 0) output.write('stdout', Buffer.from(`line ${i}\n`));
+      output.end();
+      outputs.finish(`run_${i}`);
+    }
+    const kept = Array.from({ length: 100 }, (_, i) => i).filter((i) => outputs.get(`run_${i}`));
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThanOrEqual(8);
+    expect(kept.at(-1)).toBe(99);
   });
 });
