@@ -15,6 +15,7 @@ const suites: Record<string, () => Promise<BenchRow[]>> = {
   commands: async () => (await import('./commands.bench.js')).benchCommands(),
   system: async () => (await import('./system.bench.js')).benchSystem(),
   mcp: async () => (await import('./mcp.bench.js')).benchMcp(),
+  actors: async () => (await import('./actors.bench.js')).benchActors(),
 };
 
 const args = process.argv.slice(2);

@@ -1,6 +1,6 @@
 import { DEFAULT_REQUEST_TIMEOUT_MS, type Bus, type BusMessage, type MessageHandler, type RequestHandler, type RequestOptions, type SubscribeOptions, type Subscription } from './bus.js';
 import { BusClosed, BusNoResponders, BusTimeout, safeReporter, type ErrorReporter } from './errors.js';
-import { okEnvelope, openEnvelope, settleRequest, type ReplyEnvelope } from './reply-envelope.js';
+import { okEnvelope, openEnvelope, settleRequestSoon, type ReplyEnvelope } from './reply-envelope.js';
 import { SubjectIndex, validateQueueName } from './subject-match.js';
 
 export interface InProcessBusOptions {
@@ -8,29 +8,67 @@ export interface InProcessBusOptions {
   onError?: ErrorReporter;
 }
 
-type Settle = (envelope: ReplyEnvelope) => void;
+/**
+ * A request waiting for its reply: one object per request instead of a set of closures, since
+ * request/reply is the path every HTTP call takes (twice, with the token check).
+ */
+class PendingRequest {
+  readonly subject: string;
+  readonly #resolve: (value: unknown) => void;
+  readonly #reject: (error: Error) => void;
+  /** The bus's set of requests still waiting; leaving it is what makes the first answer win. */
+  readonly #waiting: Set<PendingRequest>;
+  timer: ReturnType<typeof setTimeout> | undefined;
 
-/** A delivered message; requests carry the function that settles the requester's promise. */
+  constructor(subject: string, resolve: (value: unknown) => void, reject: (error: Error) => void, waiting: Set<PendingRequest>) {
+    this.subject = subject;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#waiting = waiting;
+    waiting.add(this);
+  }
+
+  /** The first reply wins, as on NATS; later ones find the request gone and are ignored. */
+  settle(envelope: ReplyEnvelope): void {
+    if (!this.#waiting.delete(this)) return;
+    clearTimeout(this.timer);
+    try {
+      this.#resolve(openEnvelope(envelope, this.subject));
+    } catch (error) {
+      this.#reject(error as Error);
+    }
+  }
+
+  fail(error: Error = new BusClosed(this.subject)): void {
+    if (!this.#waiting.delete(this)) return;
+    clearTimeout(this.timer);
+    this.#reject(error);
+  }
+}
+
+const timeOut = (pending: PendingRequest, timeoutMs: number): void => pending.fail(new BusTimeout(pending.subject, timeoutMs));
+
+/** A delivered message; requests carry the pending request their reply settles. */
 class InProcessMessage implements BusMessage {
   readonly subject: string;
   readonly data: unknown;
   readonly reply: string | undefined;
-  readonly #settle: Settle | undefined;
+  readonly #pending: PendingRequest | undefined;
 
-  constructor(subject: string, data: unknown, reply?: { inbox: string; settle: Settle }) {
+  constructor(subject: string, data: unknown, reply?: string, pending?: PendingRequest) {
     this.subject = subject;
     this.data = data;
-    this.reply = reply?.inbox;
-    this.#settle = reply?.settle;
+    this.reply = reply;
+    this.#pending = pending;
   }
 
   respond(data: unknown): void {
-    this.#settle?.(okEnvelope(data));
+    this.#pending?.settle(okEnvelope(data));
   }
 
   /** How `serve()` replies with an error as well as a value; kept off the public message. */
   static sendEnvelope(message: InProcessMessage, envelope: ReplyEnvelope): void {
-    message.#settle?.(envelope);
+    message.#pending?.settle(envelope);
   }
 }
 
@@ -48,8 +86,8 @@ export function createInProcessBus(options: InProcessBusOptions = {}): Bus {
   const index = new SubjectIndex<Sub>();
   const subs = new Set<Sub>();
   const queueCursor = new Map<string, number>();
-  // Rejecters of requests still waiting for a reply; called without an error, they reject with BusClosed.
-  const pendingRequests = new Set<(error?: Error) => void>();
+  // Requests still waiting for a reply; drain fails them with BusClosed.
+  const pendingRequests = new Set<PendingRequest>();
   let state: 'open' | 'draining' | 'closed' = 'open';
   let inbox = 0;
   // Dispatches queued plus async handlers still running; drain() waits for this to reach zero.
@@ -63,7 +101,13 @@ export function createInProcessBus(options: InProcessBusOptions = {}): Bus {
 
   /** Every plain subscriber, plus one member per queue group (round robin), in subscription order. */
   function targetsOf(matches: readonly Sub[]): readonly Sub[] {
-    if (!matches.some((sub) => sub.queue !== undefined)) return matches;
+    if (matches.length === 1) {
+      // The common case (one service serving one route): the only member is the one chosen.
+      const queue = matches[0]!.queue;
+      if (queue !== undefined) queueCursor.set(queue, (queueCursor.get(queue) ?? 0) + 1);
+      return matches;
+    }
+    if (!hasQueueMember(matches)) return matches;
     const members = new Map<string, Sub[]>();
     for (const sub of matches) {
       if (sub.queue === undefined) continue;
@@ -80,13 +124,32 @@ export function createInProcessBus(options: InProcessBusOptions = {}): Bus {
     return matches.filter((sub) => sub.queue === undefined || chosen.has(sub));
   }
 
+  // Deliveries waiting for their microtask, as [targets, message] pairs: one microtask runs every
+  // delivery queued before it, instead of one closure and one microtask per message.
+  let queue: Array<readonly Sub[] | InProcessMessage> = [];
+  let flushScheduled = false;
+
   /** Runs the handlers in a later microtask so that a publisher is never re-entered. */
   function dispatch(targets: readonly Sub[], message: InProcessMessage): void {
     inFlight++;
-    queueMicrotask(() => {
+    queue.push(targets, message);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      queueMicrotask(flush);
+    }
+  }
+
+  function flush(): void {
+    // Deliveries queued by these handlers go to the next microtask, as they would one by one.
+    const batch = queue;
+    queue = [];
+    flushScheduled = false;
+    for (let i = 0; i < batch.length; i += 2) {
+      const targets = batch[i] as readonly Sub[];
+      const message = batch[i + 1] as InProcessMessage;
       for (const sub of targets) invoke(sub, message);
       settleOne();
-    });
+    }
   }
 
   function invoke(sub: Sub, message: InProcessMessage): void {
@@ -133,24 +196,9 @@ export function createInProcessBus(options: InProcessBusOptions = {}): Bus {
     if (targets.length === 0) return Promise.reject(new BusNoResponders(subject));
     const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     return new Promise<T>((resolve, reject) => {
-      const fail = (error: Error = new BusClosed(subject)): void => {
-        if (!pendingRequests.delete(fail)) return;
-        clearTimeout(timer);
-        reject(error);
-      };
-      // The first reply wins, as on NATS; later ones find the request gone and are ignored.
-      const settle: Settle = (envelope) => {
-        if (!pendingRequests.delete(fail)) return;
-        clearTimeout(timer);
-        try {
-          resolve(openEnvelope(envelope, subject) as T);
-        } catch (error) {
-          reject(error);
-        }
-      };
-      const timer = setTimeout(() => fail(new BusTimeout(subject, timeoutMs)), timeoutMs);
-      pendingRequests.add(fail);
-      dispatch(targets, new InProcessMessage(subject, data, { inbox: `_INBOX.${++inbox}`, settle }));
+      const pending = new PendingRequest(subject, resolve as (value: unknown) => void, reject, pendingRequests);
+      pending.timer = setTimeout(timeOut, timeoutMs, pending, timeoutMs);
+      dispatch(targets, new InProcessMessage(subject, data, `_INBOX.${++inbox}`, pending));
     });
   }
 
@@ -164,7 +212,7 @@ export function createInProcessBus(options: InProcessBusOptions = {}): Bus {
     await new Promise<void>((resolve) => (inFlight > 0 ? (onIdle = resolve) : resolve()));
     state = 'closed';
     // A request whose responder never answered would otherwise wait for its timeout.
-    for (const fail of [...pendingRequests]) fail();
+    for (const pending of [...pendingRequests]) pending.fail();
   }
 
   return {
@@ -180,12 +228,22 @@ export function createInProcessBus(options: InProcessBusOptions = {}): Bus {
     serve(subject: string, handler: RequestHandler, options?: SubscribeOptions): Subscription {
       return addSubscription(
         subject,
-        async (message) => InProcessMessage.sendEnvelope(message, await settleRequest(handler, message, report)),
+        (message) => {
+          // A synchronous handler is answered at once, without a promise in between.
+          const envelope = settleRequestSoon(handler, message, report);
+          if (!isThenable(envelope)) return InProcessMessage.sendEnvelope(message, envelope);
+          return envelope.then((settled) => InProcessMessage.sendEnvelope(message, settled));
+        },
         options,
       );
     },
     drain: () => (drained ??= drainOnce()),
   };
+}
+
+function hasQueueMember(matches: readonly Sub[]): boolean {
+  for (const sub of matches) if (sub.queue !== undefined) return true;
+  return false;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -25,18 +25,37 @@ export async function settleRequest(
   message: BusMessage,
   report: ErrorReporter,
 ): Promise<ReplyEnvelope> {
+  return settleRequestSoon(handler, message, report);
+}
+
+/**
+ * `settleRequest`, but synchronous when the handler is: most handlers answer from memory, and
+ * the in-process bus then replies without a promise in between.
+ */
+export function settleRequestSoon(
+  handler: RequestHandler,
+  message: BusMessage,
+  report: ErrorReporter,
+): ReplyEnvelope | Promise<ReplyEnvelope> {
+  let value: unknown;
   try {
-    return okEnvelope(await handler(message.data, message));
+    value = handler(message.data, message);
   } catch (error) {
-    if (error instanceof BridgeError) {
-      const { code, message: text, details } = error;
-      return { ok: false, error: { code, message: text, ...(details ? { details } : {}) } };
-    }
-    // Anything else is a bug on the serving side: log it there, send only a generic sentence so
-    // that neither its message nor its stack reaches the requester (and from there a browser).
-    report(error, { subject: message.subject });
-    return { ok: false, error: { code: 'internal', message: INTERNAL_MESSAGE } };
+    return errorEnvelope(error, message, report);
   }
+  if (typeof (value as PromiseLike<unknown> | null)?.then !== 'function') return okEnvelope(value);
+  return Promise.resolve(value).then(okEnvelope, (error: unknown) => errorEnvelope(error, message, report));
+}
+
+function errorEnvelope(error: unknown, message: BusMessage, report: ErrorReporter): ReplyEnvelope {
+  if (error instanceof BridgeError) {
+    const { code, message: text, details } = error;
+    return { ok: false, error: { code, message: text, ...(details ? { details } : {}) } };
+  }
+  // Anything else is a bug on the serving side: log it there, send only a generic sentence so
+  // that neither its message nor its stack reaches the requester (and from there a browser).
+  report(error, { subject: message.subject });
+  return { ok: false, error: { code: 'internal', message: INTERNAL_MESSAGE } };
 }
 
 /** Unwraps a received envelope: returns the value, or throws the `BridgeError` it carries. */

@@ -82,7 +82,19 @@ interface QueuedFrame {
   text: string;
 }
 
+/**
+ * Each event is serialised once, however many sockets it goes to: in-process, every subscriber
+ * receives the same (never mutated) envelope object, and with 100 clients the per-socket
+ * `JSON.stringify` was most of the fan-out's CPU.
+ */
+const serialised = new WeakMap<object, string>();
+
 function queued(frame: Frame): QueuedFrame {
   const seq = 'seq' in frame && typeof frame.seq === 'number' ? frame.seq : null;
-  return { seq, text: JSON.stringify(frame) };
+  let text = serialised.get(frame);
+  if (text === undefined) {
+    text = JSON.stringify(frame);
+    serialised.set(frame, text);
+  }
+  return { seq, text };
 }

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { EVENT_SCHEMAS, type EventEnvelope } from '../../contract/events.js';
 import type { Logger } from 'pino';
 import type { Bus } from '../../bus/bus.js';
@@ -50,7 +51,7 @@ export function startEventLog(options: { bus: Bus; subjects: Subjects; clock: Cl
 
   const live = bus.subscribe(subjects.allEvents, (message) => {
     const type = message.subject.slice(prefixLength) as keyof typeof EVENT_SCHEMAS;
-    const schema = EVENT_SCHEMAS[type];
+    const schema = checkerOf(type);
     if (!schema) {
       options.logger.error({ type }, 'dropped an event of unknown type');
       return;
@@ -79,6 +80,20 @@ export function startEventLog(options: { bus: Bus; subjects: Subjects; clock: Cl
       replay.unsubscribe();
     },
   };
+}
+
+/**
+ * Every event is checked against its schema: each schema is compiled (`z.compile`) the first time
+ * its type is seen, so the check costs a generated function call rather than a walk of the schema.
+ */
+const checkers = new Map<string, z.ZodType>();
+function checkerOf(type: string): z.ZodType | undefined {
+  let checker = checkers.get(type);
+  if (!checker && Object.hasOwn(EVENT_SCHEMAS, type)) {
+    checker = z.compile(EVENT_SCHEMAS[type as keyof typeof EVENT_SCHEMAS] as z.ZodType);
+    checkers.set(type, checker);
+  }
+  return checker;
 }
 
 /** Cheap size estimate of an event's data: its strings dominate (output chunks, paths). */
