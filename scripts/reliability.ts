@@ -36,9 +36,11 @@ for (const [name, load] of Object.entries(parts)) {
   process.stderr.write(`reliability: ${name} done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   sections.push(section);
   console.log(`${formatSection(section)}\n`);
+  // Written after every part, so a long run stopped midway keeps what it measured.
+  if (write) await writeReport(sections);
 }
 
-if (write) {
+async function writeReport(sections: readonly ReliabilitySection[]): Promise<void> {
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
   const doc = [
     '# Reliability',
@@ -52,4 +54,5 @@ if (write) {
   ].join('\n');
   await writeFile(new URL('../docs/reliability.md', import.meta.url), doc);
 }
+
 process.exit(0);
