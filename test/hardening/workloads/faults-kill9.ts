@@ -5,6 +5,7 @@ import { ConfigStore } from '../../../src/config/config-store.js';
 import { McpRegistryStore, REGISTRY_FILE_NAME } from '../../../src/services/mcp/registry-store.js';
 import { openDatabase } from '../../../src/storage/database.js';
 import { RulesRepository } from '../../../src/storage/rules-repository.js';
+import { seededRandom } from './probes.js';
 import { AWAKE_INHIBITOR_FIXTURE, sleep, startBridgeProcess, waitUntil, type BridgeProcess, type Reply } from './faults-bridge.js';
 
 /**
@@ -72,7 +73,7 @@ class Ledger {
 export async function runKill9Workload(options: Kill9Options): Promise<Kill9Figures> {
   const started = Date.now();
   const seed = options.seed ?? (Date.now() % 2 ** 31);
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const minWriteMs = options.minWriteMs ?? 0;
   const maxWriteMs = options.maxWriteMs ?? 800;
   const home = await mkdtemp(path.join(os.tmpdir(), 'osloop-faults-kill9-'));
@@ -309,16 +310,4 @@ function compare(where: string, observed: Observed, ledger: Ledger, figures: Kil
 
 async function tempFiles(home: string): Promise<string[]> {
   return (await readdir(home)).filter((name) => TEMP_FILE.test(name));
-}
-
-/** A small seeded PRNG, so that a failing sequence of kill moments can be replayed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
