@@ -85,7 +85,9 @@ export function startActorRuntime(options: ActorRuntimeOptions) {
     root,
     /** The live child actor with this id, if any. */
     child(id: string): AnyActorRef | undefined {
-      const ref = root.getSnapshot().children[id] as AnyActorRef | undefined;
+      // Ids come from clients: `constructor` or `toString` must not find Object.prototype's.
+      const children = root.getSnapshot().children;
+      const ref = Object.hasOwn(children, id) ? (children[id] as AnyActorRef | undefined) : undefined;
       return ref && ref.getSnapshot().status === 'active' ? ref : undefined;
     },
     /** Spawns a supervised child of `kind`; its id must be subject-safe and unique. */

@@ -50,7 +50,7 @@ export async function findExecutable(name: string, searchPath: string): Promise<
 export async function locateTool(name: string, options: LocateOptions): Promise<ToolLocation> {
   const found = await findExecutable(name, options.searchPath);
   if (!found) return { name, installed: false, path: null, version: null };
-  const version = await probeVersion(found, options.versionArgs ?? VERSION_ARGS[name] ?? ['--version'], options);
+  const version = await probeVersion(found, options.versionArgs ?? (Object.hasOwn(VERSION_ARGS, name) ? VERSION_ARGS[name] : undefined) ?? ['--version'], options);
   return { name, installed: true, path: found, version };
 }
 

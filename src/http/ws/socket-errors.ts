@@ -9,7 +9,13 @@ import { BridgeError } from '../../contract/errors.js';
  * drops the connection is the client's doing, not the bridge's: logged at debug, not as errors.
  */
 export function onSocketError(error: Error & { code?: string }, socket: WebSocket, request: FastifyRequest): void {
-  const clientFault = error.code?.startsWith('WS_ERR_') || error.code === 'ECONNRESET' || error.code === 'EPIPE';
+  if (error.code?.startsWith('WS_ERR_')) {
+    // `ws` has already sent the close frame with its code and ends the socket itself (after the
+    // peer's reply or its close timeout); terminating here could drop that frame (a bare 1006).
+    request.log.debug({ code: error.code, message: error.message }, 'websocket closed on a client protocol error');
+    return;
+  }
+  const clientFault = error.code === 'ECONNRESET' || error.code === 'EPIPE';
   if (clientFault) request.log.debug({ code: error.code, message: error.message }, 'websocket closed on a client error');
   else request.log.error({ err: error }, 'websocket failed');
   socket.terminate();
