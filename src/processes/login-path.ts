@@ -118,10 +118,11 @@ function askShell(shell: string, env: NodeJS.ProcessEnv, timeoutMs: number, sign
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       child.stdout?.removeAllListeners('data');
-      // After the marker the rc files are done, so nothing is interrupted; at a timeout they may
-      // not be (pyenv's rehash holds a lock), so they get SIGTERM and a moment before SIGKILL.
-      const graceMs = answer.kind === 'printed' ? 0 : 2_000;
-      if (child.pid !== undefined && child.exitCode === null) void killProcessTree(child.pid, graceMs).catch(() => {});
+      // Whatever the rc files left running (at a timeout, the rc files themselves) gets SIGTERM
+      // and a moment before SIGKILL, so its EXIT traps run: pyenv's rehash killed outright left
+      // its lock file behind, and every later login shell then waited 60 s for it. The answer
+      // does not wait for this.
+      if (child.pid !== undefined && child.exitCode === null) void killProcessTree(child.pid, 2_000).catch(() => {});
       resolve(answer);
     };
     const onAbort = () => finish({ kind: 'aborted' });
