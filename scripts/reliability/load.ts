@@ -22,7 +22,7 @@ export const loadReport: ReliabilityPart = async (size) => {
     {
       name: 'slow client resumed with `since`',
       value: count(fanout.slow.resumedWith),
-      note: `events replayed then live; lost ${fanout.slow.lost}, twice ${fanout.slow.repeated}, out of place ${fanout.slow.gapsAfterResume}`,
+      note: `events replayed then live, over ${fanout.slow.resumes} connection(s), each resumed with the since of a 4008; lost ${fanout.slow.lost}, twice ${fanout.slow.repeated}, out of place ${fanout.slow.gapsAfterResume}`,
     },
     { name: 'fan-out wall time', value: `${(fanout.wallMs / 1000).toFixed(1)} s`, note: `${count(fanout.framesPerSecond)} frames/s delivered to the healthy clients` },
     { name: 'fan-out memory', value: `peak RSS ${mib(fanout.peakRss)}, peak heap ${mib(fanout.peakHeap)}`, note: `heap after, forced GC: ${mib(fanout.heapAfter)}; the ring holds the whole stream` },

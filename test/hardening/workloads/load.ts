@@ -171,6 +171,8 @@ export interface FanoutResult {
     lost: number;
     repeated: number;
     gapsAfterResume: number;
+    /** Connections it needed after the first cut (each resumed with the `since` of a 4008). */
+    resumes: number;
   };
   wallMs: number;
   framesPerSecond: number;
@@ -192,6 +194,9 @@ export interface FanoutResult {
  * 100,000 events would need 100,000 separate reads, paced by the scheduler rather than by the
  * bridge.
  */
+/** A slow client cut more often than this is not catching up at all. */
+const MAX_RESUMES = 50;
+
 export async function runEventFanout(options: Pick<LoadOptions, 'clients' | 'events' | 'log'>): Promise<FanoutResult> {
   const log = options.log ?? (() => {});
   const errorLogs: string[] = [];
@@ -256,19 +261,28 @@ export async function runEventFanout(options: Pick<LoadOptions, 'clients' | 'eve
     resumed ??= resumeSlow();
     await withTimeout(caughtUp(options.events), 300_000, () => `healthy clients stuck at ${slowestHealthy()} of ${options.events}`);
     const wallMs = Date.now() - started;
-    const second = await resumed;
-    await withTimeout(
-      new Promise<void>((resolve) => {
-        const poll = () => (second.check.received > 0 && second.check.nextIndex >= options.events) || second.closed ? resolve() : setTimeout(poll, 20);
-        poll();
-      }),
-      120_000,
-      () => `the resumed slow client got only to index ${second.check.nextIndex} of ${options.events}`,
-    );
+    // A resumed client may be cut again while it catches up (the publisher waits for the healthy
+    // ones only): like any client, it reconnects with the `since` of each 4008 until it has all.
+    const resumes: Client[] = [await resumed];
+    for (;;) {
+      const current = resumes.at(-1)!;
+      await withTimeout(
+        new Promise<void>((resolve) => {
+          const poll = () => (current.check.received > 0 && current.check.nextIndex >= options.events) || current.closed ? resolve() : setTimeout(poll, 20);
+          poll();
+        }),
+        120_000,
+        () => `the resumed slow client got only to index ${current.check.nextIndex} of ${options.events}`,
+      );
+      if (current.check.nextIndex >= options.events || current.closed?.code !== WS_CLOSE_SLOW_CONSUMER || resumes.length >= MAX_RESUMES) break;
+      const since = Number(/since=(\d+)/.exec(current.closed.reason)?.[1]);
+      resumes.push(await openClient(`${base}${slowSession.token}&since=${since}`, bridge.origin, true, () => {}, { since, nextIndex: current.check.nextIndex }));
+    }
+    const second = resumes.at(-1)!;
 
-    // What the slow client saw: before the cut plus after the resume must be every event, once.
+    // What the slow client saw: before the cut plus after every resume must be every event, once.
     const beforeCut = slow.kept!.filter(([, index]) => index >= 0).map(([, index]) => index);
-    const afterResume = second.kept!.filter(([, index]) => index >= 0).map(([, index]) => index);
+    const afterResume = resumes.flatMap((c) => c.kept!.filter(([, index]) => index >= 0).map(([, index]) => index));
     const seen = new Map<number, number>();
     for (const index of [...beforeCut, ...afterResume]) seen.set(index, (seen.get(index) ?? 0) + 1);
     let lost = 0;
@@ -295,7 +309,8 @@ export async function runEventFanout(options: Pick<LoadOptions, 'clients' | 'eve
         resumedWith: afterResume.length,
         lost,
         repeated,
-        gapsAfterResume: second.check.gaps + second.check.outOfOrder + second.check.duplicates + second.check.misplaced,
+        gapsAfterResume: resumes.reduce((sum, c) => sum + c.check.gaps + c.check.outOfOrder + c.check.duplicates + c.check.misplaced, 0),
+        resumes: resumes.length,
       },
       wallMs,
       framesPerSecond: ((options.clients - 1) * options.events) / (wallMs / 1000),
