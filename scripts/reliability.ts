@@ -21,6 +21,9 @@ const parts: Record<string, () => Promise<ReliabilityPart>> = {
   load: async () => (await import('./reliability/load.js')).loadReport,
 };
 
+/** Section title of each part, to keep the document in the order of `parts`. */
+const TITLES: Record<string, string> = { fuzz: 'Fuzzing', attacks: 'Attacks', faults: 'Faults', soak: 'Soak', load: 'Load' };
+
 const { values: flags, positionals: wanted } = parseArgs({
   allowPositionals: true,
   options: {
@@ -91,9 +94,6 @@ async function writeReport(measured: readonly ReliabilitySection[]): Promise<voi
   ].join('\n');
   await writeFile(file, doc);
 }
-
-/** Section title of each part, to keep the document in the order of `parts`. */
-const TITLES: Record<string, string> = { fuzz: 'Fuzzing', attacks: 'Attacks', faults: 'Faults', soak: 'Soak', load: 'Load' };
 
 function rank(order: readonly (string | undefined)[], title: string): number {
   const index = order.findIndex((t) => t !== undefined && title.startsWith(t));
