@@ -24,25 +24,38 @@ export interface CapabilityHarness {
   home: string;
   /** Sends a route request on the bus exactly as the HTTP layer would, after its schemas. */
   call<T = unknown>(routeId: string, request?: { params?: object; query?: object; body?: unknown; principal?: Principal }): Promise<T>;
-  /** Contract events published so far, in order. */
+  /** Contract events published so far (those matching `events`, all by default), in order. */
   events: Array<{ type: string; data: unknown }>;
-  /** Stops the bridge actor as the bridge does (children first), then the module. */
-  stop(): Promise<void>;
+  /** Every actor transition published so far. */
+  transitions: unknown[];
+  /** Stops the bridge actor as the bridge does (children first), then the module; removes the home unless it was given or `keepHome`. */
+  stop(options?: { keepHome?: boolean }): Promise<void>;
+}
+
+export interface CapabilityHarnessOptions {
+  config?: BridgeConfigInput;
+  clock?: Clock;
+  /** A home to reuse (restart tests); it is then never removed. */
+  home?: string;
+  /** Which contract events to record, as a subject pattern (`mcp.>`); all by default. */
+  events?: string;
 }
 
 /**
  * One capability module on a real in-process bus and actor runtime, without HTTP or the other
  * capabilities: what the service tests drive, usually with in-memory seams.
  */
-export async function startCapabilityHarness(factory: CapabilityFactory, options: { config?: BridgeConfigInput; clock?: Clock } = {}): Promise<CapabilityHarness> {
-  const home = await mkdtemp(path.join(os.tmpdir(), 'osloop-capability-'));
+export async function startCapabilityHarness(factory: CapabilityFactory, options: CapabilityHarnessOptions = {}): Promise<CapabilityHarness> {
+  const home = options.home ?? (await mkdtemp(path.join(os.tmpdir(), 'osloop-capability-')));
   const bus = createInProcessBus();
   const subjects = subjectsFor('test');
   const paths = resolvePaths({ OSLOOP_BRIDGE_HOME: home });
   const config = ConfigStore.fromValue(paths.configFile, options.config ?? {});
   const capabilities = new CapabilityRegistry();
   const events: Array<{ type: string; data: unknown }> = [];
-  bus.subscribe(subjects.allEvents, (message) => void events.push({ type: message.subject.slice(subjects.event('').length), data: message.data }));
+  const transitions: unknown[] = [];
+  bus.subscribe(options.events ? subjects.event(options.events) : subjects.allEvents, (message) => void events.push({ type: message.subject.slice(subjects.event('').length), data: message.data }));
+  bus.subscribe(subjects.allActors, (message) => void transitions.push(message.data));
   const clock = options.clock ?? systemClock;
 
   const base: BaseContext = {
@@ -83,12 +96,13 @@ export async function startCapabilityHarness(factory: CapabilityFactory, options
       return bus.request(subjects.rpc(routeId), { principal: request.principal ?? USER, params, query, body }, { timeoutMs: 10_000 });
     },
     events,
-    async stop() {
+    transitions,
+    async stop({ keepHome = false } = {}) {
       runtime.root.send({ type: 'bridge.stop', reason: 'test finished' });
       await service.stop();
       runtime.root.stop();
       await bus.drain();
-      await rm(home, { recursive: true, force: true });
+      if (!keepHome && !options.home) await rm(home, { recursive: true, force: true });
     },
   };
 }
