@@ -1,6 +1,6 @@
 import type { Decision } from '../contract/routes/permissions.js';
 import type { SqliteDatabase } from './database.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, pageOf } from './cursor.js';
 
 /** The audit of permission decisions: append-only. */
 export class DecisionsRepository {
@@ -30,10 +30,7 @@ export class DecisionsRepository {
         ? this.#db.prepare('SELECT seq, decision FROM decisions ORDER BY seq DESC LIMIT ?').all(options.limit + 1)
         : this.#db.prepare('SELECT seq, decision FROM decisions WHERE seq < ? ORDER BY seq DESC LIMIT ?').all(decodeCursor(options.cursor), options.limit + 1)
     ) as Array<{ seq: number; decision: string }>;
-    const page = rows.slice(0, options.limit);
-    return {
-      decisions: page.map((row) => JSON.parse(row.decision) as Decision),
-      nextCursor: rows.length > options.limit ? encodeCursor(page.at(-1)!.seq) : null,
-    };
+    const { items, nextCursor } = pageOf(rows, options.limit, (row) => JSON.parse(row.decision) as Decision);
+    return { decisions: items, nextCursor };
   }
 }

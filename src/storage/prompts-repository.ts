@@ -1,41 +1,35 @@
 import type { PromptState, PromptView } from '../contract/routes/permissions.js';
 import type { SqliteDatabase } from './database.js';
+import { DocumentTable } from './document-table.js';
+
+const keyOf = (view: PromptView) => ({ id: view.promptId, state: view.state, createdAt: view.createdAt });
 
 /** Permission prompts as shown to the user (template fields), pending or settled. */
 export class PromptsRepository {
-  readonly #db: SqliteDatabase;
-  readonly #upsert;
-  readonly #get;
-  readonly #pending;
+  readonly #prompts;
 
   constructor(db: SqliteDatabase) {
-    this.#db = db;
-    this.#upsert = db.prepare(
-      `INSERT INTO prompts (prompt_id, state, created_at, view) VALUES (@promptId, @state, @createdAt, @view)
-       ON CONFLICT (prompt_id) DO UPDATE SET state = excluded.state, view = excluded.view`,
-    );
-    this.#get = db.prepare('SELECT view FROM prompts WHERE prompt_id = ?');
-    this.#pending = db.prepare("SELECT view FROM prompts WHERE state = 'pending' ORDER BY seq");
+    this.#prompts = new DocumentTable<PromptView>(db, { table: 'prompts', id: 'prompt_id', document: 'view' });
   }
 
   save(view: PromptView): void {
-    this.#upsert.run({ promptId: view.promptId, state: view.state, createdAt: view.createdAt, view: JSON.stringify(view) });
+    const { id, state, createdAt } = keyOf(view);
+    this.#prompts.save(id, state, createdAt, view);
   }
 
   get(promptId: string): PromptView | undefined {
-    const row = this.#get.get(promptId) as { view: string } | undefined;
-    return row ? (JSON.parse(row.view) as PromptView) : undefined;
+    return this.#prompts.get(promptId);
   }
 
   /** Oldest first. */
   pending(): PromptView[] {
-    return (this.#pending.all() as Array<{ view: string }>).map((row) => JSON.parse(row.view) as PromptView);
+    return this.#prompts.inStates(['pending']);
   }
 
   /** Prompts left pending by a bridge process that is gone can no longer be answered. */
   cancelPending(at: string): PromptView[] {
     const changed = this.pending().map((view) => ({ ...view, state: 'cancelled' as PromptState, resolvedAt: at }));
-    this.#db.transaction(() => changed.forEach((view) => this.save(view)))();
+    this.#prompts.saveAll(changed, keyOf);
     return changed;
   }
 }

@@ -1,34 +1,32 @@
 import { FINAL_RUN_STATES, type RunState, type RunSummary } from '../contract/routes/commands.js';
 import type { SqliteDatabase } from './database.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, pageOf } from './cursor.js';
+import { DocumentTable } from './document-table.js';
 
 export interface RunPage {
   runs: RunSummary[];
   nextCursor: string | null;
 }
 
+const keyOf = (run: RunSummary) => ({ id: run.runId, state: run.state, createdAt: run.createdAt });
+
 /** Runs as listed (template fields only). Output buffers are never stored. */
 export class RunsRepository {
   readonly #db: SqliteDatabase;
-  readonly #upsert;
-  readonly #get;
+  readonly #runs;
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
-    this.#upsert = db.prepare(
-      `INSERT INTO runs (run_id, state, created_at, summary) VALUES (@runId, @state, @createdAt, @summary)
-       ON CONFLICT (run_id) DO UPDATE SET state = excluded.state, summary = excluded.summary`,
-    );
-    this.#get = db.prepare('SELECT summary FROM runs WHERE run_id = ?');
+    this.#runs = new DocumentTable<RunSummary>(db, { table: 'runs', id: 'run_id', document: 'summary' });
   }
 
   save(run: RunSummary): void {
-    this.#upsert.run({ runId: run.runId, state: run.state, createdAt: run.createdAt, summary: JSON.stringify(run) });
+    const { id, state, createdAt } = keyOf(run);
+    this.#runs.save(id, state, createdAt, run);
   }
 
   get(runId: string): RunSummary | undefined {
-    const row = this.#get.get(runId) as { summary: string } | undefined;
-    return row ? (JSON.parse(row.summary) as RunSummary) : undefined;
+    return this.#runs.get(runId);
   }
 
   /** Newest first, optionally only in `states`; `cursor` continues a previous page. */
@@ -45,11 +43,8 @@ export class RunsRepository {
     }
     const sql = `SELECT seq, summary FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
     const rows = this.#db.prepare(sql).all(...params, options.limit + 1) as Array<{ seq: number; summary: string }>;
-    const page = rows.slice(0, options.limit);
-    return {
-      runs: page.map((row) => JSON.parse(row.summary) as RunSummary),
-      nextCursor: rows.length > options.limit ? encodeCursor(page.at(-1)!.seq) : null,
-    };
+    const { items, nextCursor } = pageOf(rows, options.limit, (row) => JSON.parse(row.summary) as RunSummary);
+    return { runs: items, nextCursor };
   }
 
   /**
@@ -57,18 +52,13 @@ export class RunsRepository {
    * gone (stopped or crashed), and their processes with it. Returns the runs it changed.
    */
   interruptLive(at: string): RunSummary[] {
-    const finals = FINAL_RUN_STATES.map(() => '?').join(', ');
-    const live = this.#db.prepare(`SELECT summary FROM runs WHERE state NOT IN (${finals}) ORDER BY seq`).all(...FINAL_RUN_STATES) as Array<{ summary: string }>;
-    const changed = live.map((row) => {
-      const run = JSON.parse(row.summary) as RunSummary;
-      return {
-        ...run,
-        state: 'interrupted' as const,
-        endedAt: run.endedAt ?? at,
-        errorMessage: run.errorMessage ?? 'The bridge stopped while this run was live.',
-      };
-    });
-    this.#db.transaction(() => changed.forEach((run) => this.save(run)))();
+    const changed = this.#runs.inStates(FINAL_RUN_STATES, { not: true }).map((run) => ({
+      ...run,
+      state: 'interrupted' as const,
+      endedAt: run.endedAt ?? at,
+      errorMessage: run.errorMessage ?? 'The bridge stopped while this run was live.',
+    }));
+    this.#runs.saveAll(changed, keyOf);
     return changed;
   }
 }
