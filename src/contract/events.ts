@@ -4,14 +4,16 @@ import { awakeLockSchema, awakeStateSchema } from './routes/awake.js';
 import { bindStateSchema, runtimeSchema } from './routes/bridge.js';
 import { outputChunkSchema, runSummarySchema } from './routes/commands.js';
 import { resourceIdSchema } from './routes/common.js';
+import { jobEventSchema } from './routes/jobs.js';
 import { pickerStateSchema, targetSchema } from './routes/filesystem.js';
 import { mcpServerStateSchema, mcpServerViewSchema } from './routes/mcp.js';
 import { decisionSchema, permissionKindSchema, promptStateSchema, promptViewSchema, whitelistRuleSchema } from './routes/permissions.js';
 import { knownToolSchema, recipeStepSchema, toolStatusSchema } from './routes/system.js';
 
 /**
- * Every contract event: its type and the schema of its `data`. The 33 names are fixed by the
- * foundation issue; payloads are one zod schema each.
+ * Every contract event: its type and the schema of its `data`: the 33 names fixed by the
+ * foundation issue, plus the `bridge.job.*` pair of the web app's contract; payloads are one zod
+ * schema each.
  */
 export const EVENT_SCHEMAS = {
   'bridge.started': z.object({ bridgeId: z.string(), version: z.string(), port: z.number().int() }),
@@ -81,6 +83,10 @@ export const EVENT_SCHEMAS = {
     exitCode: z.number().int().nullable(),
     signal: z.string().nullable(),
   }),
+  // Jobs as the web app follows them: one `created` per execute or install job, one `updated` per
+  // change of its job status (queued → running → completed | failed | terminated).
+  'bridge.job.created': jobEventSchema.describe('A job (command or install) was created; `status` is usually `queued`.'),
+  'bridge.job.updated': jobEventSchema.describe('A job changed status (queued → running, or ended).'),
   // A run's lifecycle events carry the run as listed, so clients upsert one shape. started: the
   // process started; completed: exit code 0; failed: failed, timed_out, rejected or interrupted
   // (`state` and `errorCode` say which); terminated: stopped through the terminate route.

@@ -6,6 +6,7 @@ import type { RouteAuth, RouteDef } from './route.js';
 import { awakeLockSchema, awakeStatusSchema } from './routes/awake.js';
 import { commandTemplateSchema, outputChunkSchema, runDetailsSchema, runSummarySchema } from './routes/commands.js';
 import { targetSchema } from './routes/filesystem.js';
+import { jobAcceptedSchema, jobEventSchema, jobRefusedSchema } from './routes/jobs.js';
 import { ROUTE_LIST } from './routes/index.js';
 import { mcpServerViewSchema } from './routes/mcp.js';
 import { decisionSchema, promptViewSchema, whitelistRuleSchema } from './routes/permissions.js';
@@ -16,6 +17,9 @@ type JsonSchema = Record<string, unknown>;
 /** Entities services and clients share, given readable component names in the document. */
 export const NAMED_SCHEMAS: Record<string, z.ZodType> = {
   ErrorBody: errorBodySchema,
+  JobRefused: jobRefusedSchema,
+  JobAccepted: jobAcceptedSchema,
+  JobEvent: jobEventSchema,
   EventEnvelope: eventEnvelopeSchema,
   ControlFrame: controlFrameSchema,
   CommandTemplate: commandTemplateSchema,
@@ -147,8 +151,9 @@ export function buildOpenApiDocument(): object {
       parameters: parameters(route),
       responses: {
         [String(route.successStatus ?? 200)]: { description: route.summary, content: { 'application/json': { schema: ref(replyName) } } },
-        '4XX': { $ref: '#/components/responses/Error' },
-        '5XX': { $ref: '#/components/responses/Error' },
+        // Job routes (execute, install) answer every error in the refusal shape, `error` included.
+        '4XX': { $ref: `#/components/responses/${route.refusals === 'accepted' ? 'Refused' : 'Error'}` },
+        '5XX': { $ref: `#/components/responses/${route.refusals === 'accepted' ? 'Refused' : 'Error'}` },
       },
     };
     if (route.body && bodyName) {
@@ -177,6 +182,10 @@ export function buildOpenApiDocument(): object {
       schemas: { ...convertRegistry(outputs, 'output'), ...convertRegistry(inputs, 'input') },
       responses: {
         Error: { description: 'Error (see the error codes of docs/contract.md)', content: { 'application/json': { schema: ref('ErrorBody') } } },
+        Refused: {
+          description: 'A refused job (execute, install): `accepted: false` and `reason`, beside the usual `error` (see docs/contract.md)',
+          content: { 'application/json': { schema: ref('JobRefused') } },
+        },
       },
       securitySchemes: {
         sessionToken: { type: 'apiKey', in: 'header', name: canonicalHeader(TOKEN_HEADER), description: 'Web-app session token from POST /api/v1/session/handshake.' },

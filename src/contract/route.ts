@@ -28,8 +28,25 @@ export interface RouteDef<
   readonly reply: Reply;
   /** Limited per origin (429 `rate_limited` past the configured rate): the handshake. */
   readonly rateLimited?: boolean;
+  /**
+   * Largest body accepted, in bytes (413 `payload_too_large` past it). Routes whose requests are
+   * small declare `SMALL_BODY_LIMIT_BYTES`; without it, the configured `bodyLimitBytes` applies.
+   */
+  readonly bodyLimit?: number;
   /** Status of a success reply (202 for work accepted but not finished). */
   readonly successStatus?: 200 | 201 | 202;
+  /**
+   * `accepted`: a job route (execute, install). Every error it answers, validation failures
+   * included, carries `accepted: false` and `reason: { code, message }` beside the usual `error`
+   * body, with the registry's HTTP status: the web app reads a refusal from `accepted`.
+   */
+  readonly refusals?: 'accepted';
+  /**
+   * The route honours `Prefer: respond-async` (RFC 7240): the HTTP layer passes the preference
+   * on the bus (`RpcRequest.prefer`) and answers `Preference-Applied` when the reply says it
+   * was applied (`held: false`).
+   */
+  readonly preferAsync?: boolean;
   /**
    * How long the HTTP layer waits for the bus reply. Long-polling routes derive it from the
    * request (e.g. `waitMs`); everything else uses the bus default.

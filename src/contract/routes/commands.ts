@@ -88,6 +88,8 @@ export const execute = defineRoute({
   path: '/api/v1/system/commands/execute',
   auth: 'session_or_ui',
   summary: 'Execute a system command',
+  refusals: 'accepted',
+  preferAsync: true,
   body: executeBodySchema,
   reply: z.object({
     runId: resourceIdSchema,

@@ -1,8 +1,11 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { BridgeError } from '../../contract/errors.js';
 import { ROUTE_LIST } from '../../contract/routes/index.js';
+import type { JobRefused } from '../../contract/routes/jobs.js';
 import type { RouteDef } from '../../contract/route.js';
+import { toBridgeError } from '../errors.js';
 import type { HttpDeps } from '../http-deps.js';
 
 const DEFAULT_REPLY_TIMEOUT_MS = 30_000;
@@ -22,6 +25,7 @@ function registerRoute(app: FastifyInstance, deps: HttpDeps, route: RouteDef): v
   app.route({
     method: route.method,
     url: route.path,
+    ...(route.bodyLimit !== undefined ? { bodyLimit: route.bodyLimit } : {}),
     config: {
       ...(route.auth === 'none' ? {} : { auth: route.auth }),
       ...(route.rateLimited ? { rateLimit: {} } : { rateLimit: false }),
@@ -33,16 +37,47 @@ function registerRoute(app: FastifyInstance, deps: HttpDeps, route: RouteDef): v
       ...(route.body ? { body: z.preprocess((value) => value ?? undefined, route.body) } : {}),
       response: { [status]: route.reply },
     },
+    ...(route.refusals === 'accepted' ? { errorHandler: sendRefusal } : {}),
     handler: async (request, reply) => {
       const timeoutMs = route.replyTimeoutMs
         ? route.replyTimeoutMs({ query: request.query, body: request.body })
         : DEFAULT_REPLY_TIMEOUT_MS;
+      const respondAsync = route.preferAsync ? prefersRespondAsync(request.headers.prefer) : false;
       const result = await deps.bus.request(
         deps.subjects.rpc(route.id),
-        { principal: request.principal, params: request.params ?? {}, query: request.query ?? {}, body: request.body },
+        {
+          principal: request.principal,
+          params: request.params ?? {},
+          query: request.query ?? {},
+          body: request.body,
+          ...(route.preferAsync ? { prefer: { respondAsync } } : {}),
+        },
         { timeoutMs },
       );
+      // RFC 7240: say that the preference was applied (the reply did not wait for the decision).
+      if (respondAsync && (result as { held?: unknown } | null)?.held === false) reply.header('preference-applied', 'respond-async');
       return reply.code(status).send(result);
     },
   });
+}
+
+/**
+ * The error reply of a job route: the refusal the web app reads (`accepted`, `reason`) and the
+ * usual error body, with the registry's status. Validation failures come here too.
+ */
+function sendRefusal(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const bridgeError: BridgeError = toBridgeError(error);
+  if (bridgeError.code === 'internal') request.log.error({ err: error }, 'request failed');
+  request.errorCode = bridgeError.code;
+  const { error: body } = bridgeError.toBody();
+  const refused: JobRefused = { accepted: false, reason: { code: body.code, message: body.message }, error: body };
+  return reply.code(bridgeError.status).type('application/json').send(refused);
+}
+
+/** Whether a `Prefer` header (possibly repeated, comma-separated) asks for `respond-async`. */
+export function prefersRespondAsync(header: string | string[] | undefined): boolean {
+  const values = Array.isArray(header) ? header : header === undefined ? [] : [header];
+  return values.some((value) =>
+    value.split(',').some((preference) => preference.split(';')[0]!.trim().toLowerCase() === 'respond-async'),
+  );
 }
