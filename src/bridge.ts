@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { waitFor } from 'xstate';
 import { createBus } from './bus/index.js';
@@ -12,6 +10,7 @@ import type { BridgeConfigInput } from './config/config-schema.js';
 import { resolvePaths, type BridgePaths } from './config/paths.js';
 import { buildHttpApp } from './http/app.js';
 import { createLogger } from './logging.js';
+import { packagePath } from './package-root.js';
 import { startActorRuntime, type ActorRuntime } from './runtime/actor-runtime.js';
 import { systemClock, type Clock } from './runtime/clock.js';
 import { startBridgeService } from './services/bridge/bridge-service.js';
@@ -74,7 +73,7 @@ const CAPABILITY_MODULES: CapabilityFactory[] = [
   systemCapability,
 ];
 
-const UI_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../ui/resources');
+const UI_ROOT = packagePath('ui', 'resources');
 
 /** Starts a whole bridge: config, bus, actor runtime, services and the HTTP/WS listener. */
 export async function startBridge(options: StartBridgeOptions = {}): Promise<RunningBridge> {
@@ -113,6 +112,7 @@ export async function startBridge(options: StartBridgeOptions = {}): Promise<Run
     bridgeId,
     version: BRIDGE_VERSION,
     startedAt: clock.now(),
+    launch: { portFromCommandLine: options.port !== undefined, dev: options.dev ?? false, allowOrigins },
     bus,
     subjects,
     config,

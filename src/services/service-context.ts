@@ -21,6 +21,15 @@ export interface BaseContext {
   capabilities: CapabilityRegistry;
   /** Set when the bus is a NATS server, for `bridge/info`. */
   natsUrl?: string;
+  /** What the command line changed for this run only, so the settings page can say so. */
+  launch?: LaunchOverrides;
+}
+
+/** Command-line overrides of this process: `--port`, `--dev`, `--allow-origin`. */
+export interface LaunchOverrides {
+  portFromCommandLine: boolean;
+  dev: boolean;
+  allowOrigins: readonly string[];
 }
 
 /** Everything a service may use. Services are the only code that turns requests into actor events. */

@@ -35,6 +35,7 @@ export const ROUTES = {
   filesystemSelect: filesystem.filesystemSelect,
   filesystemRead: filesystem.filesystemRead,
   filesystemWrite: filesystem.filesystemWrite,
+  filesystemList: filesystem.filesystemList,
   filesystemPickersGet: filesystem.filesystemPickersGet,
   systemInfo: system.systemInfo,
   systemToolsList: system.toolsList,
@@ -58,6 +59,8 @@ export const ROUTES = {
   uiSettingsGet: ui.uiSettingsGet,
   uiSettingsUpdate: ui.uiSettingsUpdate,
   uiMachines: ui.uiMachines,
+  uiSessionsList: ui.uiSessionsList,
+  uiSessionsRevoke: ui.uiSessionsRevoke,
   uiPickersList: pickers.uiPickersList,
   uiPickersResolve: pickers.uiPickersResolve,
 } as const satisfies Record<string, RouteDef>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineRoute } from '../route.js';
+import { idParams } from './common.js';
 import { runtimeSchema } from './bridge.js';
 
 /** One line of the connection log the status window shows. */
@@ -77,6 +78,16 @@ export const settingsSchema = z.object({
   defaultCommandTimeoutMs: z.number().int().describe('Timeout of a command run that sets none.'),
   denyList: z.array(z.string()).describe('Executables the bridge refuses to run, whatever anyone answers.'),
   approvalsLocalOnly: z.boolean().describe('Only the local UI may resolve permission prompts.'),
+  portFromCommandLine: z.boolean().describe('This process was started with `--port`, which overrides `port` for this run only; a start without it uses `port`.'),
+  devMode: z.boolean().describe('Started with `--dev`: any http://localhost or http://127.0.0.1 page, on any port, may hand-shake.'),
+  effectiveOrigins: z
+    .array(
+      z.object({
+        origin: z.string().describe('An exact origin, or a pattern such as `http://localhost:*` for dev mode.'),
+        source: z.enum(['settings', 'command_line', 'bridge_ui', 'dev_mode']).describe('Where the permission comes from: these settings, `--allow-origin`, the bridge\'s own pages, or `--dev`.'),
+      }),
+    )
+    .describe('Every origin this running bridge lets in right now, whatever allowed it.'),
 });
 export type SettingsView = z.infer<typeof settingsSchema>;
 
@@ -151,4 +162,31 @@ export const uiMachines = defineRoute({
   auth: 'ui',
   summary: 'Definitions of every machine kind, for the inspector\'s statecharts (local UI only)',
   reply: z.object({ machines: z.array(machineDefinitionSchema) }),
+});
+
+/** A live web-app session, as the settings page lists it; never its token. */
+export const sessionViewSchema = z.object({
+  sessionId: z.string(),
+  origin: z.string().nullable(),
+  clientName: z.string().nullable().describe('What the web app called itself at handshake; its own claim.'),
+  expiresAt: z.iso.datetime(),
+});
+
+export const uiSessionsList = defineRoute({
+  id: 'ui.sessions.list',
+  method: 'GET',
+  path: '/api/v1/ui/sessions',
+  auth: 'ui',
+  summary: 'Live web-app sessions (local UI only)',
+  reply: z.object({ sessions: z.array(sessionViewSchema).describe('Newest expiry first.') }),
+});
+
+export const uiSessionsRevoke = defineRoute({
+  id: 'ui.sessions.revoke',
+  method: 'DELETE',
+  path: '/api/v1/ui/sessions/:sessionId',
+  auth: 'ui',
+  summary: 'End a web-app session now: its token stops working (local UI only)',
+  params: idParams('sessionId', 'The session, as listed.'),
+  reply: z.object({ sessionId: z.string(), revoked: z.literal(true) }),
 });

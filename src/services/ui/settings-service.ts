@@ -2,10 +2,26 @@ import type { BridgeConfig, BridgeConfigInput } from '../../config/config-schema
 import { ROUTES } from '../../contract/routes/index.js';
 import type { SettingsPatch, SettingsView } from '../../contract/routes/ui.js';
 import { serveRoute } from '../serve-route.js';
-import type { RunningService, ServiceContext } from '../service-context.js';
+import type { LaunchOverrides, RunningService, ServiceContext } from '../service-context.js';
+
+const NO_OVERRIDES: LaunchOverrides = { portFromCommandLine: false, dev: false, allowOrigins: [] };
+
+/**
+ * Every origin the running bridge lets in, with what allowed it: the same sources, in the same
+ * order, as the origin check (`src/http/security/origin.ts`) reads them.
+ */
+export function effectiveOrigins(config: BridgeConfig, runningPort: number, launch: LaunchOverrides): SettingsView['effectiveOrigins'] {
+  const list: SettingsView['effectiveOrigins'] = [
+    ...config.allowedOrigins.map((origin) => ({ origin, source: 'settings' as const })),
+    ...launch.allowOrigins.map((origin) => ({ origin, source: 'command_line' as const })),
+    ...[`http://127.0.0.1:${runningPort}`, `http://localhost:${runningPort}`, `http://[::1]:${runningPort}`].map((origin) => ({ origin, source: 'bridge_ui' as const })),
+  ];
+  if (launch.dev) list.push({ origin: 'http://localhost:*', source: 'dev_mode' }, { origin: 'http://127.0.0.1:*', source: 'dev_mode' });
+  return list;
+}
 
 /** The config as the settings page shows it, next to the port this process really uses. */
-export function settingsView(config: BridgeConfig, runningPort: number): SettingsView {
+export function settingsView(config: BridgeConfig, runningPort: number, launch: LaunchOverrides = NO_OVERRIDES): SettingsView {
   return {
     port: config.port,
     runningPort,
@@ -16,6 +32,9 @@ export function settingsView(config: BridgeConfig, runningPort: number): Setting
     defaultCommandTimeoutMs: config.defaultCommandTimeoutMs,
     denyList: config.denyList,
     approvalsLocalOnly: config.approvals.localOnly,
+    portFromCommandLine: launch.portFromCommandLine,
+    devMode: launch.dev,
+    effectiveOrigins: effectiveOrigins(config, runningPort, launch),
   };
 }
 
@@ -35,9 +54,10 @@ export function configPatch(patch: SettingsPatch, current: BridgeConfig): Partia
 export function startSettingsService(ctx: ServiceContext): RunningService {
   const { bus, subjects, config, runtime } = ctx;
   const runningPort = () => runtime.root.getSnapshot().context.configuredPort;
+  const launch = ctx.launch ?? NO_OVERRIDES;
 
   const subscriptions = [
-    serveRoute(bus, subjects, ROUTES.uiSettingsGet, () => settingsView(config.current, runningPort())),
+    serveRoute(bus, subjects, ROUTES.uiSettingsGet, () => settingsView(config.current, runningPort(), launch)),
     serveRoute(bus, subjects, ROUTES.uiSettingsUpdate, async ({ body }) => {
       const saved = await config.update(configPatch(body, config.current));
       const live = {
@@ -46,7 +66,7 @@ export function startSettingsService(ctx: ServiceContext): RunningService {
         ...(body.defaultCommandTimeoutMs !== undefined ? { defaultCommandTimeoutMs: saved.defaultCommandTimeoutMs } : {}),
       };
       if (Object.keys(live).length > 0) runtime.root.send({ type: 'settings.update', settings: live });
-      return settingsView(saved, runningPort());
+      return settingsView(saved, runningPort(), launch);
     }),
   ];
   return {

@@ -3,6 +3,7 @@ import { serveRoute } from '../serve-route.js';
 import type { CapabilityFactory, RunningService } from '../service-context.js';
 import { startControlChannel } from './control-channel.js';
 import { describeAllMachines } from './machine-definitions.js';
+import { startSessionsService } from './sessions-service.js';
 import { startSettingsService } from './settings-service.js';
 
 /**
@@ -16,6 +17,7 @@ export const createUiModule: CapabilityFactory = () => ({
     const machinesRoute = serveRoute(ctx.bus, ctx.subjects, ROUTES.uiMachines, () => ({ machines }));
     const services: RunningService[] = [
       startSettingsService(ctx),
+      startSessionsService(ctx),
       { stop: () => machinesRoute.unsubscribe() },
       await startControlChannel(ctx),
     ];

@@ -51,6 +51,7 @@ export function sampleRequests(target: string): Record<RouteName, { params?: Rec
     filesystemRead: { body: { path: path.join(target, 'secret.txt') } },
     filesystemWrite: { body: { path: path.join(target, 'csrf-written.txt'), content: 'pwned' } },
     filesystemPickersGet: { params: { pickerId: id } },
+    filesystemList: { body: { path: target } },
     systemInfo: {},
     systemToolsList: {},
     systemToolsLocate: { body: { names: ['node'] } },
@@ -73,6 +74,8 @@ export function sampleRequests(target: string): Record<RouteName, { params?: Rec
     uiSettingsGet: {},
     uiSettingsUpdate: { body: { allowedOrigins: [EVIL], approvalsLocalOnly: false, denyList: [] } },
     uiMachines: {},
+    uiSessionsList: {},
+    uiSessionsRevoke: { params: { sessionId: id } },
     uiPickersList: {},
     uiPickersResolve: { params: { pickerId: id }, body: { cancelled: true } },
   };
