@@ -4,6 +4,7 @@ import { errorCodeSchema } from '../errors.js';
 import { principalSchema } from '../principal.js';
 import { defineRoute } from '../route.js';
 import { cursorSchema, envSchema, idParams, noNulString, queryList, resourceIdSchema } from './common.js';
+import { commandMismatches, type CommandFields } from '../template-instance.js';
 
 /** Longest `waitMs` a run-details request may long-poll. */
 export const RUN_WAIT_MAX_MS = 120_000;
@@ -49,24 +50,16 @@ export const commandTemplateSchema = z.strictObject({
 export type CommandTemplate = z.infer<typeof commandTemplateSchema>;
 
 /**
- * The prompt shows the template: a resolved command with more arguments or other variables than
- * its template would run something the user never saw. Values may differ; the shape may not.
+ * The prompt shows the template, so the resolved command must be an instance of it
+ * (`src/contract/template-instance.ts`): every literal part equal, only `__OSL_SECRET[...]__`
+ * spans may differ. Checked for command, args, cwd, env and stdin before any rule, prompt or spawn.
  */
 export function checkTemplateMatches(
-  body: { args: string[]; env?: Record<string, string>; cwd?: string; stdin?: string; template: { args: string[]; env?: Record<string, string>; cwd?: string; stdin?: string } },
+  body: CommandFields & { template: CommandFields },
   ctx: z.RefinementCtx,
 ): void {
-  if (body.args.length !== body.template.args.length) {
-    ctx.addIssue({ code: 'custom', path: ['template', 'args'], message: `must have as many items as args (${body.args.length}), got ${body.template.args.length}` });
-  }
-  const keys = (env?: Record<string, string>) => Object.keys(env ?? {}).sort().join('\n');
-  if (keys(body.env) !== keys(body.template.env)) {
-    ctx.addIssue({ code: 'custom', path: ['template', 'env'], message: 'must name exactly the variables of env' });
-  }
-  for (const field of ['cwd', 'stdin'] as const) {
-    if ((body[field] === undefined) !== (body.template[field] === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['template', field], message: `must be present exactly when ${field} is` });
-    }
+  for (const mismatch of commandMismatches(body, body.template)) {
+    ctx.addIssue({ code: 'custom', path: ['template', ...mismatch.path], message: mismatch.message });
   }
 }
 
