@@ -56,4 +56,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX decisions_prompt ON decisions (prompt_id);
     `,
   },
+  {
+    version: 2,
+    description: 'the web app\'s requestIds, for idempotent execute and install',
+    sql: `
+      CREATE TABLE job_requests (
+        origin     TEXT NOT NULL, -- the requesting origin; 'ui' for the local UI
+        request_id TEXT NOT NULL, -- the web app's own id of the request
+        run_id     TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (origin, request_id)
+      );
+      CREATE INDEX job_requests_created ON job_requests (created_at);
+      CREATE INDEX job_requests_request ON job_requests (request_id);
+    `,
+  },
 ];
