@@ -8,6 +8,13 @@ export const TOKEN_HEADER = 'x-osloop-bridge-token';
 export const UI_TOKEN_HEADER = 'x-osloop-ui-token';
 /** Default timeout of command runs and tool installs, in ms; the bridge enforces no maximum. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 300_000;
+/**
+ * Body limit of routes whose requests are small (the handshake, locate, installs, directory
+ * listings): far below the configured `bodyLimitBytes` that file writes need.
+ */
+export const SMALL_BODY_LIMIT_BYTES = 64 * 1024;
+/** Body limit of the unauthenticated session routes (handshake, refresh): their bodies are a few short strings. */
+export const SESSION_BODY_LIMIT_BYTES = 4 * 1024;
 /** Default per-stream output buffer of a run. */
 export const DEFAULT_OUTPUT_BUFFER_BYTES = 10 * 1024 * 1024;
 /** Default time a permission prompt waits for the user. */

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { SystemInfo, ToolStatus } from '../contract/routes/system.js';
+import type { AppPlatform, SystemInfo, ToolStatus } from '../contract/routes/system.js';
 import type { KnownTool } from './known-tools.js';
 import { locateTool } from './locate.js';
 import { withLoginPath, type LoginPath } from '../processes/login-path.js';
@@ -23,6 +23,7 @@ export async function detectSystemInfo(deps: DetectionDeps): Promise<SystemInfo>
     detectPackageManagers({ searchPath: loginPath.path, env, timeoutMs: deps.probeTimeoutMs, deadline: Date.now() + deps.probeTimeoutMs }),
   ]);
   return {
+    platform: appPlatform(process.platform),
     os: process.platform,
     osVersion,
     arch: process.arch,
@@ -33,6 +34,13 @@ export async function detectSystemInfo(deps: DetectionDeps): Promise<SystemInfo>
     pathSource: loginPath.source,
     detectedAt: new Date(deps.now()).toISOString(),
   };
+}
+
+/** The web app's name for a Node platform: the BSDs and other Unix-likes count as linux. */
+export function appPlatform(platform: NodeJS.Platform): AppPlatform {
+  if (platform === 'darwin') return 'macos';
+  if (platform === 'win32') return 'windows';
+  return 'linux';
 }
 
 /** Each known tool located on the login-shell PATH, concurrently. */

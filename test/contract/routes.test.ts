@@ -57,6 +57,7 @@ const VALID_BODIES: Partial<Record<RouteName, Record<string, unknown>>> = {
   filesystemSelect: { kind: 'directory' },
   filesystemRead: { path: '/tmp/a.txt' },
   filesystemWrite: { path: '/tmp/a.txt', content: 'hello' },
+  filesystemList: { path: '/tmp' },
   systemToolsLocate: { names: ['git'] },
   systemToolsInstall: { tool: 'jq' },
   systemToolsRecipesResolve: { tool: 'jq' },

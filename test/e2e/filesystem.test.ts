@@ -1,8 +1,12 @@
 import { mkdir, mkdtemp, readdir, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import os from 'node:os';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectEvents, startClientBridge, type ClientBridge } from './system-support.js';
+
+const execFileAsync = promisify(execFile);
 
 let tmp: string;
 let work: string;
@@ -140,6 +144,62 @@ describe('every traversal and symlink trick is refused', () => {
   it('left everything outside untouched', async () => {
     expect(await readFile(path.join(tmp, 'outside', 'secret.txt'), 'utf8')).toBe('secret');
     expect((await readdir(path.join(tmp, 'outside'))).sort()).toEqual(['secret.txt']);
+  });
+});
+
+describe('directory listing, under the rules of a read', () => {
+  let tree: string;
+  const list = (body: { path: string; limit?: number }) => b.app.api.filesystemList({ body });
+
+  beforeAll(async () => {
+    tree = path.join(work, 'tree');
+    await mkdir(path.join(tree, 'sub'), { recursive: true });
+    await writeFile(path.join(tree, 'b.txt'), 'b');
+    await writeFile(path.join(tree, 'a.txt'), 'a');
+    await symlink(path.join(tree, 'a.txt'), path.join(tree, 'link-to-a'));
+    await symlink(docs, path.join(tree, 'link-to-docs'));
+    await symlink(path.join(tmp, 'outside', 'secret.txt'), path.join(tree, 'link-out-file'));
+    await symlink(path.join(tmp, 'outside'), path.join(tree, 'link-out-dir'));
+    await symlink(path.join(tmp, 'outside', 'missing'), path.join(tree, 'dangling'));
+    await execFileAsync('mkfifo', [path.join(tree, 'fifo')]);
+  });
+
+  it('lists files and directories by name, symlinks inside a target as what they point to', async () => {
+    expect(await list({ path: tree })).toEqual({
+      path: tree,
+      entries: [
+        { name: 'a.txt', type: 'file', path: path.join(tree, 'a.txt') },
+        { name: 'b.txt', type: 'file', path: path.join(tree, 'b.txt') },
+        { name: 'link-to-a', type: 'file', path: path.join(tree, 'link-to-a') },
+        { name: 'link-to-docs', type: 'directory', path: path.join(tree, 'link-to-docs') },
+        { name: 'sub', type: 'directory', path: path.join(tree, 'sub') },
+      ],
+      // The links out and the dangling one, which no read could follow, and the FIFO.
+      skipped: 4,
+      truncated: false,
+    });
+  });
+
+  it('lists a read-only target too, and says when it cut the listing at the limit', async () => {
+    expect(await list({ path: docs })).toMatchObject({ entries: [{ name: 'readme.md', type: 'file' }], truncated: false });
+    expect(await list({ path: tree, limit: 2 })).toMatchObject({ entries: [{ name: 'a.txt' }, { name: 'b.txt' }], truncated: true });
+  });
+
+  it('lists the destination of a symlinked directory inside a target at its real path', async () => {
+    expect(await list({ path: path.join(tree, 'link-to-docs') })).toMatchObject({ path: docs, entries: [{ name: 'readme.md', path: path.join(docs, 'readme.md') }] });
+  });
+
+  it.each<[string, () => string, number, string, string | undefined]>([
+    ['a directory outside every target', () => path.join(tmp, 'outside'), 403, 'path_outside_target', 'outside_targets'],
+    ['a ".." climb', () => `${tree}/../../outside`, 403, 'path_outside_target', 'dot_dot_segment'],
+    ['a symlinked directory pointing out', () => path.join(tree, 'link-out-dir'), 403, 'path_outside_target', 'symlink_escape'],
+    ['a relative path', () => 'tree', 403, 'path_outside_target', 'not_absolute'],
+    ['a file', () => path.join(tree, 'a.txt'), 400, 'invalid_request', 'not_directory'],
+    ['a missing directory', () => path.join(tree, 'nope'), 404, 'not_found', undefined],
+  ])('refuses %s', async (_, requested, status, code, reason) => {
+    const refused = await refusal(list({ path: requested() }));
+    expect(refused).toMatchObject({ status, code });
+    if (reason) expect(refused?.reason).toBe(reason);
   });
 });
 

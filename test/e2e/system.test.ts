@@ -11,7 +11,7 @@ afterAll(() => b.close());
 describe('system info and tools, on this machine', () => {
   it('describes the OS, the login shell, Node and the package managers found', async () => {
     const info = await b.app.api.systemInfo();
-    expect(info).toMatchObject({ os: process.platform, arch: process.arch, nodeVersion: process.version, home: expect.any(String) });
+    expect(info).toMatchObject({ platform: 'linux', os: process.platform, arch: process.arch, nodeVersion: process.version, home: expect.any(String) });
     expect(info.osVersion).not.toBe('');
     expect(info.packageManagers.map((pm) => pm.name)).toContain('npm');
     for (const pm of info.packageManagers) expect(pm.path).toMatch(/^\//);
@@ -34,15 +34,15 @@ describe('system info and tools, on this machine', () => {
     events.stop();
   });
 
-  it('locates tools by name on the login-shell PATH, in request order', async () => {
-    const { results } = await b.app.api.systemToolsLocate({ body: { names: ['git', 'surely-not-a-tool-here', 'node'] } });
-    expect(results.map((result) => [result.name, result.installed])).toEqual([
-      ['git', true],
-      ['surely-not-a-tool-here', false],
-      ['node', true],
+  it('locates tools by name on the login-shell PATH, in request order, in the web app\'s shape', async () => {
+    const { tools } = await b.app.api.systemToolsLocate({ body: { names: ['git', 'surely-not-a-tool-here', 'node'] } });
+    expect(tools.map((tool) => [tool.id, tool.status])).toEqual([
+      ['git', 'installed'],
+      ['surely-not-a-tool-here', 'missing'],
+      ['node', 'installed'],
     ]);
-    expect(results[0]!.version).toMatch(/^\d+\.\d+/);
-    expect(results[1]).toEqual({ name: 'surely-not-a-tool-here', installed: false, path: null, version: null });
+    expect(tools[0]).toEqual({ id: 'git', status: 'installed', version: expect.stringMatching(/^\d+\.\d+/), path: expect.stringMatching(/\/git$/) });
+    expect(tools[1]).toEqual({ id: 'surely-not-a-tool-here', status: 'missing', path: null, version: null });
   });
 
   it.each([
@@ -81,8 +81,24 @@ describe('install recipes', () => {
     expect(error).toMatchObject({ status: 404, code: 'not_found' });
   });
 
-  it('reports the three capabilities available', async () => {
+  it('has the agent CLIs and the Node package managers agents reach for', async () => {
+    const { recipes } = await b.app.api.systemToolsRecipesList();
+    const npmPackage = (tool: string) => recipes.find((recipe) => recipe.tool === tool)?.variants.find((variant) => variant.variantId === 'npm')?.steps.at(-1)?.args.at(-1);
+    expect(Object.fromEntries(['claude-code', 'codex', 'gemini', 'pnpm', 'yarn'].map((tool) => [tool, npmPackage(tool)]))).toEqual({
+      'claude-code': '@anthropic-ai/claude-code',
+      codex: '@openai/codex',
+      gemini: '@google/gemini-cli',
+      pnpm: 'pnpm',
+      yarn: 'yarn',
+    });
+  });
+
+  it('reports available every capability the web app checks for', async () => {
     const { capabilities } = await b.app.api.capabilities();
-    for (const id of ['system_info', 'system_tools', 'tool_install_recipes']) expect(capabilities.find((c) => c.id === id)).toMatchObject({ available: true });
+    const checked = ['system_tools', 'system_info', 'filesystem', 'mcp_proxy', 'awake', 'tool_install_recipes', 'command_permissions'];
+    expect(checked.filter((id) => !capabilities.some((c) => c.id === id))).toEqual([]);
+    for (const id of ['system_tools', 'system_info', 'filesystem', 'mcp_proxy', 'tool_install_recipes', 'command_permissions']) {
+      expect(capabilities.find((c) => c.id === id), id).toMatchObject({ available: true });
+    }
   });
 });

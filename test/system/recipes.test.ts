@@ -8,7 +8,7 @@ const linux = (managers: string[], elevation: Elevation = sudo): ResolveTarget =
 
 describe('the recipe catalogue', () => {
   it('has the tools the issue names', () => {
-    expect(RECIPES.map((recipe) => recipe.tool)).toEqual(expect.arrayContaining(['git', 'node', 'python', 'uv', 'docker', 'gh', 'ripgrep', 'jq', 'ffmpeg']));
+    expect(RECIPES.map((recipe) => recipe.tool)).toEqual(expect.arrayContaining(['git', 'node', 'python', 'uv', 'docker', 'gh', 'ripgrep', 'jq', 'ffmpeg', 'claude-code', 'codex', 'gemini', 'pnpm', 'yarn']));
   });
 
   it('runs every step as an argument array, never through a shell', () => {

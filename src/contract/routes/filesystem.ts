@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SMALL_BODY_LIMIT_BYTES } from '../constants.js';
 import { defineRoute } from '../route.js';
 import { principalSchema } from '../principal.js';
 import { idParams, resourceIdSchema } from './common.js';
@@ -102,6 +103,7 @@ export const filesystemRead = defineRoute({
   path: '/api/v1/filesystem/read',
   auth: 'session_or_ui',
   summary: 'Read file content',
+  bodyLimit: SMALL_BODY_LIMIT_BYTES,
   body: z.strictObject({
     path: pathSchema,
     encoding: fileEncodingSchema.default('utf8'),
@@ -114,6 +116,37 @@ export const filesystemRead = defineRoute({
     size: z.number().int().describe('File size in bytes.'),
     modifiedAt: z.iso.datetime(),
   }),
+});
+
+export const directoryEntrySchema = z.object({
+  name: z.string(),
+  type: z.enum(['file', 'directory']).describe('What a read (or a list) of `path` meets; a symlink is shown as its destination.'),
+  path: z.string().describe('Absolute path of the entry, to read or list it next.'),
+});
+
+/** Most entries one listing returns. */
+export const FILESYSTEM_LIST_MAX_ENTRIES = 10_000;
+
+export const filesystemList = defineRoute({
+  id: 'filesystem.list',
+  method: 'POST',
+  path: '/api/v1/filesystem/list',
+  auth: 'session_or_ui',
+  summary: 'List a directory',
+  body: z.strictObject({
+    path: pathSchema.describe('Absolute path of a directory inside a target.'),
+    limit: z.number().int().min(1).max(FILESYSTEM_LIST_MAX_ENTRIES).default(1_000).describe('Most entries returned (the first by name).'),
+  }),
+  reply: z.object({
+    path: z.string().describe('The real path listed.'),
+    entries: z.array(directoryEntrySchema).describe('Sorted by name (code unit order).'),
+    skipped: z
+      .number()
+      .int()
+      .describe('Entries left out: symlinks whose destination is outside every target (or missing), and sockets, FIFOs and devices, which no read would open.'),
+    truncated: z.boolean().describe('More entries than `limit`.'),
+  }),
+  bodyLimit: SMALL_BODY_LIMIT_BYTES,
 });
 
 export const filesystemWrite = defineRoute({

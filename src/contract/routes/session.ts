@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PROTOCOL_VERSION } from '../constants.js';
+import { PROTOCOL_VERSION, SESSION_BODY_LIMIT_BYTES } from '../constants.js';
 import { defineRoute } from '../route.js';
 
 const sessionReply = z.object({
@@ -25,6 +25,7 @@ export const sessionHandshake = defineRoute({
   reply: sessionReply,
   successStatus: 201,
   rateLimited: true,
+  bodyLimit: SESSION_BODY_LIMIT_BYTES,
 });
 
 export const sessionRefresh = defineRoute({
@@ -35,4 +36,5 @@ export const sessionRefresh = defineRoute({
   summary: 'Refresh a session',
   body: z.strictObject({ sessionToken: z.string().min(1).max(512) }),
   reply: sessionReply,
+  bodyLimit: SESSION_BODY_LIMIT_BYTES,
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_COMMAND_TIMEOUT_MS } from '../constants.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS, SMALL_BODY_LIMIT_BYTES } from '../constants.js';
 import { defineRoute } from '../route.js';
 import { queryBoolean, resourceIdSchema } from './common.js';
 
@@ -12,7 +12,12 @@ export const packageManagerSchema = z.object({
   path: z.string(),
 });
 
+/** The platform names the web app maps system info to. */
+export const appPlatformSchema = z.enum(['macos', 'windows', 'linux']);
+export type AppPlatform = z.infer<typeof appPlatformSchema>;
+
 export const systemInfoSchema = z.object({
+  platform: appPlatformSchema.describe('The web app\'s platform name: darwin is `macos`, win32 is `windows`, and every other (Unix-like) platform is `linux`.'),
   os: z.string().describe('`process.platform`, e.g. linux, darwin, win32.'),
   osVersion: z.string().describe('Distribution or product name and version, e.g. "Debian 12", "macOS 15.1".'),
   arch: z.string().describe('`process.arch`, e.g. x64, arm64.'),
@@ -65,14 +70,24 @@ export const toolsList = defineRoute({
   reply: z.object({ tools: z.array(knownToolSchema), detectedAt: z.iso.datetime() }),
 });
 
+/** One located tool, in the web app's shape. */
+export const locatedToolSchema = z.object({
+  id: z.string().describe('The name asked for: a catalogue tool id (`claude-code`, located by its executable `claude`) or any plain executable name.'),
+  status: z.enum(['installed', 'missing']).describe('`installed` when found on the login-shell PATH.'),
+  version: z.string().nullable().describe('As in the inventory; null when the tool printed no version within the probe timeout, or is missing.'),
+  path: z.string().nullable().describe('The executable found; null when missing.'),
+});
+export type LocatedTool = z.infer<typeof locatedToolSchema>;
+
 export const toolsLocate = defineRoute({
   id: 'system.tools.locate',
   method: 'POST',
   path: '/api/v1/system/tools/locate',
   auth: 'session_or_ui',
   summary: 'Locate tools by name',
-  body: z.strictObject({ names: z.array(toolNameSchema).min(1).max(50) }),
-  reply: z.object({ results: z.array(toolStatusSchema).describe('One per requested name, in request order.') }),
+  body: z.strictObject({ names: z.array(toolNameSchema).min(1).max(50).describe('Catalogue tool ids or executable names.') }),
+  reply: z.object({ tools: z.array(locatedToolSchema).describe('One per requested name, in request order.') }),
+  bodyLimit: SMALL_BODY_LIMIT_BYTES,
 });
 
 /** One step of an install: always an argument array, never a shell line. */

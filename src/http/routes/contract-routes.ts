@@ -25,7 +25,8 @@ function registerRoute(app: FastifyInstance, deps: HttpDeps, route: RouteDef): v
   app.route({
     method: route.method,
     url: route.path,
-    ...(route.bodyLimit !== undefined ? { bodyLimit: route.bodyLimit } : {}),
+    // A small route's own limit, never above the configured one.
+    ...(route.bodyLimit !== undefined ? { bodyLimit: Math.min(route.bodyLimit, deps.policy().bodyLimitBytes) } : {}),
     config: {
       ...(route.auth === 'none' ? {} : { auth: route.auth }),
       ...(route.rateLimited ? { rateLimit: {} } : { rateLimit: false }),
@@ -43,6 +44,9 @@ function registerRoute(app: FastifyInstance, deps: HttpDeps, route: RouteDef): v
         ? route.replyTimeoutMs({ query: request.query, body: request.body })
         : DEFAULT_REPLY_TIMEOUT_MS;
       const respondAsync = route.preferAsync ? prefersRespondAsync(request.headers.prefer) : false;
+      const abortKey = route.abortOnClose ? randomUUID() : undefined;
+      // A response closed before it finished means the client went away: the work is abandoned.
+      if (abortKey) reply.raw.once('close', () => reply.raw.writableFinished || deps.bus.publish(deps.subjects.rpcAbort, { abortKey }));
       const result = await deps.bus.request(
         deps.subjects.rpc(route.id),
         {
@@ -51,6 +55,7 @@ function registerRoute(app: FastifyInstance, deps: HttpDeps, route: RouteDef): v
           query: request.query ?? {},
           body: request.body,
           ...(route.preferAsync ? { prefer: { respondAsync } } : {}),
+          ...(abortKey ? { abortKey } : {}),
         },
         { timeoutMs },
       );

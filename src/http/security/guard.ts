@@ -64,9 +64,9 @@ export const securityGuard = fp(
       const repeated = repeatedHeader(raw, SINGLE_HEADERS);
       if (repeated) return sendError(reply, new BridgeError('invalid_request', `duplicated ${repeated} header`, { details: { header: repeated } }));
 
-      if (BODY_METHODS.has(request.method) && !isJson(request.headers['content-type'])) {
+      if (BODY_METHODS.has(request.method) && !acceptableBodyType(request)) {
         // A CSRF-style "simple" request (text/plain, form) is refused before it can do anything.
-        return sendError(reply, new BridgeError('unsupported_media_type', `${request.method} requests must send Content-Type: application/json.`));
+        return sendError(reply, new BridgeError('unsupported_media_type', `${request.method} requests with a body must send Content-Type: application/json.`));
       }
 
       const auth = request.routeOptions.config?.auth;
@@ -116,6 +116,25 @@ function repeatedHeader(rawHeaders: readonly string[], names: ReadonlySet<string
     seen.add(name);
   }
   return null;
+}
+
+/**
+ * A body must be JSON. A request with no body needs no Content-Type: `fetch()` sends none for a
+ * bodyless DELETE or POST (a revoke, a terminate), and the token header it must carry already
+ * forces a CORS preflight, which is what the Content-Type check guards against. Any Content-Type
+ * other than JSON is refused, even on an empty body: a form or text/plain post never gets through.
+ */
+function acceptableBodyType(request: FastifyRequest): boolean {
+  const contentType = request.headers['content-type'];
+  if (contentType !== undefined) return isJson(contentType);
+  return isBodyless(request);
+}
+
+/** No body will follow the headers: no chunked transfer and no (or a zero) Content-Length. */
+function isBodyless(request: FastifyRequest): boolean {
+  if (request.headers['transfer-encoding'] !== undefined) return false;
+  const length = request.headers['content-length'];
+  return length === undefined || length.trim() === '0';
 }
 
 function isJson(contentType: string | undefined): boolean {

@@ -3,6 +3,7 @@ import { BridgeError } from '../../contract/errors.js';
 import { ROUTES } from '../../contract/routes/index.js';
 import { makeDirectoriesInside } from '../../filesystem/anchored-dir.js';
 import { writeFileAtomically } from '../../filesystem/atomic-write.js';
+import { listDirectory } from '../../filesystem/list-directory.js';
 import { readFileSafely, tooLarge } from '../../filesystem/read-file.js';
 import { resolveInTargets, type ResolvedPath } from '../../filesystem/resolve.js';
 import type { TargetRegistry } from '../../filesystem/targets.js';
@@ -10,7 +11,7 @@ import { serveRoute } from '../serve-route.js';
 import type { RunningService, ServiceContext } from '../service-context.js';
 import { decodeContent, encodeContent } from './content-codec.js';
 
-/** Targets, read and write: every path checked on the real filesystem against the targets. */
+/** Targets, read, list and write: every path checked on the real filesystem against the targets. */
 export function startFilesystemService(ctx: ServiceContext, targets: TargetRegistry): RunningService {
   const { bus, subjects, config } = ctx;
   const limits = () => config.current.filesystem;
@@ -36,6 +37,8 @@ export function startFilesystemService(ctx: ServiceContext, targets: TargetRegis
         modifiedAt: read.modifiedAt.toISOString(),
       };
     }),
+
+    serveRoute(bus, subjects, ROUTES.filesystemList, async ({ body }) => listDirectory(body.path, await targets.list(), { limit: body.limit })),
 
     serveRoute(bus, subjects, ROUTES.filesystemWrite, async ({ body }) => {
       const bytes = decodeContent(body.content, body.encoding);

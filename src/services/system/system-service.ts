@@ -6,7 +6,7 @@ import { Cached } from '../../system/cached.js';
 import { knownTools } from '../../system/known-tools.js';
 import { findExecutable, locateTool } from '../../system/locate.js';
 import { withLoginPath, type LoginPath } from '../../processes/login-path.js';
-import type { Recipe, ToolStatus } from '../../contract/routes/system.js';
+import type { LocatedTool, Recipe, ToolStatus } from '../../contract/routes/system.js';
 import { assumedElevation, elevationFor, findRecipe, resolveRecipe, type ResolveTarget } from '../../system/recipes.js';
 import { detectSystemInfo, detectTools, type DetectionDeps } from '../../system/system-info.js';
 import { serveRoute } from '../serve-route.js';
@@ -83,7 +83,15 @@ export function startSystemService(
       const loginPath = await options.loginPath();
       const env = withLoginPath(process.env, loginPath);
       const timeoutMs = config.current.system.probeTimeoutMs;
-      return { results: await Promise.all(body.names.map((name) => locateTool(name, { searchPath: loginPath.path, env, timeoutMs }))) };
+      const deadline = Date.now() + timeoutMs;
+      const tools = await Promise.all(
+        body.names.map(async (id): Promise<LocatedTool> => {
+          // A catalogue id names its executable (claude-code is `claude`); any other name is one.
+          const found = await locateTool(findRecipe(id, options.recipes)?.binary ?? id, { searchPath: loginPath.path, env, timeoutMs, deadline });
+          return { id, status: found.installed ? 'installed' : 'missing', version: found.version, path: found.path };
+        }),
+      );
+      return { tools };
     }),
 
     serveRoute(bus, subjects, ROUTES.systemToolsRecipesList, () => ({ recipes: [...options.recipes] })),

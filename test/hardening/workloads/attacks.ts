@@ -203,9 +203,10 @@ export async function csrfAttack(a: AttackBridge): Promise<AttackResult> {
         });
       }
     }
+    // A body with no Content-Type at all (a bodyless request needs none: its token header forces a preflight).
     attempts.push({
-      label: `${c.method} ${c.path} with no Content-Type at all`,
-      run: async () => expectRefusal(await send(a.port, c.method, c.path, { host: a.host, 'x-osloop-ui-token': a.bridge.uiToken }, c.body, a.agent), [[415, 'unsupported_media_type']]),
+      label: `${c.method} ${c.path} with a body and no Content-Type at all`,
+      run: async () => expectRefusal(await send(a.port, c.method, c.path, { host: a.host, 'x-osloop-ui-token': a.bridge.uiToken }, c.body ?? '{}', a.agent), [[415, 'unsupported_media_type']]),
     });
   }
   return runAttempts(a, 'CSRF simple requests', attempts);

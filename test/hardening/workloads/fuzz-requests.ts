@@ -157,8 +157,9 @@ export function categoryArbitrary(category: Category, target: FuzzTarget, models
         ...bodyRoutes.map((m) =>
           http(
             m,
-            fc.tuple(authArbitrary(m.route), m.params, fc.integer({ min: 1, max: 2 * target.bodyLimitBytes }), fc.boolean(), fc.boolean()).map(([auth, p, extra, asJson, chunked]) => {
-              const size = target.bodyLimitBytes + extra;
+            // Past the route's own limit when it declares one (the handshake's is far below the configured one).
+            fc.tuple(authArbitrary(m.route), m.params, fc.integer({ min: 1, max: 2 * (m.route.bodyLimit ?? target.bodyLimitBytes) }), fc.boolean(), fc.boolean()).map(([auth, p, extra, asJson, chunked]) => {
+              const size = (m.route.bodyLimit ?? target.bodyLimitBytes) + extra;
               const body = asJson ? JSON.stringify({ pad: 'x'.repeat(size) }) : 'y'.repeat(size);
               return { ...jsonRequest(target, m, auth, p, {}, undefined), body, chunked };
             }),
