@@ -5,7 +5,10 @@
  * `neutralino` object it is given (the real `Neutralino` global, or a stand-in in tests).
  */
 export const TRAY = { STATE: 'bridge-state', SHOW: 'show-status', APPROVALS: 'approvals', QUIT: 'quit' };
-export const TRAY_ICON = '/icons/tray.png';
+/** Neutralino resolves the tray icon against the app root (`--path`, i.e. `ui/`), not `documentRoot`. */
+export const TRAY_ICON = '/resources/icons/tray.png';
+/** Events that count as a user gesture: WebKit refuses `Notification.requestPermission()` outside one. */
+const GESTURES = ['click', 'keydown'];
 
 /** The first, disabled tray line: where the bridge stands. */
 export function trayStateText(runtime) {
@@ -17,9 +20,21 @@ export function trayStateText(runtime) {
 
 /**
  * Starts the adapter. `feed` and `prompts` are the page's event feed and prompt store; `navigate`
- * shows a page; `webNotification` is the browser's `Notification` (clickable) when the webview has one.
+ * shows a page; `runtime` is the bridge's state when the window opens (from HTTP, or from the
+ * process that started the window when HTTP is down); `fetchRuntime` reads it again once the
+ * event feed is (re)connected; `webNotification` is the webview's `Notification` (clickable) when it
+ * has one; `gestures` is where the user's first click or key press is awaited to ask for it.
  */
-export async function startNeutralinoAdapter({ neutralino, feed, prompts, navigate, runtime = null, webNotification = globalThis.Notification }) {
+export async function startNeutralinoAdapter({
+  neutralino,
+  feed,
+  prompts,
+  navigate,
+  runtime = null,
+  fetchRuntime = null,
+  webNotification = globalThis.Notification,
+  gestures = globalThis.document,
+}) {
   const state = { runtime, trayMode: runtime?.trayMode ?? false, pending: prompts.list().length };
 
   const setTray = () =>
@@ -64,11 +79,16 @@ export async function startNeutralinoAdapter({ neutralino, feed, prompts, naviga
     if (state.trayMode) void neutralino.window.hide();
     else void neutralino.app.exit();
   });
-  feed.on('bridge.runtime.updated', ({ data }) => {
+  const update = (data) => {
     state.runtime = data;
-    state.trayMode = data.trayMode;
+    state.trayMode = data.trayMode ?? state.trayMode;
     void setTray();
-  });
+  };
+  feed.on('bridge.runtime.updated', ({ data }) => update(data));
+  // After a retry the listener comes up while no socket is open: read the state once the feed is back.
+  if (fetchRuntime) {
+    feed.on('@ready', () => void fetchRuntime().then((data) => data && update(data), () => {}));
+  }
   prompts.onNew((prompt) => void notify(prompt));
   prompts.onChange(() => {
     const pending = prompts.list().length;
@@ -76,10 +96,12 @@ export async function startNeutralinoAdapter({ neutralino, feed, prompts, naviga
     state.pending = pending;
     void setTray();
   });
-  if (webNotification?.permission === 'default') void webNotification.requestPermission?.();
+  askForNotificationsOnGesture(webNotification, gestures);
 
   return {
     show,
+    /** A bridge state learned outside HTTP/WS (the control channel, through the CLI). */
+    update,
     get trayMode() {
       return state.trayMode;
     },
@@ -87,4 +109,18 @@ export async function startNeutralinoAdapter({ neutralino, feed, prompts, naviga
       return state.runtime;
     },
   };
+}
+
+/**
+ * Asks for the webview's notification permission on the user's first click or key press in the
+ * window: asked at start-up, WebKit refuses it (no user gesture) and every prompt would fall back to
+ * Neutralino's notification, which cannot be clicked. That fallback stays for a refusal.
+ */
+function askForNotificationsOnGesture(webNotification, gestures) {
+  if (webNotification?.permission !== 'default' || typeof webNotification.requestPermission !== 'function' || !gestures) return;
+  const ask = () => {
+    for (const type of GESTURES) gestures.removeEventListener(type, ask, true);
+    if (webNotification.permission === 'default') void Promise.resolve(webNotification.requestPermission()).catch(() => {});
+  };
+  for (const type of GESTURES) gestures.addEventListener(type, ask, true);
 }
