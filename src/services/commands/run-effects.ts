@@ -4,7 +4,7 @@ import type { Bus } from '../../bus/bus.js';
 import { BusNoResponders } from '../../bus/errors.js';
 import type { Subjects } from '../../bus/subjects.js';
 import type { ConfigStore } from '../../config/config-store.js';
-import type { AwakeInput, GateInput, ProcessInput, RunEvent, commandRunMachine } from '../../../machines/commandRun.machine.js';
+import type { AwakeInput, GateInput, ProcessInput, RunEvent, SlotInput, commandRunMachine } from '../../../machines/commandRun.machine.js';
 import { buildChildEnv } from '../../processes/child-env.js';
 import type { ProcessRunner, RunningProcess } from '../../processes/process-runner.js';
 import { resolveExecutable } from '../../processes/resolve-executable.js';
@@ -12,8 +12,9 @@ import type { Clock } from '../../runtime/clock.js';
 import { isoAt } from '../../runtime/clock.js';
 import type { RunsRepository } from '../../storage/runs-repository.js';
 import { permissionSubjects, type PermissionOutcome, type PermissionRequest, type PermissionVerdict } from '../permissions/permission-api.js';
-import { deniedBy } from '../permissions/policy.js';
+import { checkPolicy } from '../permissions/policy.js';
 import type { RunOutputs } from './run-outputs.js';
+import type { RunSlots } from './run-slots.js';
 import { awakeSubjects, type AwakeAcquireReply, type AwakeAcquireRequest, type AwakeReleaseRequest } from '../awake/awake-api.js';
 
 type RunImplementations = Parameters<(typeof commandRunMachine)['provide']>[0];
@@ -26,6 +27,8 @@ export interface RunEffectsDeps {
   runner: ProcessRunner;
   runs: RunsRepository;
   outputs: RunOutputs;
+  /** The slots under `maxConcurrentRuns` and the queue of runs waiting for one. */
+  slots: RunSlots;
   /** The login-shell PATH (resolved once, lazily). */
   searchPath: () => Promise<string>;
   /** The user's login shell, for `shell: true` runs; null uses the platform's own (`/bin/sh`, `cmd.exe`). */
@@ -45,6 +48,7 @@ export function runEffects(deps: RunEffectsDeps): RunImplementations {
       permissionGate: fromCallback<RunEvent, GateInput>(({ input, sendBack }) => permissionGate(deps, input, sendBack, at)),
       process: fromCallback<{ type: 'process.kill' }, ProcessInput>(({ input, sendBack, receive }) => runProcess(deps, input, sendBack, receive, at)),
       awakeLock: fromCallback<RunEvent, AwakeInput>(({ input, sendBack }) => holdAwakeLock(deps, input, sendBack)),
+      slot: fromCallback<RunEvent, SlotInput>(({ input, sendBack }) => holdSlot(deps, input, sendBack, at)),
     },
     actions: {
       persist: (_, run) => deps.runs.save(run),
@@ -89,6 +93,7 @@ function permissionGate(deps: RunEffectsDeps, input: GateInput, sendBack: (event
     requestedBy: input.requestedBy,
     whitelistAllowed: input.whitelistAllowed,
     ...(input.details ? { details: input.details } : {}),
+    context: input.context,
   };
   deps.bus.request<PermissionVerdict>(api.request, request, { timeoutMs: AUTHORITY_TIMEOUT_MS }).then(
     (verdict) => {
@@ -151,7 +156,8 @@ function runProcess(
     const denyList = deps.config.current.denyList;
     if (denyList.length > 0) {
       const resolvedPath = input.shell ? null : await resolveExecutable(resolved.command, { searchPath, cwd }).catch(() => null);
-      if (deniedBy(denyList, { command: resolved.command, shell: input.shell, resolvedPath })) return exited('denied by the bridge policy');
+      const verdict = await checkPolicy(denyList, { command: resolved.command, args: resolved.args, shell: input.shell, resolvedPath });
+      if (verdict.deniedBy) return exited('denied by the bridge policy');
     }
     if (disposed) return exited('the run ended before its process started');
     const env = buildChildEnv({ inherited: process.env, loginPath: searchPath, ...(resolved.env ? { requested: resolved.env } : {}), secrets: deps.secrets() });
@@ -185,6 +191,24 @@ function runProcess(
   return () => {
     disposed = true;
     void running?.kill(grace());
+  };
+}
+
+/** Waits for a run slot and holds it until the run ends (the actor stops with the run). */
+function holdSlot(deps: RunEffectsDeps, input: SlotInput, sendBack: (event: RunEvent) => void, at: () => string) {
+  let disposed = false;
+  const { outcome, position, release } = deps.slots.acquire(input.runId, () => {
+    if (!disposed) sendBack({ type: 'slot.granted' });
+  });
+  if (outcome === 'granted') sendBack({ type: 'slot.granted' });
+  else if (outcome === 'waiting') sendBack({ type: 'slot.waiting', position });
+  else {
+    const { maxConcurrentRuns, maxQueuedRuns } = deps.config.current;
+    sendBack({ type: 'slot.refused', message: `All ${maxConcurrentRuns} run slots are taken and ${maxQueuedRuns} runs already wait; try again later.`, at: at() });
+  }
+  return () => {
+    disposed = true;
+    release();
   };
 }
 

@@ -13,7 +13,7 @@ import { newId } from '../session/token.js';
 import type { RunningService, ServiceContext } from '../service-context.js';
 import { permissionSubjects, type PermissionCancel, type PermissionVerdict } from './permission-api.js';
 import { livePrompt, type PermissionStore } from './permission-store.js';
-import { deniedBy } from './policy.js';
+import { checkPolicy } from './policy.js';
 
 /** The bus request of `permission-api.ts`, checked: it may come from any service, or over NATS. */
 const permissionRequestSchema = z.object({
@@ -67,9 +67,10 @@ export function startPermissionAuthority(ctx: ServiceContext, deps: AuthorityDep
     const base = { at, subject: { kind: request.subjectKind, id: request.subjectId }, decision: null, promptId: null, resolvedBy: null };
 
     const denyList = config.current.denyList;
-    if (denyList.length > 0) {
-      const resolvedPath = shell ? null : await resolveExecutable(request.template.command, { searchPath: await deps.searchPath(), cwd }).catch(() => null);
-      const policy = deniedBy(denyList, { command: request.template.command, shell, resolvedPath });
+    const resolvedPath =
+      denyList.length > 0 && !shell ? await resolveExecutable(request.template.command, { searchPath: await deps.searchPath(), cwd }).catch(() => null) : null;
+    const { deniedBy: policy } = await checkPolicy(denyList, { command: request.template.command, args: request.template.args, shell, resolvedPath });
+    {
       if (policy) {
         const decisionId = newId('dec');
         recordDecision({ ...base, decisionId, decidedBy: 'policy', outcome: 'rejected', ruleId: null, policy });
