@@ -29,6 +29,8 @@ export function connectionEffect(deps: ConnectionEffectDeps) {
     const { serverId } = input;
     const abort = new AbortController();
     const tail = deps.tail(serverId);
+    // Each attempt starts a new process: stderr of an earlier one would read as this one's.
+    tail.clear();
     let stopped = false;
     let connection: McpConnection | null = null;
 

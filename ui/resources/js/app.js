@@ -3,12 +3,19 @@ import { h, replace } from './dom.js';
 import { EventFeed } from './live.js';
 import { PromptStore } from './prompts.js';
 
-const PAGES = ['status', 'approvals', 'rules', 'runs', 'mcp', 'awake', 'inspector', 'settings'];
+const PAGES = ['status', 'approvals', 'rules', 'history', 'runs', 'mcp', 'awake', 'inspector', 'settings'];
 const TOKEN_KEY = 'osloop.uiToken';
 const view = document.getElementById('view');
-const ctx = { feed: null, prompts: null, shell: null, navigate };
+const ctx = { feed: null, prompts: null, shell: null, navigate, leaveGuard: null };
 let cleanup = null;
 let mountedPage = null;
+let pageTitle = 'Status';
+
+/** The tab title leads with the pending count, so a background tab still says "2 waiting". */
+function showTitle() {
+  const n = ctx.prompts?.list().length ?? 0;
+  document.title = `${n ? `(${n} waiting) ` : ''}${pageTitle} · OS Loop Bridge`;
+}
 
 /**
  * `osloop-bridge open` passes the UI token in the fragment (never sent to the server): keep it
@@ -32,6 +39,11 @@ export function navigate(page) {
 async function route() {
   const wanted = location.hash.slice(1).split('?')[0];
   const page = PAGES.includes(wanted) ? wanted : 'status';
+  // A page with unsaved edits may keep the person on it: put its address back, without an event.
+  if (page !== mountedPage && ctx.leaveGuard && !ctx.leaveGuard()) {
+    history.replaceState(null, '', `${location.pathname}${location.search}#${mountedPage}`);
+    return;
+  }
   for (const link of document.querySelectorAll('#nav a')) {
     if (link.dataset.page === page) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
@@ -45,7 +57,8 @@ async function route() {
   if (mountedPage !== page) return;
   replace(view);
   cleanup = (await module.mount(view, ctx)) ?? null;
-  document.title = `${view.querySelector('h1')?.textContent ?? page} · OS Loop Bridge`;
+  pageTitle = view.querySelector('h1')?.textContent ?? page;
+  showTitle();
   view.focus({ preventScroll: true });
 }
 
@@ -84,6 +97,7 @@ function showBadge() {
   badge.hidden = n === 0;
   badge.textContent = String(n);
   badge.setAttribute('aria-label', `${n} pending`);
+  showTitle();
 }
 
 async function start() {

@@ -115,7 +115,7 @@ function el(tag, attrs = {}, text) {
   return node;
 }
 
-/** Lays out and draws `definition`; returns `{ svg, highlight(stateValue) }`. */
+/** Lays out and draws `definition`; returns `{ svg, size, activeBox(), highlight(stateValue) }`. */
 export async function drawStatechart(definition) {
   const elk = await loadElk();
   const laid = await elk.layout(elkGraph(definition));
@@ -174,6 +174,13 @@ export async function drawStatechart(definition) {
 
   return {
     svg,
+    size: { width: laid.width + 4, height: laid.height + 4 },
+    /** The box around the innermost active state of `value`, in drawing units (for "show current state"). */
+    activeBox() {
+      const active = [...groups.values()].filter((g) => g.classList.contains('active') && !g.classList.contains('compound'));
+      const rect = (active[0] ?? [...groups.values()].find((g) => g.classList.contains('active')))?.querySelector('rect');
+      return rect ? { x: Number(rect.getAttribute('x')), y: Number(rect.getAttribute('y')), width: Number(rect.getAttribute('width')), height: Number(rect.getAttribute('height')) } : null;
+    },
     /** Marks the states of `value` active; returns the paths it marked. */
     highlight(value) {
       const active = new Set(activePaths(value));

@@ -2,11 +2,21 @@ import { get } from '../api.js';
 import { h, replace } from '../dom.js';
 import { stateText, time } from '../format.js';
 import { ReconnectingSocket } from '../live.js';
+import { panZoom } from '../pan-zoom.js';
 import { drawStatechart } from '../statechart.js';
 import { heading, problem } from './common.js';
 
 const MAX_LOG = 500;
 const MAX_ENDED = 100;
+/** States in which an actor waits for the person: coloured "needs you", never as healthy. */
+const NEEDS_YOU = new Set(['pending', 'awaiting_permission']);
+
+/** What a person calls an actor: its run's title, its server's name, its lock's reason… not only its id. */
+export function actorLabel(actor) {
+  const c = actor.context ?? {};
+  const text = c.title ?? c.name ?? c.serverName ?? c.tool ?? c.reason ?? c.clientName ?? c.origin ?? null;
+  return typeof text === 'string' && text !== actor.kind ? text : null;
+}
 
 /**
  * Inspector: every live actor as a tree under the bridge, its current state and redacted context,
@@ -58,7 +68,12 @@ export async function mount(root) {
   const logRow = (t, fresh) => h('tr', { class: fresh ? 'fresh' : undefined, 'data-actor-id': t.actorId },
     h('td', {}, time(new Date(t.at).toISOString())), h('td', {}, t.kind), h('td', { class: 'mono small' }, t.actorId),
     h('td', { class: 'mono' }, t.event || '—'), h('td', {}, stateText(t.state), t.status !== 'active' ? ` (${t.status})` : ''));
-  const renderLog = () => replace(logBody, log.filter(visible).slice(0, 200).map((t) => logRow(t, false)));
+  const emptyRow = () => h('tr', { class: 'empty' }, h('td', { colspan: '5', class: 'muted' },
+    log.length === 0 ? 'No transitions yet: they appear here as actors move.' : 'No transition matches these filters.'));
+  const renderLog = () => {
+    const rows = log.filter(visible).slice(0, 200).map((t) => logRow(t, false));
+    replace(logBody, rows.length ? rows : emptyRow());
+  };
   for (const input of [kindFilter, actorFilter, eventFilter, onlySelected]) input.addEventListener('input', renderLog);
 
   const renderTree = () => {
@@ -72,8 +87,12 @@ export async function mount(root) {
     const branch = (parent) => (byParent.get(parent) ?? []).sort((a, b) => a.kind.localeCompare(b.kind) || a.actorId.localeCompare(b.actorId)).map((a) =>
       h('li', {},
         h('button', { class: 'item', 'aria-pressed': String(a.actorId === selected), 'data-actor-id': a.actorId, 'data-kind': a.kind, onclick: () => select(a.actorId) },
-          h('span', { class: 'kind' }, a.kind), h('span', { class: `state state-${typeof a.state === 'string' ? a.state : ''}`, 'data-state': stateText(a.state) }, stateText(a.state)),
-          a.status !== 'active' ? h('span', { class: 'tag' }, 'ended') : null, h('span', { class: 'id' }, a.actorId === a.kind ? '' : a.actorId)),
+          h('span', { class: 'kind' }, a.kind),
+          h('span', { class: `state state-${typeof a.state === 'string' ? a.state : ''}`, 'data-state': stateText(a.state) }, stateText(a.state)),
+          a.status === 'active' && NEEDS_YOU.has(a.state) ? h('span', { class: 'tag warn' }, 'needs you') : null,
+          a.status !== 'active' ? h('span', { class: 'tag' }, 'ended') : null,
+          actorLabel(a) ? h('span', { class: 'label', 'data-label': 'true' }, actorLabel(a)) : null,
+          h('span', { class: 'id' }, a.actorId === a.kind ? '' : a.actorId)),
         byParent.has(a.actorId) ? h('ul', { class: 'tree' }, branch(a.actorId)) : null));
     replace(tree, branch(null));
   };
@@ -84,13 +103,27 @@ export async function mount(root) {
     const definition = machines.get(actor.kind);
     const stateLine = h('p', {}, 'Current state: ', h('strong', { id: 'current-state' }, stateText(actor.state)), actor.status !== 'active' ? ` (${actor.status})` : '');
     const chartBox = h('div', { class: 'chart', id: 'statechart', 'data-kind': actor.kind });
+    const zoomButton = (label, id, fn) => h('button', { type: 'button', id, onclick: async () => {
+      const drawn = await charts.get(actor.kind);
+      if (drawn?.zoom) fn(drawn);
+    } }, label);
+    const toolbar = h('div', { class: 'chart-tools', role: 'toolbar', 'aria-label': 'Statechart view' },
+      zoomButton('Fit', 'chart-fit', (d) => d.zoom.fit()),
+      zoomButton('Zoom in', 'chart-zoom-in', (d) => d.zoom.zoomIn()),
+      zoomButton('Zoom out', 'chart-zoom-out', (d) => d.zoom.zoomOut()),
+      zoomButton('Show current state', 'chart-current', (d) => {
+        const box = d.activeBox();
+        if (box) d.zoom.focus(box);
+      }),
+      h('span', { class: 'small muted' }, 'Scroll to zoom, drag to pan; with the chart focused: + − 0 and the arrow keys.'));
     const global = definition ? definition.transitions.filter((t) => t.source === definition.nodes[0].id && t.targets.length === 0).map((t) => t.event) : [];
     replace(detail,
       h('div', { class: 'panel' },
-        h('h2', {}, `${actor.kind} `, h('span', { class: 'muted mono small' }, actor.actorId)),
+        h('h2', {}, `${actor.kind} `, actorLabel(actor) ? h('span', {}, `"${actorLabel(actor)}" `) : null, h('span', { class: 'muted mono small' }, actor.actorId)),
         stateLine,
         h('p', { class: 'legend' }, h('span', { class: 'swatch' }), ' current state · arrows: what moves the actor, labelled with the event · dot: where it starts · double border: final (the actor ends there) · hover a state for its description'),
         global.length ? h('p', { class: 'legend' }, `Handled in every state without moving: ${global.join(', ')}`) : null,
+        toolbar,
         chartBox,
         h('h3', {}, 'Context (secrets and tokens hidden)'),
         h('pre', { class: 'context', id: 'actor-context' }, JSON.stringify(actor.context, null, 2))));
@@ -104,6 +137,8 @@ export async function mount(root) {
       const drawn = await chart;
       if (selected !== actor.actorId) return;
       chartBox.replaceChildren(drawn.svg);
+      drawn.zoom ??= panZoom(drawn.svg, drawn.size);
+      drawn.zoom.fit();
       drawn.highlight(actor.state);
     } catch (error) {
       replace(chartBox, problem('Statechart', error));
@@ -139,6 +174,7 @@ export async function mount(root) {
     log.unshift(t);
     if (log.length > MAX_LOG) log.pop();
     if (visible(t)) {
+      logBody.querySelector('tr.empty')?.remove();
       logBody.prepend(logRow(t, true));
       while (logBody.children.length > 200) logBody.lastChild.remove();
     }

@@ -1,16 +1,28 @@
-import { get, post } from '../api.js';
+import { del, get, post } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { dateTime } from '../format.js';
 import { heading, problem, stateTag } from './common.js';
+import { tryToolForm } from './mcp-try-tool.js';
 
-/** MCP servers: each registered server's state, transport, tools, stderr tail, connect/disconnect. */
+const ERROR_WORDS = {
+  rejected_by_user: 'You rejected starting this server.',
+  permission_timeout: 'Nobody answered the prompt to start it in time.',
+  bridge_policy_denied: 'The deny list in Settings forbids its executable.',
+  upstream_error: 'The server failed while connecting or running.',
+};
+
+/**
+ * MCP servers: state, transport, the last error in words (code beside it), tools with a "try a
+ * tool" form, the stderr of the current process, connect/disconnect/remove. A server awaiting
+ * approval links to its prompt and cannot be connected again meanwhile.
+ */
 export async function mount(root, ctx) {
   const body = h('div', { id: 'servers' });
   root.append(...heading('MCP servers', 'Local MCP servers the web app uses through this bridge.'), body);
   const load = async () => {
     try {
       const { servers } = await get('/api/v1/mcp/servers');
-      render(body, servers);
+      render(body, servers, load);
     } catch (error) {
       replace(body, problem('MCP servers', error));
     }
@@ -23,38 +35,67 @@ function transportText(t) {
   return t.type === 'stdio' ? [t.command, ...(t.args ?? [])].join(' ') : `${t.type} ${t.url}`;
 }
 
-function render(el, servers) {
+/** The last error as a person reads it, or null. */
+export function errorInWords(s) {
+  if (!s.lastError && !s.lastErrorCode) return null;
+  const words = ERROR_WORDS[s.lastErrorCode] ?? 'The last attempt failed.';
+  return { words, code: s.lastErrorCode, detail: s.lastError && s.lastErrorCode !== 'rejected_by_user' ? s.lastError : null };
+}
+
+function render(el, servers, reload) {
   if (servers.length === 0) return replace(el, h('p', { class: 'muted' }, 'No MCP servers registered.'));
-  replace(el, servers.map((s) => {
-    const tools = h('div', { class: 'tools' });
-    const connected = s.state === 'connected';
-    const act = (verb) => async (event) => {
-      event.currentTarget.disabled = true;
-      try {
-        const reply = await post(`/api/v1/mcp/servers/${encodeURIComponent(s.serverId)}/${verb}`, {});
-        toast(`${s.name}: ${reply.state.replace(/_/g, ' ')}`);
-      } catch (error) {
-        toast(`${error.code}: ${error.message}`, { bad: true });
-        event.currentTarget.disabled = false;
-      }
-    };
-    if (connected) {
-      get(`/api/v1/mcp/servers/${encodeURIComponent(s.serverId)}/capabilities`)
-        .then((caps) => replace(tools, h('h3', {}, `Tools (${caps.tools.length})`), h('ul', {}, caps.tools.map((t) => h('li', {}, h('code', {}, t.name), t.description ? ` — ${t.description}` : '')))))
-        .catch((error) => replace(tools, problem('Capabilities', error)));
+  // Keep an open "try a tool" form across the re-render a state event causes.
+  const openForms = new Set([...el.querySelectorAll('details.try-tool[open]')].map((d) => d.closest('[data-server-id]')?.dataset.serverId));
+  replace(el, servers.map((s) => serverCard(s, reload, openForms.has(s.serverId))));
+}
+
+function serverCard(s, reload, formOpen) {
+  const tools = h('div', { class: 'tools' });
+  const connected = s.state === 'connected';
+  const waiting = s.state === 'awaiting_permission';
+  const act = (verb, method = post) => async (event) => {
+    const button = event.currentTarget;
+    if (verb === 'remove' && !confirm(`Remove the MCP server "${s.name}"? It is disconnected first, and the web app must register it again to use it.`)) return;
+    button.disabled = true;
+    try {
+      const path = `/api/v1/mcp/servers/${encodeURIComponent(s.serverId)}${verb === 'remove' ? '' : `/${verb}`}`;
+      const reply = await method(path, {});
+      toast(verb === 'remove' ? `${s.name}: removed` : `${s.name}: ${reply.state.replace(/_/g, ' ')}`);
+    } catch (error) {
+      toast(`${error.code}: ${error.message}`, { bad: true });
+      button.disabled = false;
     }
-    return h('article', { class: 'panel', 'data-server-id': s.serverId },
-      h('h2', {}, s.name, ' ', stateTag(s.state), s.nonLoopback ? h('span', { class: 'tag warn' }, ' not on this computer') : null),
-      h('dl', { class: 'kv' },
-        h('dt', {}, 'Transport'), h('dd', { class: 'mono' }, transportText(s.transport)),
-        h('dt', {}, 'Connected since'), h('dd', {}, s.connectedAt ? dateTime(s.connectedAt) : '—'),
-        h('dt', {}, 'Reconnect attempts'), h('dd', {}, String(s.reconnectAttempts)),
-        s.lastError ? [h('dt', {}, 'Last error'), h('dd', { class: 'mono' }, s.lastError)] : null),
-      h('div', { class: 'actions' },
-        h('button', { class: 'primary', 'data-action': 'connect', disabled: connected || s.state === 'connecting', onclick: act('connect') }, 'Connect'),
-        h('button', { 'data-action': 'disconnect', disabled: s.state === 'disconnected', onclick: act('disconnect') }, 'Disconnect')),
-      tools,
-      s.stderrTail.length ? [h('h3', {}, 'stderr (last lines)'), h('pre', { class: 'terminal' }, s.stderrTail.join('\n'))] : null,
-    );
-  }));
+    if (verb === 'remove') await reload();
+  };
+  if (connected) {
+    get(`/api/v1/mcp/servers/${encodeURIComponent(s.serverId)}/capabilities`)
+      .then((caps) => replace(tools,
+        h('h3', {}, `Tools (${caps.tools.length})`),
+        h('ul', {}, caps.tools.map((t) => h('li', {}, h('code', {}, t.name), t.description ? ` — ${t.description}` : ''))),
+        caps.tools.length ? tryToolForm(s, caps.tools, formOpen) : null))
+      .catch((error) => replace(tools, problem('Capabilities', error)));
+  }
+  const failure = errorInWords(s);
+  const showError = failure && s.state !== 'connected';
+  return h('article', { class: 'panel', 'data-server-id': s.serverId, 'aria-labelledby': `server-${s.serverId}` },
+    h('h2', { id: `server-${s.serverId}` }, s.name, ' ', stateTag(s.state), s.nonLoopback ? h('span', { class: 'tag warn' }, ' not on this computer') : null),
+    waiting
+      ? h('p', { class: 'notice warn', 'data-waiting': 'true' }, 'Starting it waits for your answer. ',
+          h('a', { href: `#approvals?prompt=${encodeURIComponent(s.promptId ?? '')}`, id: `prompt-link-${s.serverId}` }, 'Answer the prompt'))
+      : null,
+    showError
+      ? h('div', { class: 'notice bad', 'data-error': 'true' }, h('strong', {}, failure.words), failure.code ? h('span', { class: 'tag' }, failure.code) : null,
+          failure.detail ? h('pre', { class: 'mono small reason' }, failure.detail) : null)
+      : null,
+    h('dl', { class: 'kv' },
+      h('dt', {}, 'Transport'), h('dd', { class: 'mono' }, transportText(s.transport)),
+      h('dt', {}, 'Connected since'), h('dd', {}, s.connectedAt && connected ? dateTime(s.connectedAt) : '—'),
+      h('dt', {}, 'Reconnect attempts'), h('dd', {}, String(s.reconnectAttempts))),
+    h('div', { class: 'actions' },
+      h('button', { class: 'primary', 'data-action': 'connect', disabled: connected || waiting || s.state === 'connecting', title: waiting ? 'Waiting for your answer to its prompt' : undefined, onclick: act('connect') }, 'Connect'),
+      h('button', { 'data-action': 'disconnect', disabled: s.state === 'disconnected', onclick: act('disconnect') }, 'Disconnect'),
+      h('button', { class: 'danger', 'data-action': 'remove', onclick: act('remove', del) }, 'Remove')),
+    tools,
+    s.stderrTail.length ? [h('h3', {}, 'stderr of its current process (last lines)'), h('pre', { class: 'terminal', tabindex: '0', 'aria-label': `stderr of ${s.name}` }, s.stderrTail.join('\n'))] : null,
+  );
 }

@@ -1,6 +1,7 @@
 import { get, patch } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { heading, problem } from './common.js';
+import { originsPanel, portNote, sessionsPanel } from './settings-panels.js';
 
 const lines = (text) => text.split('\n').map((l) => l.trim()).filter(Boolean);
 
@@ -8,14 +9,31 @@ const lines = (text) => text.split('\n').map((l) => l.trim()).filter(Boolean);
  * Settings: saved to the config file (validated, atomically). The port applies on the next start
  * and is never changed by the bridge itself; the rest applies at once.
  */
-export async function mount(root) {
+export async function mount(root, ctx) {
   const body = h('div', {});
-  root.append(...heading('Settings'), body);
+  const sessions = sessionsPanel();
+  root.append(...heading('Settings'), body, sessions.el);
+  let form = null;
   try {
-    render(body, await get('/api/v1/ui/settings'));
+    const settings = await get('/api/v1/ui/settings');
+    form = render(body, settings);
+    body.append(originsPanel(settings));
   } catch (error) {
     replace(body, problem('Settings', error));
   }
+  await sessions.load();
+  const offs = ['session.created', 'session.expired'].map((type) => ctx.feed.on(type, () => void sessions.load()));
+  // Unsaved edits are never lost silently: leaving the page or the tab asks first.
+  const beforeUnload = (event) => {
+    if (form?.dirty()) event.preventDefault();
+  };
+  window.addEventListener('beforeunload', beforeUnload);
+  ctx.leaveGuard = () => !form?.dirty() || confirm('Your changes to the settings are not saved. Leave the page and lose them?');
+  return () => {
+    ctx.leaveGuard = null;
+    window.removeEventListener('beforeunload', beforeUnload);
+    for (const off of offs) off();
+  };
 }
 
 function field(id, label, input, hint) {
@@ -34,8 +52,13 @@ function render(el, s) {
   };
   inputs.allowedOrigins.value = s.allowedOrigins.join('\n');
   inputs.denyList.value = s.denyList.join('\n');
-  const restart = h('p', { id: 'restart-note', class: 'notice warn', hidden: !s.restartRequired },
-    `This bridge runs on port ${s.runningPort}; port ${s.port} applies when it restarts.`);
+  const restart = h('p', { id: 'restart-note', class: 'notice warn' });
+  const showPortNote = (view) => {
+    const note = portNote(view);
+    restart.hidden = !note;
+    restart.textContent = note ?? '';
+  };
+  showPortNote(s);
   const status = h('p', { role: 'status', id: 'settings-status' });
 
   const read = () => ({
@@ -48,24 +71,28 @@ function render(el, s) {
     approvalsLocalOnly: inputs.approvalsLocalOnly.checked,
   });
 
+  const changes = () => Object.entries(read()).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(s[k])).map(([k]) => k);
   const form = h('form', {
     class: 'panel',
     novalidate: true,
+    oninput: () => {
+      const changed = changes();
+      status.textContent = changed.length ? `Unsaved changes (${changed.length}).` : '';
+    },
     onsubmit: async (event) => {
       event.preventDefault();
       for (const e of el.querySelectorAll('.error')) e.textContent = '';
       const wanted = read();
-      const changes = Object.fromEntries(Object.entries(wanted).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(s[k])));
-      if (Object.keys(changes).length === 0) {
+      const changed = Object.fromEntries(Object.entries(wanted).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(s[k])));
+      if (Object.keys(changed).length === 0) {
         status.textContent = 'Nothing changed.';
         return;
       }
       status.textContent = 'Saving…';
       try {
-        const saved = await patch('/api/v1/ui/settings', changes);
+        const saved = await patch('/api/v1/ui/settings', changed);
         Object.assign(s, saved);
-        restart.hidden = !saved.restartRequired;
-        restart.textContent = `This bridge runs on port ${saved.runningPort}; port ${saved.port} applies when it restarts.`;
+        showPortNote(saved);
         status.textContent = 'Saved.';
         toast('Settings saved');
       } catch (error) {
@@ -82,7 +109,7 @@ function render(el, s) {
   restart,
   field('port', 'Port', inputs.port, 'The one port the bridge listens on (127.0.0.1). Applies on restart; the bridge never changes it by itself, even when it is busy.'),
   h('div', { class: 'field checkbox' }, inputs.trayMode, ' ', h('label', { for: 'trayMode' }, 'Tray mode'), h('div', { class: 'hint' }, 'Closing the desktop window hides it to the tray instead of quitting.')),
-  field('allowedOrigins', 'Allowed web-app origins', inputs.allowedOrigins, 'One per line, exactly as the browser sends it, e.g. https://app.osloop.ai'),
+  field('allowedOrigins', 'Allowed web-app origins', inputs.allowedOrigins, 'One per line, exactly as the browser sends it, e.g. https://app.osloop.ai. Everything the bridge lets in, including what the command line added, is listed below the form.'),
   field('promptTimeoutMs', 'Prompt timeout (seconds)', inputs.promptTimeoutMs, 'An unanswered permission prompt is rejected after this long.'),
   field('defaultCommandTimeoutMs', 'Default command timeout (seconds)', inputs.defaultCommandTimeoutMs, 'For runs that set no timeout of their own. No maximum.'),
   field('denyList', 'Deny list', inputs.denyList, 'Executables (names or absolute paths), one per line, that never run, whatever anyone answers.'),
@@ -90,4 +117,5 @@ function render(el, s) {
   h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit', id: 'save' }, 'Save')),
   status);
   replace(el, form);
+  return { dirty: () => changes().length > 0 };
 }

@@ -2,18 +2,23 @@ import { get } from '../api.js';
 import { h, replace } from '../dom.js';
 import { duration, time } from '../format.js';
 import { every, failure, heading, stateTag } from './common.js';
+import { overview } from './status-overview.js';
 
 /**
- * Status: the listener (configured vs. bound port, bind state and error, retry), uptime, version,
+ * Status: first what needs the person, what runs, what is broken and what keeps the machine awake;
+ * then the listener (configured vs. bound port, bind state and error, retry), uptime, version,
  * bus kind, live actors, and the connection log with malformed requests highlighted.
  */
 export async function mount(root, ctx) {
   const facts = h('div', { class: 'grid', id: 'facts' });
   const bind = h('div', { id: 'bind' });
   const log = h('div', { id: 'connection-log' });
+  const summary = overview(ctx);
   root.append(
-    ...heading('Status', 'What the bridge is doing right now, and who has been talking to it.'),
+    ...heading('Status', 'What needs you, what runs, what is broken, and who has been talking to the bridge.'),
     bind,
+    summary.el,
+    h('h2', {}, 'Bridge'),
     facts,
     h('h2', {}, 'Recent connections'),
     h('p', { class: 'muted small' }, 'Handshakes, authenticated route use, WebSocket upgrades and every 4xx/5xx. Malformed requests (such as /api/v1/api/v1/…) are highlighted.'),
@@ -40,11 +45,20 @@ export async function mount(root, ctx) {
   const stopTimer = every(2000, () => {
     void showStatus();
     void showLog();
+    void summary.refresh();
   });
-  const off = ctx.feed.on('bridge.runtime.updated', () => void showStatus());
+  const ticker = setInterval(summary.tick, 1000);
+  const offs = [
+    ctx.feed.on('bridge.runtime.updated', () => void showStatus()),
+    ctx.prompts.onChange(() => void summary.refresh()),
+    ...['system.command.*', 'mcp.server.>', 'awake.*'].map((type) => ctx.feed.on(type, ({ type: t }) => {
+      if (!t.endsWith('.stdout') && !t.endsWith('.stderr')) void summary.refresh();
+    })),
+  ];
   return () => {
     stopTimer();
-    off();
+    clearInterval(ticker);
+    for (const off of offs) off();
   };
 }
 
@@ -52,8 +66,14 @@ function fact(label, value, id) {
   return h('dl', { class: 'fact', 'data-fact': id }, h('dt', {}, label), h('dd', {}, value));
 }
 
+/** Live actors by kind, one per line: names never break mid-word. */
+function actorList(actors) {
+  const entries = Object.entries(actors).sort(([a], [b]) => a.localeCompare(b));
+  if (entries.length === 0) return '—';
+  return h('ul', { class: 'actor-counts' }, entries.map(([kind, n]) => h('li', {}, h('span', { class: 'kind' }, kind), ' ', h('span', { class: 'num' }, String(n)))));
+}
+
 function renderFacts(el, s) {
-  const actors = Object.entries(s.actors).map(([kind, n]) => `${kind} ${n}`).join(', ');
   replace(
     el,
     fact('Configured port', String(s.configuredPort), 'configured-port'),
@@ -63,7 +83,7 @@ function renderFacts(el, s) {
     fact('Version', s.version, 'version'),
     fact('Bus', s.bus === 'nats' ? 'NATS server' : 'embedded (in-process)', 'bus'),
     fact('Tray mode', s.trayMode ? 'on' : 'off', 'tray'),
-    fact('Live actors', actors || '—', 'actors'),
+    fact('Live actors', actorList(s.actors), 'actors'),
   );
 }
 
@@ -101,7 +121,10 @@ function bindFailed(port, message, ctx) {
 }
 
 function renderUnreachable(el, error, ctx) {
-  el.dataset.key = 'unreachable';
+  // Drawn once per kind of failure, not at every poll: a retry's outcome must stay readable.
+  const key = error.code === 'unreachable' ? 'unreachable' : `failed:${error.code}`;
+  if (el.dataset.key === key) return;
+  el.dataset.key = key;
   if (error.code !== 'unreachable') return replace(el, failure(error));
   const port = ctx.shell?.bridgePort ?? (Number(new URL(document.baseURI).port) || 47832);
   replace(el, bindFailed(port, 'No bridge answers on this port (it is stopped, or could not bind).', ctx));
