@@ -166,6 +166,12 @@ export const outputSliceSchema = z.object({
 export const runDetailsSchema = runSummarySchema.extend({
   stdout: outputSliceSchema.nullable().describe('Null when `stream=stderr`.'),
   stderr: outputSliceSchema.nullable().describe('Null when `stream=stdout`.'),
+  interleaving: z
+    .array(z.object({ stream: z.enum(['stdout', 'stderr']), offset: z.number().int(), bytes: z.number().int() }))
+    .nullable()
+    .describe(
+      'The order the process wrote its buffered output in: consecutive byte ranges of either stream, oldest first, so that a client can rebuild the true interleaving of stdout and stderr. Null when the output is no longer held (after a restart, or evicted) or was too fragmented to keep its order.',
+    ),
 });
 export type RunDetails = z.infer<typeof runDetailsSchema>;
 

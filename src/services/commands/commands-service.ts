@@ -150,7 +150,7 @@ export function startCommandsService(ctx: ServiceContext, deps: { runs: RunsRepo
         const total = stream === 'stdout' ? run.stdoutBytes : run.stderrBytes;
         return { offset: 0, data: '', nextOffset: 0, bufferedBytes: 0, totalBytes: total, ended: isFinal(run.state) };
       };
-      return { ...run, stdout: slice('stdout'), stderr: slice('stderr') };
+      return { ...run, stdout: slice('stdout'), stderr: slice('stderr'), interleaving: output?.interleaving() ?? null };
     }),
 
     serveRoute(bus, subjects, ROUTES.systemCommandsRunsTerminate, async ({ params }) => {

@@ -15,10 +15,15 @@ const RUN_OUTPUT_OVERHEAD_BYTES = 2048;
 /** Puts one chunk on the bus as `system.command.stdout|stderr`. */
 export type OutputPublisher = (stream: OutputStream, data: { runId: string; offset: number; bytes: number; chunk: string }) => void;
 
-/** The output of one run: two bounded buffers, and the live events. */
+/** Most stream switches remembered per run; a run that alternates more loses its order (reported as null). */
+const MAX_SEGMENTS = 20_000;
+
+/** The output of one run: two bounded buffers, their interleaving, and the live events. */
 export class RunOutput {
   readonly stdout: OutputBuffer;
   readonly stderr: OutputBuffer;
+  /** Consecutive buffered byte ranges in the order written; `null` once too fragmented to keep. */
+  #segments: Array<{ stream: OutputStream; offset: number; bytes: number }> | null = [];
   readonly #decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
   readonly #publish: OutputPublisher;
   readonly runId: string;
@@ -36,6 +41,7 @@ export class RunOutput {
     const buffer = this[stream];
     const offset = buffer.totalBytes;
     buffer.append(chunk);
+    this.#remember(stream, offset, buffer.bufferedBytes - Math.min(offset, buffer.bufferedBytes));
     // A character split across reads is carried whole by the later chunk.
     this.#publish(stream, { runId: this.runId, offset, bytes: chunk.length, chunk: this.#decoders[stream].write(chunk) });
   }
@@ -48,6 +54,19 @@ export class RunOutput {
       if (rest) this.#publish(stream, { runId: this.runId, offset: this[stream].totalBytes, bytes: 0, chunk: rest });
       this[stream].end();
     }
+  }
+
+  /** Which bytes of which stream came first: the true interleaving of what the buffers hold. */
+  interleaving(): Array<{ stream: OutputStream; offset: number; bytes: number }> | null {
+    return this.#segments ? this.#segments.map((segment) => ({ ...segment })) : null;
+  }
+
+  #remember(stream: OutputStream, offset: number, bytes: number): void {
+    if (!this.#segments || bytes <= 0) return;
+    const last = this.#segments.at(-1);
+    if (last && last.stream === stream && last.offset + last.bytes === offset) last.bytes += bytes;
+    else if (this.#segments.length >= MAX_SEGMENTS) this.#segments = null;
+    else this.#segments.push({ stream, offset, bytes });
   }
 
   totals(): OutputTotals {
