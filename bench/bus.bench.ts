@@ -1,9 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import type { Bus } from '../src/bus/bus.js';
 import { createInProcessBus } from '../src/bus/in-process-bus.js';
-import { connectNatsBus } from '../src/bus/nats-bus.js';
-import { findNatsServer, startNatsServer } from '../test/support/nats-server.js';
 import type { BenchRow } from './table.js';
 
 /** Warm-up then measuring time for one number: 1.3 s, within the 2 s allowed per measurement. */
@@ -75,50 +71,10 @@ async function benchInProcess(): Promise<BenchRow[]> {
   }
 }
 
-async function benchNats(url: string): Promise<BenchRow[]> {
-  let bus: Bus | undefined;
-  let nc: NatsConnection | undefined;
-  try {
-    // Baseline: the bare nats.js client on the same server, doing the same JSON work, so the
-    // ratio shows what the bus wrapper costs (the server round trip dwarfs any in-memory baseline).
-    nc = await connect({ servers: url });
-    const raw = nc;
-    const bare = await rate(
-      fanIn(
-        () => raw.publish('bench.raw.pub', JSON.stringify(PAYLOAD)),
-        (on) => raw.subscribe('bench.raw.pub', { callback: (_e, msg) => void (msg.json(), on()) }),
-      ),
-      1000,
-    );
-    raw.subscribe('bench.raw.rpc', { callback: (_e, msg) => void msg.respond(JSON.stringify({ echoed: msg.json() })) });
-    const bareRequest = await rate(sequential(async () => (await raw.request('bench.raw.rpc', JSON.stringify(PAYLOAD))).json()), 100);
-
-    const natsBus = (bus = await connectNatsBus(url));
-    const published = await rate(fanIn(() => natsBus.publish('bench.pub', PAYLOAD), (on) => natsBus.subscribe('bench.pub', on)), 1000);
-    natsBus.serve('bench.rpc', (data) => ({ echoed: data }));
-    const requested = await rate(sequential(() => natsBus.request('bench.rpc', PAYLOAD)), 100);
-    return [
-      row('NATS publish→receive (one connection)', published, 'msg/s', bare, 'baseline: bare nats.js publish→callback + JSON'),
-      row('NATS request/reply (sequential)', requested, 'req/s', bareRequest, 'baseline: bare nats.js request/respond + JSON'),
-    ];
-  } finally {
-    await bus?.drain();
-    await nc?.drain();
-  }
-}
-
-/** Measures bus throughput against bare baselines from the same run; NATS rows need nats-server. */
+/**
+ * Measures the in-process bus against bare baselines from the same run. The bus has no NATS
+ * mode any more; the fleet edge has its own rows (fleet.bench.ts).
+ */
 export async function benchBus(): Promise<BenchRow[]> {
-  const rows = await benchInProcess();
-  if (!findNatsServer()) {
-    console.warn('bench: nats-server not found, NATS rows skipped');
-    return rows;
-  }
-  const server = await startNatsServer();
-  try {
-    rows.push(...(await benchNats(server.url)));
-  } finally {
-    await server.stop();
-  }
-  return rows;
+  return benchInProcess();
 }

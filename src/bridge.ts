@@ -9,6 +9,7 @@ import { removeStaleTempFiles } from './config/stale-temp-files.js';
 import type { BridgeConfigInput } from './config/config-schema.js';
 import { resolvePaths, type BridgePaths } from './config/paths.js';
 import { buildHttpApp } from './http/app.js';
+import type { FleetEdge } from './fleet/fleet-edge.js';
 import { createLogger } from './logging.js';
 import { packagePath } from './package-root.js';
 import { startActorRuntime, type ActorRuntime } from './runtime/actor-runtime.js';
@@ -31,6 +32,7 @@ import { BRIDGE_VERSION } from './version.js';
 export interface StartBridgeOptions {
   /** Overrides the configured port for this run only (the persisted value is unchanged). */
   port?: number;
+  /** Joins the fleet at this NATS server for this run (see docs/fleet.md); the actor bus stays in-process. */
   natsUrl?: string;
   dev?: boolean;
   /** Extra allowed origins for this run, on top of the config file's. */
@@ -49,6 +51,8 @@ export interface RunningBridge {
   paths: BridgePaths;
   config: ConfigStore;
   uiToken: string;
+  /** The fleet edge, when the bridge joined a fleet (`--nats` or `nats.servers`). */
+  fleet: FleetEdge | null;
   /** `listening` or `bind_failed`: the bridge keeps running either way. */
   bindState(): string;
   port(): number;
@@ -85,7 +89,9 @@ export async function startBridge(options: StartBridgeOptions = {}): Promise<Run
   if (!options.config) await removeStaleTempFiles(paths.configFile);
   const config = options.config ? ConfigStore.fromValue(paths.configFile, options.config) : await ConfigStore.open(paths.configFile);
   const natsUrl = options.natsUrl ?? env.OSLOOP_NATS_URL ?? config.current.natsUrl;
-  const bus = await createBus({ ...(natsUrl ? { natsUrl } : {}) });
+  const fleetServers = natsUrl ? [natsUrl] : config.current.nats.servers;
+  // The actor bus never leaves this process: NATS, when configured, is only the fleet edge.
+  const bus = await createBus();
   const bridgeId = randomBytes(6).toString('hex');
   const subjects = subjectsFor(bridgeId);
   const port = options.port ?? config.current.port;
@@ -120,7 +126,6 @@ export async function startBridge(options: StartBridgeOptions = {}): Promise<Run
     clock,
     logger,
     capabilities: new CapabilityRegistry(),
-    ...(natsUrl ? { natsUrl } : {}),
   };
   const modules = await Promise.all(CAPABILITY_MODULES.map((create) => create(base)));
 
@@ -149,6 +154,11 @@ export async function startBridge(options: StartBridgeOptions = {}): Promise<Run
     startSessionService(ctx, { uiToken }),
   ];
   for (const module of modules) services.push(await module.start(ctx));
+  // Loaded only for a fleet: a bridge without one never imports the NATS modules.
+  const fleet = fleetServers.length > 0
+    ? await (await import('./fleet/fleet-edge.js')).startFleetEdge({ bus, subjects, config, dataDir: paths.dataDir, servers: fleetServers, logger })
+    : null;
+  if (fleet) services.push(fleet);
 
   const settled = async () => {
     const snapshot = await waitFor(runtime.root, (s) => s.matches('listening') || s.matches('bind_failed') || s.status === 'done');
@@ -166,6 +176,7 @@ export async function startBridge(options: StartBridgeOptions = {}): Promise<Run
     paths,
     config,
     uiToken,
+    fleet,
     bindState: () => String(runtime.root.getSnapshot().value),
     port: () => port,
     listenAddress: () => {

@@ -6,6 +6,7 @@ import {
   DEFAULT_PROMPT_TIMEOUT_MS,
   DEFAULT_SESSION_TTL_MS,
 } from '../contract/constants.js';
+import { natsConfigSchema } from '../fleet/fleet-config.js';
 
 /** An origin as browsers send it: scheme, host and optional port, nothing else. */
 export const originSchema = z.string().refine((value) => {
@@ -121,7 +122,8 @@ export const configSchema = z.strictObject({
       closeGraceMs: z.number().int().min(0).default(2_000).describe('Time a stdio server gets to exit after its stdin closes, before its process tree is killed.'),
     })
     .prefault({}),
-  natsUrl: z.string().url().optional().describe('Use this NATS server as the bus instead of the embedded one.'),
+  natsUrl: z.string().url().optional().describe('Deprecated: read as `nats.servers: [natsUrl]`. The actor bus never leaves the process.'),
+  nats: natsConfigSchema.describe('Joining a fleet of bridges driven by an orchestrator over NATS (docs/fleet.md).'),
 });
 
 export type BridgeConfig = z.infer<typeof configSchema>;

@@ -19,8 +19,6 @@ export interface BaseContext {
   clock: Clock;
   logger: Logger;
   capabilities: CapabilityRegistry;
-  /** Set when the bus is a NATS server, for `bridge/info`. */
-  natsUrl?: string;
   /** What the command line changed for this run only, so the settings page can say so. */
   launch?: LaunchOverrides;
 }

@@ -31,7 +31,8 @@ export function startBridgeService(ctx: ServiceContext): RunningService {
       pid: process.pid,
       startedAt: new Date(ctx.startedAt).toISOString(),
       uptimeMs: Math.max(0, Math.round(ctx.clock.now() - ctx.startedAt)),
-      bus: ctx.natsUrl ? { kind: 'nats' as const, url: ctx.natsUrl } : { kind: 'embedded' as const },
+      // The actor bus is always in-process; a fleet is an edge in front of it (docs/fleet.md).
+      bus: { kind: 'embedded' as const },
     })),
     serveRoute(bus, subjects, ROUTES.capabilities, () => ({ capabilities: capabilities.list() })),
     serveRoute(bus, subjects, ROUTES.bridgeRuntime, () => {

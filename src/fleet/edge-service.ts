@@ -1,0 +1,111 @@
+import { Svcm, type Service, type ServiceMsg } from '@nats-io/services';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import type { Bus } from '../bus/bus.js';
+import type { Subjects } from '../bus/subjects.js';
+import { BRIDGE_VERSION } from '../version.js';
+import { dispatchFleetRequest } from './dispatch.js';
+import { createRefusalReply, createSealedReply } from './fleet-reply.js';
+import { MAX_REQUEST_BYTES, verifyFleetRequest, type VerifiedFleetRequest } from './fleet-request.js';
+import type { FleetIdentity } from './identity.js';
+import { FLEET_OPERATIONS, FLEET_OPERATION_NAMES, type FleetOperation } from './operations.js';
+import { ReplayGuard } from './replay-guard.js';
+import { FLEET_PROTOCOL, FLEET_SERVICE_NAME, FLEET_SERVICE_VERSION, fleetSubjectsFor } from './subjects.js';
+
+// @nats-io/services 3.0.0-25 (the newest) pins a pre-release nats-core; the connection it gets is
+// the 3.4 one, which it only uses through the public API (checked by the fleet tests).
+type ServicesConnection = ConstructorParameters<typeof Svcm>[0];
+
+/** Service metadata every bridge announces: enough for an orchestrator to seal to it safely. */
+export interface FleetServiceMetadata {
+  machine: string;
+  curveKey: string;
+  curveKeySig: string;
+  bridgeVersion: string;
+  protocol: string;
+  [key: string]: string;
+}
+
+export interface EdgeServiceDeps {
+  nc: NatsConnection;
+  identity: FleetIdentity;
+  bus: Bus;
+  subjects: Subjects;
+  logger: Logger;
+  /** Read on every request, so a pairing made while running applies at once. */
+  pairedOrchestrators: () => readonly string[];
+  requestWindowMs: number;
+  /** Told about every job a verified request started. */
+  onJobStarted: (runId: string, orchestrator: string) => void;
+}
+
+/**
+ * The bridge as a NATS service (`@nats-io/services`): one endpoint per fleet operation under
+ * `osloop.fleet.v1.<machine>.`, discoverable with `$SRV.PING/INFO`. Every request is verified
+ * (signature, pairing, freshness, nonce) before anything is dispatched; every answer is signed,
+ * and every outcome sealed to the orchestrator.
+ */
+export async function startEdgeService(deps: EdgeServiceDeps): Promise<Service> {
+  const { nc, identity, bus, subjects, logger } = deps;
+  const replay = new ReplayGuard(deps.requestWindowMs);
+  const metadata: FleetServiceMetadata = {
+    machine: identity.machineId,
+    curveKey: identity.curveKey,
+    curveKeySig: identity.curveKeySignature,
+    bridgeVersion: BRIDGE_VERSION,
+    protocol: FLEET_PROTOCOL,
+  };
+  const service = await new Svcm(nc as unknown as ServicesConnection).add({
+    name: FLEET_SERVICE_NAME,
+    version: FLEET_SERVICE_VERSION,
+    description: 'osloop-bridge fleet edge: signed, sealed requests from paired orchestrators',
+    metadata,
+  });
+  const group = service.addGroup(fleetSubjectsFor(identity.machineId).endpoints);
+  const verifier = {
+    machineId: identity.machineId,
+    curve: identity.curve,
+    isPaired: (key: string) => deps.pairedOrchestrators().includes(key),
+    replay,
+  };
+
+  const handle = async (msg: ServiceMsg): Promise<void> => {
+    if (msg.data.length > MAX_REQUEST_BYTES) {
+      msg.respond(createRefusalReply(identity, { code: 'payload_too_large', reason: 'malformed', message: `Fleet requests are at most ${MAX_REQUEST_BYTES} bytes.` }));
+      return;
+    }
+    const verified = verifyFleetRequest(msg.string(), verifier);
+    if (!verified.ok) {
+      // No request data in the log: it may be an attacker's, and the payload may hold secrets.
+      logger.warn({ subject: msg.subject, code: verified.refusal.code, reason: verified.refusal.reason }, `fleet request refused: ${verified.refusal.message}`);
+      msg.respond(createRefusalReply(identity, verified.refusal));
+      return;
+    }
+    const request: VerifiedFleetRequest = verified.request;
+    const outcome = await dispatchFleetRequest(bus, subjects, request);
+    const operation: FleetOperation = FLEET_OPERATIONS[request.op];
+    if (outcome.ok && operation.startsJob) {
+      const runId = (outcome.value as { runId?: unknown; installId?: unknown } | null)?.runId ?? (outcome.value as { installId?: unknown } | null)?.installId;
+      if (typeof runId === 'string') deps.onJobStarted(runId, request.orchestrator);
+    }
+    logger.info({ op: request.op, orchestrator: request.orchestrator, ok: outcome.ok, ...(outcome.ok ? {} : { code: outcome.error.code }) }, 'fleet request');
+    msg.respond(createSealedReply(identity, { nonce: request.nonce, replyKey: request.replyKey }, outcome));
+  };
+
+  for (const name of FLEET_OPERATION_NAMES) {
+    group.addEndpoint(name, {
+      metadata: { route: FLEET_OPERATIONS[name].route.id },
+      handler: (error, msg) => {
+        if (error) {
+          logger.error({ err: error, op: name }, 'fleet endpoint failed');
+          return;
+        }
+        handle(msg).catch((failure: unknown) => {
+          logger.error({ err: failure, op: name }, 'fleet request handler failed');
+          msg.respond(createRefusalReply(identity, { code: 'internal', reason: 'malformed', message: 'The fleet request failed unexpectedly.' }));
+        });
+      },
+    });
+  }
+  return service;
+}
