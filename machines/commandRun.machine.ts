@@ -2,12 +2,13 @@ import { assign, fromCallback, raise, sendTo, setup } from 'xstate';
 import type { ErrorCode } from '../src/contract/errors.js';
 import type { Principal } from '../src/contract/principal.js';
 import type { CommandTemplate, RunState, RunSummary } from '../src/contract/routes/commands.js';
+import type { JobContext } from '../src/contract/routes/jobs.js';
 import type { PermissionKind, PromptDetails } from '../src/contract/routes/permissions.js';
 import { publishPlaceholder } from './contract-event.js';
-import { initialRunContext, runSummary, type OutputTotals, type ResolvedCommand, type RunContext, type RunInput } from './commandRun.summary.js';
+import { initialRunContext, jobEventOf, runSummary, type OutputTotals, type ResolvedCommand, type RunContext, type RunInput } from './commandRun.summary.js';
 
 export type { ResolvedCommand, RunContext, RunInput } from './commandRun.summary.js';
-export { runStateOf, runSummary } from './commandRun.summary.js';
+export { jobEventOf, runStateOf, runSummary } from './commandRun.summary.js';
 
 /** Longest delay a JavaScript timer can hold (about 24.8 days); longer timeouts are counted in slices. */
 export const MAX_TIMER_MS = 2_147_483_647;
@@ -31,12 +32,19 @@ export type ProcessEvent =
   | { type: 'process.spawned'; pid: number; at: string }
   | { type: 'process.exited'; exitCode: number | null; signal: string | null; spawnError: string | null; output: OutputTotals; at: string };
 
+/** What the slot queue reports: wait (over `maxConcurrentRuns`), go, or refused (the queue is full). */
+export type SlotEvent =
+  | { type: 'slot.waiting'; position: number }
+  | { type: 'slot.granted' }
+  | { type: 'slot.refused'; message: string; at: string };
+
 export type AwakeEvent = { type: 'awake.held'; lockId: string; note: string | null } | { type: 'awake.unavailable'; note: string };
 
 export type RunEvent =
   | GateEvent
   | ProcessEvent
   | AwakeEvent
+  | SlotEvent
   | { type: 'run.terminate'; at: string }
   /** The bridge is stopping: the run ends `interrupted` and its tree is killed. */
   | { type: 'run.interrupt'; at: string }
@@ -49,10 +57,16 @@ export interface GateInput {
   template: CommandTemplate;
   shell: boolean;
   title: string;
-  reason: string;
+  reason: string | null;
   requestedBy: Principal;
   whitelistAllowed: boolean;
   details: PromptDetails | null;
+  /** Provenance of the request: shown in the prompt, stored with the decision, scopes rules. */
+  context: JobContext | null;
+}
+
+export interface SlotInput {
+  runId: string;
 }
 
 export interface ProcessInput {
@@ -87,6 +101,12 @@ const runSetup = setup({
     process: fromCallback<{ type: 'process.kill' }, ProcessInput>(() => {}),
     /** Holds an awake lock while it lives; reports whether it got one. */
     awakeLock: fromCallback<RunEvent, AwakeInput>(() => {}),
+    /**
+     * Waits (FIFO) for one of the `maxConcurrentRuns` slots and holds it while it lives, that is
+     * until the run ends; reports `slot.waiting`, then `slot.granted`, or `slot.refused` at once
+     * when the queue is full (`maxQueuedRuns`).
+     */
+    slot: fromCallback<RunEvent, SlotInput>(({ sendBack }) => sendBack({ type: 'slot.granted' })),
   },
   actions: {
     publish: publishPlaceholder,
@@ -99,6 +119,7 @@ const runSetup = setup({
     couldNotStart: ({ event }) => (event as Exited).spawnError !== null,
     exitedZero: ({ event }) => (event as Exited).exitCode === 0,
     timeoutNotYetDue: ({ context }) => context.timeoutLeftMs > MAX_TIMER_MS,
+    isCommandJob: ({ context }) => context.kind === 'command',
   },
   delays: {
     runTimeout: ({ context }) => Math.min(context.timeoutLeftMs, MAX_TIMER_MS),
@@ -112,6 +133,15 @@ const announce = (type: 'system.command.started' | 'system.command.completed' | 
   params: ({ context }: { context: RunContext }) => ({ type, data: runSummary(context, state) }),
 });
 
+/**
+ * `bridge.job.created` / `bridge.job.updated` for command jobs. An install is one job of many
+ * runs (one per step): its job events come from the install, not from here.
+ */
+const announceJob = (type: 'bridge.job.created' | 'bridge.job.updated', state: RunState) =>
+  runSetup.enqueueActions(({ context, enqueue, check }) => {
+    if (check('isCommandJob')) enqueue({ type: 'publish', params: { type, data: jobEventOf(context, state) } });
+  });
+
 /** Every way a live process ends; the same in `starting`, `running` and `stopping`. */
 const onExit = [
   { guard: 'stoppedForTimeout', target: '#commandRun.timed_out', actions: runSetup.assign(exitFacts) },
@@ -121,6 +151,7 @@ const onExit = [
     target: '#commandRun.failed',
     actions: runSetup.assign(({ context, event }) => ({
       ...exitFacts({ event }),
+      recoveryHint: 'spawn_failure' as const,
       errorMessage: `Could not start ${JSON.stringify(context.template.command)}: ${(event as Exited).spawnError}`,
     })),
   },
@@ -134,11 +165,23 @@ const onExit = [
   },
 ] as const;
 
+/** The bridge stopped while the process may have been live: something may have run. */
 const interrupt = {
   target: '#commandRun.interrupted',
   actions: runSetup.assign({
     endedAt: ({ event }: { event: RunEvent }) => (event as { at: string }).at,
     errorMessage: 'The bridge stopped while this run was live.',
+    recoveryHint: 'bridge_restart' as const,
+  }),
+} as const;
+
+/** The bridge stopped before the run had a process (deciding or queued): nothing ran. */
+const interruptBeforeStart = {
+  target: '#commandRun.interrupted',
+  actions: runSetup.assign({
+    endedAt: ({ event }: { event: RunEvent }) => (event as { at: string }).at,
+    errorMessage: 'The bridge stopped before this run started; nothing ran.',
+    recoveryHint: 'spawn_failure' as const,
   }),
 } as const;
 
@@ -169,6 +212,7 @@ const whileTheProcessLives = {
 export const commandRunMachine = runSetup.createMachine({
   id: 'commandRun',
   context: ({ input }) => initialRunContext(input),
+  entry: announceJob('bridge.job.created', 'awaiting_permission'),
   initial: 'awaiting_permission',
   on: {
     'awake.held': { actions: assign({ awake: ({ event }) => ({ lockId: event.lockId, note: event.note }) }) },
@@ -190,10 +234,11 @@ export const commandRunMachine = runSetup.createMachine({
           requestedBy: context.requestedBy,
           whitelistAllowed: context.whitelistAllowed,
           details: context.details,
+          context: context.context,
         }),
         onError: {
           target: 'failed',
-          actions: assign({ errorCode: 'internal', errorMessage: 'The permission check failed.' }),
+          actions: assign({ errorCode: 'internal', errorMessage: 'The permission check failed.', recoveryHint: 'spawn_failure' }),
         },
       },
       initial: 'deciding',
@@ -210,7 +255,7 @@ export const commandRunMachine = runSetup.createMachine({
           actions: assign({ promptId: ({ event }) => event.promptId }),
         },
         'permission.allowed': {
-          target: 'starting',
+          target: 'queued',
           actions: assign(({ event }) => ({ ruleId: event.ruleId, promptId: event.promptId, decisionId: event.decisionId })),
         },
         'permission.rejected': {
@@ -225,10 +270,25 @@ export const commandRunMachine = runSetup.createMachine({
         },
         'permission.failed': {
           target: 'failed',
-          actions: assign(({ event }) => ({ errorCode: 'unavailable' as const, errorMessage: event.message, endedAt: event.at })),
+          actions: assign(({ event }) => ({ errorCode: 'unavailable' as const, errorMessage: event.message, endedAt: event.at, recoveryHint: 'spawn_failure' as const })),
         },
         'run.terminate': { target: 'terminated', actions: assign({ endedAt: ({ event }) => event.at }) },
-        'run.interrupt': interrupt,
+        'run.interrupt': interruptBeforeStart,
+      },
+    },
+    queued: {
+      description:
+        'Allowed, waiting (FIFO) for a slot under maxConcurrentRuns; the slot is held until the run ends. A full queue (maxQueuedRuns) refuses the run (rate_limited).',
+      entry: runSetup.spawnChild('slot', { id: 'slot', input: ({ context }) => ({ runId: context.runId }) }),
+      on: {
+        'slot.waiting': { actions: [assign({ queued: true }), persistAs('queued')] },
+        'slot.granted': 'starting',
+        'slot.refused': {
+          target: 'rejected',
+          actions: assign(({ event }) => ({ errorCode: 'rate_limited' as const, errorMessage: event.message, endedAt: event.at })),
+        },
+        'run.terminate': { target: 'terminated', actions: assign({ endedAt: ({ event }) => event.at }) },
+        'run.interrupt': interruptBeforeStart,
       },
     },
     starting: {
@@ -249,7 +309,7 @@ export const commandRunMachine = runSetup.createMachine({
       },
     },
     running: {
-      entry: [persistAs('running'), announce('system.command.started', 'running')],
+      entry: [persistAs('running'), announce('system.command.started', 'running'), announceJob('bridge.job.updated', 'running')],
       on: whileTheProcessLives,
     },
     stopping: {
@@ -260,22 +320,26 @@ export const commandRunMachine = runSetup.createMachine({
         'run.interrupt': interrupt,
       },
     },
-    completed: { type: 'final', entry: [persistAs('completed'), announce('system.command.completed', 'completed')] },
-    failed: { type: 'final', entry: [persistAs('failed'), announce('system.command.failed', 'failed')] },
+    completed: { type: 'final', entry: [persistAs('completed'), announce('system.command.completed', 'completed'), announceJob('bridge.job.updated', 'completed')] },
+    failed: { type: 'final', entry: [persistAs('failed'), announce('system.command.failed', 'failed'), announceJob('bridge.job.updated', 'failed')] },
     timed_out: {
       type: 'final',
       entry: [
-        assign(({ context }) => ({ errorMessage: `Timed out after ${context.timeoutMs} ms; the process tree was killed.` })),
+        assign(({ context }) => ({ errorMessage: `Timed out after ${context.timeoutMs} ms; the process tree was killed.`, recoveryHint: 'timeout' as const })),
         persistAs('timed_out'),
         announce('system.command.failed', 'timed_out'),
+        announceJob('bridge.job.updated', 'timed_out'),
       ],
     },
-    terminated: { type: 'final', entry: [persistAs('terminated'), announce('system.command.terminated', 'terminated')] },
-    rejected: { type: 'final', entry: [persistAs('rejected'), announce('system.command.failed', 'rejected')] },
+    terminated: {
+      type: 'final',
+      entry: [persistAs('terminated'), announce('system.command.terminated', 'terminated'), announceJob('bridge.job.updated', 'terminated')],
+    },
+    rejected: { type: 'final', entry: [persistAs('rejected'), announce('system.command.failed', 'rejected'), announceJob('bridge.job.updated', 'rejected')] },
     interrupted: {
       type: 'final',
-      description: 'The bridge stopped while the run was live; its process tree is killed as the actor stops.',
-      entry: [persistAs('interrupted'), announce('system.command.failed', 'interrupted')],
+      description: 'The bridge stopped while the run was live or queued; its process tree is killed as the actor stops.',
+      entry: [persistAs('interrupted'), announce('system.command.failed', 'interrupted'), announceJob('bridge.job.updated', 'interrupted')],
     },
   },
 });

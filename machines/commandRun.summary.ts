@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../src/contract/errors.js';
 import type { Principal } from '../src/contract/principal.js';
 import type { CommandTemplate, RunKind, RunState, RunSummary } from '../src/contract/routes/commands.js';
+import { jobStatusOf, type JobContext, type JobEvent, type RecoveryHint } from '../src/contract/routes/jobs.js';
 import type { PromptDetails } from '../src/contract/routes/permissions.js';
 
 /** What actually runs: the web app's resolved values. They may hold secrets and never leave the actor. */
@@ -18,7 +19,8 @@ export interface RunInput {
   kind: RunKind;
   whitelistAllowed: boolean;
   title: string;
-  reason: string;
+  /** Why, in the agent's own words; null when it gave none. */
+  reason: string | null;
   /** What the user sees, what rules match and what is stored. */
   template: CommandTemplate;
   resolved: ResolvedCommand;
@@ -29,6 +31,10 @@ export interface RunInput {
   createdAt: string;
   /** Extra facts for the prompt (an install's recipe). */
   details: PromptDetails | null;
+  /** The web app's own id of the request, as sent. */
+  requestId: string | null;
+  /** Provenance (skill, task), bounded and validated; shown in the prompt and the audit. */
+  context: JobContext | null;
 }
 
 export interface OutputTotals {
@@ -54,6 +60,10 @@ export interface RunContext extends RunInput {
   timeoutLeftMs: number;
   awake: { lockId: string | null; note: string | null } | null;
   output: OutputTotals;
+  /** Set once it waits in the queue for a slot under `maxConcurrentRuns`. */
+  queued: boolean;
+  /** Whether anything may have run, for a run that ended abnormally (see `recoveryHintSchema`). */
+  recoveryHint: RecoveryHint;
 }
 
 export function initialRunContext(input: RunInput): RunContext {
@@ -73,6 +83,8 @@ export function initialRunContext(input: RunInput): RunContext {
     timeoutLeftMs: input.timeoutMs,
     awake: input.keepAwake ? { lockId: null, note: null } : null,
     output: { stdoutBytes: 0, stderrBytes: 0, partialOutput: false },
+    queued: false,
+    recoveryHint: null,
   };
 }
 
@@ -83,6 +95,10 @@ export function runSummary(context: RunContext, state: RunState): RunSummary {
     runId: context.runId,
     kind: context.kind,
     state,
+    status: jobStatusOf(state),
+    requestId: context.requestId,
+    context: context.context,
+    recoveryHint: context.recoveryHint,
     title: context.title,
     reason: context.reason,
     template: context.template,
@@ -106,6 +122,21 @@ export function runSummary(context: RunContext, state: RunState): RunSummary {
     partialOutput: context.output.partialOutput,
     stdoutBytes: context.output.stdoutBytes,
     stderrBytes: context.output.stderrBytes,
+  };
+}
+
+/** The run as a `bridge.job.*` event announces it. */
+export function jobEventOf(context: RunContext, state: RunState): JobEvent {
+  return {
+    runId: context.runId,
+    requestId: context.requestId,
+    kind: context.kind,
+    status: jobStatusOf(state),
+    summary: { command: [context.template.command, ...context.template.args].join(' '), toolId: context.details?.tool ?? null },
+    recoveryHint: context.recoveryHint,
+    context: context.context,
+    exitCode: context.exitCode,
+    errorCode: context.errorCode,
   };
 }
 

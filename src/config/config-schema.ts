@@ -27,7 +27,20 @@ export const configSchema = z.strictObject({
   promptTimeoutMs: z.number().int().min(1).default(DEFAULT_PROMPT_TIMEOUT_MS),
   defaultCommandTimeoutMs: z.number().int().min(1).default(DEFAULT_COMMAND_TIMEOUT_MS),
   outputBufferBytes: z.number().int().min(1024).default(DEFAULT_OUTPUT_BUFFER_BYTES),
-  maxConcurrentRuns: z.number().int().min(1).default(32),
+  maxConcurrentRuns: z.number().int().min(1).default(32).describe('Command runs that may hold a process at once; allowed runs over it are queued (FIFO).'),
+  maxQueuedRuns: z.number().int().min(0).default(1_000).describe('Allowed runs that may wait for a slot; beyond it execute answers 429 rate_limited.'),
+  maxHeldRequestsPerSession: z
+    .number()
+    .int()
+    .min(0)
+    .default(4)
+    .describe('Executes of one session held open until the decision; beyond it they answer at once as with Prefer: respond-async (browsers open about 6 connections per origin).'),
+  requestIdRetentionMs: z
+    .number()
+    .int()
+    .min(1_000)
+    .default(7 * 24 * 60 * 60 * 1000)
+    .describe('How long a requestId is remembered: the same requestId from the same origin within it returns the first job.'),
   commandPath: z
     .enum(['login_shell', 'inherited'])
     .default('login_shell')

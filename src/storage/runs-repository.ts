@@ -1,4 +1,6 @@
 import { FINAL_RUN_STATES, type RunState, type RunSummary } from '../contract/routes/commands.js';
+import { jobStatusOf, type RecoveryHint } from '../contract/routes/jobs.js';
+import { principalScope, type Principal } from '../contract/principal.js';
 import type { SqliteDatabase } from './database.js';
 import { decodeCursor, pageOf } from './cursor.js';
 import { DocumentTable } from './document-table.js';
@@ -8,16 +10,42 @@ export interface RunPage {
   nextCursor: string | null;
 }
 
+/** Which runs a caller may see: those of one scope (`principalScope`: a web app's origin), or all (the local UI). */
+export type RunScope = { origin: string | null } | 'all';
+
 const keyOf = (run: RunSummary) => ({ id: run.runId, state: run.state, createdAt: run.createdAt });
 
-/** Runs as listed (template fields only). Output buffers are never stored. */
+/** States in which no process had been spawned yet: a run stopped there never ran. */
+const NEVER_STARTED: readonly RunState[] = ['awaiting_permission', 'queued'];
+
+/** The origin a run was requested from, as `job_requests` keys it: the local UI is `ui`. */
+export function requestOriginOf(requestedBy: Principal): string {
+  return principalScope(requestedBy) ?? (requestedBy.kind === 'ui' ? 'ui' : 'none');
+}
+
+/** `principalScope` of a stored run's `requestedBy`, in SQL. */
+const SCOPE_SQL = `CASE json_extract(summary, '$.requestedBy.kind') WHEN 'fleet' THEN 'fleet:' || json_extract(summary, '$.requestedBy.orchestrator') ELSE json_extract(summary, '$.requestedBy.origin') END`;
+
+/** A stored run as listed today: rows written before jobs existed lack the job fields. */
+function upgraded(run: RunSummary): RunSummary {
+  const defaults: Pick<RunSummary, 'status' | 'requestId' | 'context' | 'recoveryHint'> = { status: jobStatusOf(run.state), requestId: null, context: null, recoveryHint: null };
+  return Object.assign(defaults, run);
+}
+
+/** Runs as listed (template fields only) and the web app's requestIds. Output buffers are never stored. */
 export class RunsRepository {
   readonly #db: SqliteDatabase;
   readonly #runs;
+  readonly #findRequest;
+  readonly #rememberRequest;
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
     this.#runs = new DocumentTable<RunSummary>(db, { table: 'runs', id: 'run_id', document: 'summary' });
+    this.#findRequest = db.prepare('SELECT run_id AS runId FROM job_requests WHERE origin = ? AND request_id = ? AND created_at >= ?');
+    this.#rememberRequest = db.prepare(
+      'INSERT INTO job_requests (origin, request_id, run_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (origin, request_id) DO UPDATE SET run_id = excluded.run_id, created_at = excluded.created_at',
+    );
   }
 
   save(run: RunSummary): void {
@@ -26,16 +54,43 @@ export class RunsRepository {
   }
 
   get(runId: string): RunSummary | undefined {
-    return this.#runs.get(runId);
+    const run = this.#runs.get(runId);
+    return run ? upgraded(run) : undefined;
   }
 
-  /** Newest first, optionally only in `states`; `cursor` continues a previous page. */
-  list(options: { states?: readonly RunState[]; limit: number; cursor?: string }): RunPage {
+  /** The run a `requestId` of this origin started, if it was remembered at or after `notBefore`. */
+  findByRequest(origin: string, requestId: string, notBefore: string): string | undefined {
+    return (this.#findRequest.get(origin, requestId, notBefore) as { runId: string } | undefined)?.runId;
+  }
+
+  /** Remembers which run a `requestId` started (replacing one that outlived its retention window). */
+  rememberRequest(origin: string, requestId: string, runId: string, at: string): void {
+    this.#rememberRequest.run(origin, requestId, runId, at);
+  }
+
+  /** Forgets requestIds remembered before `before`; returns how many. */
+  forgetRequestsBefore(before: string): number {
+    return this.#db.prepare('DELETE FROM job_requests WHERE created_at < ?').run(before).changes;
+  }
+
+  /**
+   * Newest first, optionally only in `states` or of one `requestId`; `scope` keeps a session to its
+   * own origin's runs; `cursor` continues a previous page.
+   */
+  list(options: { states?: readonly RunState[]; requestId?: string; scope?: RunScope; limit: number; cursor?: string }): RunPage {
     const where: string[] = [];
     const params: unknown[] = [];
     if (options.states?.length) {
       where.push(`state IN (${options.states.map(() => '?').join(', ')})`);
       params.push(...options.states);
+    }
+    if (options.requestId !== undefined) {
+      where.push('run_id IN (SELECT run_id FROM job_requests WHERE request_id = ?)');
+      params.push(options.requestId);
+    }
+    if (options.scope && options.scope !== 'all') {
+      where.push(`${SCOPE_SQL} IS ?`);
+      params.push(options.scope.origin);
     }
     if (options.cursor !== undefined) {
       where.push('seq < ?');
@@ -43,21 +98,28 @@ export class RunsRepository {
     }
     const sql = `SELECT seq, summary FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
     const rows = this.#db.prepare(sql).all(...params, options.limit + 1) as Array<{ seq: number; summary: string }>;
-    const { items, nextCursor } = pageOf(rows, options.limit, (row) => JSON.parse(row.summary) as RunSummary);
+    const { items, nextCursor } = pageOf(rows, options.limit, (row) => upgraded(JSON.parse(row.summary) as RunSummary));
     return { runs: items, nextCursor };
   }
 
   /**
    * Marks every run that is not final as `interrupted`: they belonged to a bridge process that is
-   * gone (stopped or crashed), and their processes with it. Returns the runs it changed.
+   * gone (stopped or crashed), and their processes with it. A run that had not reached a process
+   * yet gets the hint `spawn_failure` (nothing ran); any other `bridge_restart`. Returns the runs
+   * it changed.
    */
   interruptLive(at: string): RunSummary[] {
-    const changed = this.#runs.inStates(FINAL_RUN_STATES, { not: true }).map((run) => ({
-      ...run,
-      state: 'interrupted' as const,
-      endedAt: run.endedAt ?? at,
-      errorMessage: run.errorMessage ?? 'The bridge stopped while this run was live.',
-    }));
+    const changed = this.#runs.inStates(FINAL_RUN_STATES, { not: true }).map(upgraded).map((run) => {
+      const recoveryHint: RecoveryHint = NEVER_STARTED.includes(run.state) ? 'spawn_failure' : 'bridge_restart';
+      return {
+        ...run,
+        state: 'interrupted' as const,
+        status: jobStatusOf('interrupted'),
+        recoveryHint,
+        endedAt: run.endedAt ?? at,
+        errorMessage: run.errorMessage ?? 'The bridge stopped while this run was live.',
+      };
+    });
     this.#runs.saveAll(changed, keyOf);
     return changed;
   }

@@ -1,5 +1,5 @@
 import { createActor, fromCallback, SimulatedClock } from 'xstate';
-import { commandRunMachine, type AwakeInput, type GateInput, type ProcessInput, type RunEvent, type RunInput } from '../../machines/commandRun.machine.js';
+import { commandRunMachine, type AwakeInput, type GateInput, type ProcessInput, type RunEvent, type RunInput, type SlotInput } from '../../machines/commandRun.machine.js';
 import type { PublishParams } from '../../machines/contract-event.js';
 import type { RunSummary } from '../../src/contract/routes/commands.js';
 
@@ -17,6 +17,8 @@ export const runInput = (overrides: Partial<RunInput> = {}): RunInput => ({
   requestedBy: { kind: 'session', sessionId: 'ses_1', origin: 'https://app.example' },
   createdAt: '2026-01-01T00:00:00.000Z',
   details: null,
+  requestId: null,
+  context: null,
   ...overrides,
 });
 
@@ -26,9 +28,12 @@ type SendBack = (event: RunEvent) => void;
  * A run actor whose effects are test doubles: the test plays the permission authority, the
  * process and the awake service by sending their events, and reads what the machine did.
  */
-export function startRun(overrides: Partial<RunInput> = {}) {
+export function startRun(overrides: Partial<RunInput> = {}, options: { slots?: 'free' | 'manual' } = {}) {
   const clock = new SimulatedClock();
+  /** `system.command.*` events; the `bridge.job.*` ones are in `jobEvents`. */
   const published: PublishParams[] = [];
+  const jobEvents: PublishParams[] = [];
+  const slot = { requested: false, released: false, sendBack: undefined as SendBack | undefined };
   const persisted: RunSummary[] = [];
   const gate = { input: undefined as GateInput | undefined, sendBack: undefined as SendBack | undefined, stopped: false };
   const proc = { input: undefined as ProcessInput | undefined, sendBack: undefined as SendBack | undefined, kills: 0, stopped: false };
@@ -54,9 +59,15 @@ export function startRun(overrides: Partial<RunInput> = {}) {
           awake.sendBack = sendBack as SendBack;
           return () => void (awake.stopped = true);
         }),
+        slot: fromCallback<RunEvent, SlotInput>(({ sendBack }) => {
+          slot.requested = true;
+          slot.sendBack = sendBack as SendBack;
+          if (options.slots !== 'manual') sendBack({ type: 'slot.granted' });
+          return () => void (slot.released = true);
+        }),
       },
       actions: {
-        publish: (_, params) => void published.push(params),
+        publish: (_, params) => void (params.type.startsWith('bridge.job.') ? jobEvents : published).push(params),
         persist: (_, run) => void persisted.push(run),
       },
     }),
@@ -68,7 +79,9 @@ export function startRun(overrides: Partial<RunInput> = {}) {
     actor,
     clock,
     published,
+    jobEvents,
     persisted,
+    slot,
     gate,
     proc,
     awake,

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { startRun } from './commandRun.fakes.js';
 
 describe('command run machine: the permission gate', () => {
-  it('asks the authority with the template, never the resolved values', () => {
-    const run = startRun();
+  it('asks the authority with the template and the provenance, never the resolved values', () => {
+    const context = { source: 'skill', skillId: 'skill-a', taskId: 'task-1', runId: null };
+    const run = startRun({ context });
     expect(run.state()).toEqual({ awaiting_permission: 'deciding' });
     expect(run.gate.input).toEqual({
       subjectKind: 'command',
@@ -15,6 +16,7 @@ describe('command run machine: the permission gate', () => {
       requestedBy: { kind: 'session', sessionId: 'ses_1', origin: 'https://app.example' },
       whitelistAllowed: true,
       details: null,
+      context,
     });
     expect(JSON.stringify(run.gate.input)).not.toContain('s3cret-value');
   });

@@ -23,7 +23,7 @@ export interface CapabilityHarness {
   capabilities: CapabilityRegistry;
   home: string;
   /** Sends a route request on the bus exactly as the HTTP layer would, after its schemas. */
-  call<T = unknown>(routeId: string, request?: { params?: object; query?: object; body?: unknown; principal?: Principal }): Promise<T>;
+  call<T = unknown>(routeId: string, request?: { params?: object; query?: object; body?: unknown; principal?: Principal; prefer?: { respondAsync: boolean } }): Promise<T>;
   /** Contract events published so far (those matching `events`, all by default), in order. */
   events: Array<{ type: string; data: unknown }>;
   /** Every actor transition published so far. */
@@ -93,7 +93,8 @@ export async function startCapabilityHarness(factory: CapabilityFactory, options
       const params = route.params ? route.params.parse(request.params ?? {}) : {};
       const query = route.query ? route.query.parse(request.query ?? {}) : {};
       const body = route.body ? route.body.parse(request.body ?? {}) : undefined;
-      return bus.request(subjects.rpc(routeId), { principal: request.principal ?? USER, params, query, body }, { timeoutMs: 10_000 });
+      const prefer = request.prefer ? { prefer: request.prefer } : {};
+      return bus.request(subjects.rpc(routeId), { principal: request.principal ?? USER, params, query, body, ...prefer }, { timeoutMs: 10_000 });
     },
     events,
     transitions,

@@ -5,6 +5,15 @@ import { principalSchema } from '../principal.js';
 import { defineRoute } from '../route.js';
 import { cursorSchema, envSchema, idParams, noNulString, queryList, resourceIdSchema } from './common.js';
 import { commandMismatches, type CommandFields } from '../template-instance.js';
+import {
+  jobAcceptedSchema,
+  jobKindSchema,
+  jobContextSchema,
+  jobStatusSchema,
+  recoveryHintSchema,
+  requestIdSchema,
+  storedJobContextSchema,
+} from './jobs.js';
 
 /** Longest `waitMs` a run-details request may long-poll. */
 export const RUN_WAIT_MAX_MS = 120_000;
@@ -14,8 +23,15 @@ export const LONG_POLL_MARGIN_MS = 5_000;
 export const RUN_OUTPUT_PAGE_DEFAULT_BYTES = 1024 * 1024;
 export const RUN_OUTPUT_PAGE_MAX_BYTES = DEFAULT_OUTPUT_BUFFER_BYTES;
 
+/**
+ * Longest time execute holds a request for the user's decision (never longer than the prompt
+ * timeout either); past it, the reply says the decision is still `pending`.
+ */
+export const EXECUTE_HOLD_MAX_MS = 10 * 60_000;
+
 export const RUN_STATES = [
   'awaiting_permission',
+  'queued',
   'starting',
   'running',
   'completed',
@@ -30,7 +46,8 @@ export const FINAL_RUN_STATES = ['completed', 'failed', 'terminated', 'timed_out
 export const runStateSchema = z.enum(RUN_STATES).describe(
   'completed: exited with code 0. failed: non-zero exit, killed by a foreign signal, or could not start. ' +
     'terminated: stopped through the terminate route. timed_out: killed at `timeoutMs`. ' +
-    'rejected: refused by the user, a prompt timeout or the bridge policy (`errorCode` says which). ' +
+    'queued: allowed, waiting for a free slot under `maxConcurrentRuns` (FIFO). ' +
+    'rejected: refused by the user, a prompt timeout, the bridge policy or a full queue (`errorCode` says which). ' +
     'interrupted: was live when the bridge stopped.',
 );
 export type RunState = z.infer<typeof runStateSchema>;
@@ -63,17 +80,101 @@ export function checkTemplateMatches(
   }
 }
 
-/** The execute body's fields, unrefined, so that internal callers can extend them. */
-export const executeFieldsSchema = commandTemplateSchema.extend({
-  shell: z.boolean().default(false).describe('Run `command` through the user\'s shell. Off by default: arguments go to the executable unparsed.'),
-  timeoutMs: z.number().int().positive().default(DEFAULT_COMMAND_TIMEOUT_MS).describe('Kill the process tree after this long. No maximum.'),
-  keepAwake: z.boolean().default(false).describe('Hold an awake lock for exactly the run\'s lifetime.'),
-  template: commandTemplateSchema.describe('The same fields before secret resolution; what the user sees and what rules match.'),
-  title: z.string().min(1).max(200).describe('Short human title shown in the prompt and the runs list.'),
-  reason: z.string().min(1).max(2000).describe('Why the agent wants to run this; shown in the prompt.'),
-});
+const commandText = noNulString.min(1).max(4096);
+const workingDirectory = noNulString.min(1).max(4096).nullable();
 
-export const executeBodySchema = executeFieldsSchema.superRefine((body, ctx) => checkTemplateMatches(body, ctx));
+/**
+ * The execute body's fields in the web app's flat shape, unrefined, so that internal callers can
+ * extend them. Every field that may hold a secret comes resolved (what runs) and, optionally, as
+ * its `…Template` twin (before the web app replaced its `__OSL_SECRET[...]__` placeholders); a
+ * missing twin means "the same as resolved". Only the template side is shown, stored or matched.
+ */
+export const executeFieldsSchema = z.strictObject({
+  command: commandText.describe('Resolved executable name or path, looked up on the login-shell PATH; a shell command line when `shell` is true.'),
+  args: z.array(noNulString).max(4096).default([]).describe('Resolved arguments.'),
+  commandTemplate: commandText.optional().describe('`command` before secret resolution; what the prompt shows and rules match. Defaults to `command`.'),
+  argsTemplate: z.array(noNulString).max(4096).optional().describe('`args` before secret resolution. Defaults to `args`.'),
+  workingDirectory: workingDirectory.optional().describe('Resolved working directory; null or absent is the user\'s home.'),
+  workingDirectoryTemplate: workingDirectory.optional().describe('`workingDirectory` before secret resolution.'),
+  env: envSchema.optional().describe('Resolved variables added to the inherited environment.'),
+  envTemplate: envSchema.optional().describe('`env` before secret resolution, with exactly the same names.'),
+  stdin: z.string().optional().describe('Extension: resolved text written to the child\'s stdin, which is then closed.'),
+  stdinTemplate: z.string().optional().describe('Extension: `stdin` before secret resolution.'),
+  reason: z.string().min(1).max(2000).optional().describe('Why the agent wants to run this; shown to the user.'),
+  requestId: requestIdSchema.optional(),
+  timeoutMs: z.number().int().positive().default(DEFAULT_COMMAND_TIMEOUT_MS).describe('Kill the process tree after this long (default 300000). No maximum.'),
+  context: jobContextSchema.optional(),
+  shell: z.boolean().default(false).describe('Extension: run `command` through the user\'s shell. Off by default: arguments go to the executable unparsed.'),
+  keepAwake: z.boolean().default(false).describe('Extension: hold an awake lock for exactly the run\'s lifetime.'),
+  title: z.string().min(1).max(200).optional().describe('Extension: short title for the prompt and the runs list; derived from `reason` or the command when absent.'),
+});
+export type ExecuteFields = z.output<typeof executeFieldsSchema>;
+
+/** An execute request split into what is shown (template) and what runs (resolved). */
+export interface CommandPair {
+  template: CommandTemplate;
+  resolved: { command: string; args: string[]; cwd?: string; env?: Record<string, string>; stdin?: string };
+}
+
+/** The flat fields as the internal `{ template, resolved }` pair; a missing twin copies its resolved value. */
+export function commandPairOf(body: Pick<ExecuteFields, 'command' | 'args' | 'commandTemplate' | 'argsTemplate' | 'workingDirectory' | 'workingDirectoryTemplate' | 'env' | 'envTemplate' | 'stdin' | 'stdinTemplate'>): CommandPair {
+  const cwd = body.workingDirectory ?? undefined;
+  // An explicit null template for a present directory stays "absent", and the instance check refuses it.
+  const cwdTemplate = body.workingDirectoryTemplate === undefined ? cwd : (body.workingDirectoryTemplate ?? undefined);
+  const envTemplate = body.envTemplate ?? body.env;
+  const stdinTemplate = body.stdinTemplate ?? body.stdin;
+  return {
+    template: {
+      command: body.commandTemplate ?? body.command,
+      args: body.argsTemplate ?? body.args,
+      ...(cwdTemplate !== undefined ? { cwd: cwdTemplate } : {}),
+      ...(envTemplate !== undefined ? { env: envTemplate } : {}),
+      ...(stdinTemplate !== undefined ? { stdin: stdinTemplate } : {}),
+    },
+    resolved: {
+      command: body.command,
+      args: body.args,
+      ...(cwd !== undefined ? { cwd } : {}),
+      ...(body.env !== undefined ? { env: body.env } : {}),
+      ...(body.stdin !== undefined ? { stdin: body.stdin } : {}),
+    },
+  };
+}
+
+/**
+ * The one place an execute request's resolved values are checked against their templates (the
+ * template-instance matcher of `src/contract/template-instance.ts`), before any rule, prompt or
+ * spawn. Issues name the flat field (`argsTemplate[2]`), never a value.
+ */
+export function checkExecuteIsInstance(body: Parameters<typeof commandPairOf>[0], ctx: z.RefinementCtx): void {
+  const { template, resolved } = commandPairOf(body);
+  const twin: Record<string, string> = { command: 'commandTemplate', args: 'argsTemplate', cwd: 'workingDirectoryTemplate', env: 'envTemplate', stdin: 'stdinTemplate' };
+  for (const mismatch of commandMismatches(resolved, template)) {
+    const [field, ...rest] = mismatch.path;
+    const message = mismatch.message.replace(/^cwd\b/, 'workingDirectory');
+    ctx.addIssue({ code: 'custom', path: [twin[String(field)] ?? String(field), ...rest], message });
+  }
+}
+
+/** A short title: the given one, else the first line of the reason, else the command as its template reads. */
+export function runTitleOf(body: { title?: string | undefined; reason?: string | undefined }, template: CommandTemplate): string {
+  const clip = (text: string) => (text.length > 200 ? `${text.slice(0, 199)}…` : text);
+  if (body.title) return body.title;
+  const reasonLine = body.reason?.split('\n').find((line) => line.trim() !== '')?.trim();
+  if (reasonLine) return clip(reasonLine);
+  return clip(`Run ${[template.command, ...template.args].join(' ')}`);
+}
+
+export const executeBodySchema = executeFieldsSchema.superRefine((body, ctx) => checkExecuteIsInstance(body, ctx));
+
+/** The reply of an accepted execute: the job (web-app shape) plus our run state. */
+export const executeAcceptedSchema = jobAcceptedSchema.extend({
+  state: runStateSchema.describe(
+    'Extension: the run\'s own state: `awaiting_permission` (decision pending), `queued`, `running`, or already final for a very short run.',
+  ),
+  ruleId: resourceIdSchema.optional().describe('Set when a whitelist rule allowed the run without a prompt.'),
+});
+export type ExecuteAccepted = z.infer<typeof executeAcceptedSchema>;
 
 export const execute = defineRoute({
   id: 'system.commands.execute',
@@ -84,28 +185,26 @@ export const execute = defineRoute({
   refusals: 'accepted',
   preferAsync: true,
   body: executeBodySchema,
-  reply: z.object({
-    runId: resourceIdSchema,
-    state: runStateSchema.describe(
-      'State once the run left `starting`: `awaiting_permission` (see `promptId`) or `running`; a very short run may already be final.',
-    ),
-    promptId: resourceIdSchema.optional().describe('Set when `state` is `awaiting_permission`; resolve it at /system/permissions/prompts/:requestId/resolve.'),
-    ruleId: resourceIdSchema.optional().describe('Set when a whitelist rule allowed the run without a prompt.'),
-  }),
+  reply: executeAcceptedSchema,
   successStatus: 202,
+  replyTimeoutMs: () => EXECUTE_HOLD_MAX_MS + LONG_POLL_MARGIN_MS,
 });
 
 /** A run as listed: template fields only, never resolved values. */
 /** What a run is for: a command of the web app, or a step of a tool install (which always prompts). */
-export const runKindSchema = z.enum(['command', 'install']);
+export const runKindSchema = jobKindSchema;
 export type RunKind = z.infer<typeof runKindSchema>;
 
 export const runSummarySchema = z.object({
   runId: resourceIdSchema,
   kind: runKindSchema,
   state: runStateSchema,
+  status: jobStatusSchema.describe('The job status the web app follows, derived from `state`.'),
+  requestId: z.string().nullable().describe('The web app\'s `requestId`, as sent.'),
+  context: storedJobContextSchema.nullable().describe('Provenance, as sent (bounded and validated).'),
+  recoveryHint: recoveryHintSchema,
   title: z.string(),
-  reason: z.string(),
+  reason: z.string().nullable().describe('Why, as the agent said; null when it gave no reason.'),
   template: commandTemplateSchema,
   shell: z.boolean(),
   timeoutMs: z.number().int(),
@@ -124,7 +223,7 @@ export const runSummarySchema = z.object({
   pid: z.number().int().nullable(),
   exitCode: z.number().int().nullable(),
   signal: z.string().nullable().describe('Signal that ended the process, e.g. `SIGKILL`.'),
-  errorCode: errorCodeSchema.nullable().describe('Why a run was rejected: `rejected_by_user`, `permission_timeout` or `bridge_policy_denied`.'),
+  errorCode: errorCodeSchema.nullable().describe('Why a run was rejected: `rejected_by_user`, `permission_timeout`, `bridge_policy_denied` or `rate_limited` (the job queue was full).'),
   errorMessage: z.string().nullable(),
   createdAt: z.iso.datetime(),
   startedAt: z.iso.datetime().nullable(),
@@ -144,6 +243,7 @@ export const runsList = defineRoute({
   summary: 'List command runs',
   query: z.strictObject({
     state: queryList(runStateSchema).optional().describe('Only runs in these states (comma-separated or repeated).'),
+    requestId: requestIdSchema.optional().describe('Only the job of this `requestId` (of the caller\'s origin).'),
     limit: z.coerce.number().int().min(1).max(500).default(50),
     cursor: cursorSchema.optional(),
   }),

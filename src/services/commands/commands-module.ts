@@ -13,6 +13,7 @@ import type { CapabilityFactory, RunningService } from '../service-context.js';
 import { startCommandsService } from './commands-service.js';
 import { runEffects } from './run-effects.js';
 import { RunOutputs } from './run-outputs.js';
+import { RunSlots } from './run-slots.js';
 
 export interface CommandPermissionsOptions {
   /** The process runner; execa by default. Tests of the services pass the in-memory twin. */
@@ -45,6 +46,7 @@ export function commandPermissionsModule(options: CommandPermissionsOptions = {}
       bufferBytes: () => config.current.outputBufferBytes,
       retainedBytes: () => config.current.retainedOutputBytes,
     });
+    const slots = new RunSlots(() => config.current);
     const uiToken = readSecret(paths.uiTokenFile);
 
     return {
@@ -58,6 +60,7 @@ export function commandPermissionsModule(options: CommandPermissionsOptions = {}
           runner,
           runs,
           outputs,
+          slots,
           searchPath: resolveSearchPath,
           loginShell: userLoginShell(),
           secrets: () => (uiToken ? [uiToken] : []),
@@ -73,12 +76,13 @@ export function commandPermissionsModule(options: CommandPermissionsOptions = {}
         const services: RunningService[] = [
           startPermissionAuthority(ctx, { store, searchPath: resolveSearchPath }),
           startPermissionRoutes(ctx, store),
-          startCommandsService(ctx, { runs, outputs }),
+          startCommandsService(ctx, { runs, outputs, slots }),
         ];
         ctx.capabilities.set('command_permissions', { available: true });
         return {
           async stop() {
             stopping.abort();
+            slots.close();
             for (const service of services) await service.stop();
             await runner.killAll(config.current.killGraceMs);
             const at = isoAt(clock.now());

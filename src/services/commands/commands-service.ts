@@ -1,39 +1,64 @@
 import { statSync } from 'node:fs';
-import { waitFor, type AnyActorRef } from 'xstate';
+import { waitFor, type AnyActorRef, type SnapshotFrom } from 'xstate';
 import { z } from 'zod';
 import { BridgeError } from '../../contract/errors.js';
-import { principalSchema, type Principal } from '../../contract/principal.js';
-import { FINAL_RUN_STATES, executeFieldsSchema, checkTemplateMatches, runKindSchema, type RunDetails, type RunState, type RunSummary } from '../../contract/routes/commands.js';
+import { principalSchema, principalScope, type Principal } from '../../contract/principal.js';
+import {
+  EXECUTE_HOLD_MAX_MS,
+  FINAL_RUN_STATES,
+  checkExecuteIsInstance,
+  commandPairOf,
+  commandTemplateSchema,
+  executeFieldsSchema,
+  runKindSchema,
+  runTitleOf,
+  type CommandPair,
+  type ExecuteAccepted,
+  type ExecuteFields,
+  type RunDetails,
+  type RunState,
+  type RunSummary,
+} from '../../contract/routes/commands.js';
 import { resourceIdSchema } from '../../contract/routes/common.js';
 import { ROUTES } from '../../contract/routes/index.js';
+import { normaliseJobContext } from '../../contract/routes/jobs.js';
 import { promptDetailsSchema } from '../../contract/routes/permissions.js';
-import { runStateOf, runSummary, type RunContext, type RunInput } from '../../../machines/commandRun.machine.js';
+import { commandMismatches } from '../../contract/template-instance.js';
+import { runStateOf, runSummary, type commandRunMachine, type RunContext, type RunInput } from '../../../machines/commandRun.machine.js';
 import type { ActorRuntime } from '../../runtime/actor-runtime.js';
 import { isoAt } from '../../runtime/clock.js';
-import type { RunsRepository } from '../../storage/runs-repository.js';
+import { requestOriginOf, type RunScope, type RunsRepository } from '../../storage/runs-repository.js';
 import { serveRoute } from '../serve-route.js';
 import { newId } from '../session/token.js';
 import type { RunningService, ServiceContext } from '../service-context.js';
+import { HeldRequests } from './held-requests.js';
+import { RETRY_AFTER_MS, acceptedReply, refusalOf, type ReplyFacts } from './job-reply.js';
 import type { RunOutputs } from './run-outputs.js';
-
-type ExecuteBody = z.output<typeof executeFieldsSchema>;
+import type { RunSlots } from './run-slots.js';
 
 /**
  * `internal('commands.start')`: how other services start a run (the tool-install capability runs
- * each install as `subjectKind: 'install', whitelistAllowed: false`). The body is the execute
- * body plus who asked (`requestedBy`), the kind, whether a whitelist rule may allow it, an
- * optional `runId` to use (subject-safe, unused) and optional prompt `details`; the reply is the
- * execute reply. Rejections come back as the same `BridgeError`s as over HTTP.
+ * each install step as `subjectKind: 'install', whitelistAllowed: false`). The body is the execute
+ * body (flat fields; an internal caller may pass the `{ command, args, cwd, env, stdin }` template
+ * as `template` instead of the `…Template` twins) plus who asked (`requestedBy`), the kind, whether
+ * a whitelist rule may allow it, an optional `runId` to use (subject-safe, unused) and optional
+ * prompt `details`; the reply is the execute reply. Refusals are the same `BridgeError`s as over HTTP.
  */
 export const internalStartSchema = executeFieldsSchema
   .extend({
+    template: commandTemplateSchema.optional(),
     requestedBy: principalSchema,
     subjectKind: runKindSchema,
     whitelistAllowed: z.boolean(),
     runId: resourceIdSchema.optional(),
     details: promptDetailsSchema.optional(),
   })
-  .superRefine((body, ctx) => checkTemplateMatches(body, ctx));
+  .superRefine((body, ctx) => {
+    if (!body.template) return checkExecuteIsInstance(body, ctx);
+    for (const mismatch of commandMismatches(commandPairOf(body).resolved, body.template)) {
+      ctx.addIssue({ code: 'custom', path: ['template', ...mismatch.path], message: mismatch.message });
+    }
+  });
 export type InternalStartRequest = z.input<typeof internalStartSchema>;
 
 /** How long execute waits for the authority's verdict (a rule or policy answer, or "prompt opened") and the spawn. */
@@ -41,13 +66,30 @@ const DECIDING_TIMEOUT_MS = 20_000;
 /** Extra time a terminate waits beyond the kill grace period for the tree to be gone. */
 const TERMINATE_MARGIN_MS = 5_000;
 
+type RunSnapshot = SnapshotFrom<typeof commandRunMachine>;
+
 const isFinal = (state: string) => (FINAL_RUN_STATES as readonly string[]).includes(state);
 
+/** Past the moments that only last a tick: the verdict, the spawn, a slot that was free anyway. */
+const settled = (s: RunSnapshot) =>
+  !s.matches({ awaiting_permission: 'deciding' }) && !s.matches('starting') && !(s.matches('queued') && !s.context.queued);
+const decided = (s: RunSnapshot) => settled(s) && !s.matches('awaiting_permission');
+
+interface StartOptions {
+  principal: Principal;
+  kind: 'command' | 'install';
+  whitelistAllowed: boolean;
+  runId?: string;
+  details?: RunInput['details'];
+}
+
 /** Command runs over HTTP (execute, list, details with long-poll, terminate) and on the bus. */
-export function startCommandsService(ctx: ServiceContext, deps: { runs: RunsRepository; outputs: RunOutputs }): RunningService {
+export function startCommandsService(ctx: ServiceContext, deps: { runs: RunsRepository; outputs: RunOutputs; slots: RunSlots }): RunningService {
   const { bus, subjects, runtime, clock, config } = ctx;
-  const { runs, outputs } = deps;
+  const { runs, outputs, slots } = deps;
   const live = new Set<string>();
+  const held = new HeldRequests(() => config.current.maxHeldRequestsPerSession);
+  const now = () => isoAt(clock.now());
 
   /** A live run as its actor knows it now (with live output counters), else as stored. */
   const current = (runId: string): RunSummary | undefined => {
@@ -58,18 +100,25 @@ export function startCommandsService(ctx: ServiceContext, deps: { runs: RunsRepo
     return totals ? { ...live, stdoutBytes: totals.stdoutBytes, stderrBytes: totals.stderrBytes, partialOutput: totals.partialOutput } : live;
   };
 
-  const startRun = async (
-    body: ExecuteBody,
-    options: { principal: Principal; kind: 'command' | 'install'; whitelistAllowed: boolean; runId?: string; details?: RunInput['details'] },
-  ) => {
-    if (live.size >= config.current.maxConcurrentRuns) {
-      throw new BridgeError('rate_limited', `At most ${config.current.maxConcurrentRuns} runs may be live at once; wait for one to end.`, {
-        details: { retryAfterMs: 1_000, maxConcurrentRuns: config.current.maxConcurrentRuns },
+  /** A run the caller may see: a session sees its own origin's runs only, the local UI all. */
+  const visible = (principal: Principal, runId: string): RunSummary => {
+    const run = current(runId);
+    if (!run || (principal.kind !== 'ui' && principalScope(run.requestedBy) !== principalScope(principal))) throw new BridgeError('not_found', `No run ${runId}.`);
+    return run;
+  };
+
+  /** Spawns the run actor; throws only for requests that cannot become a run at all. */
+  const spawnRun = (body: ExecuteFields, pair: CommandPair, options: StartOptions): { runId: string; ref: AnyActorRef } => {
+    if (slots.full) {
+      throw new BridgeError('rate_limited', `All ${config.current.maxConcurrentRuns} run slots are taken and ${config.current.maxQueuedRuns} runs already wait; try again later.`, {
+        details: { retryAfterMs: RETRY_AFTER_MS, maxConcurrentRuns: config.current.maxConcurrentRuns, maxQueuedRuns: config.current.maxQueuedRuns },
       });
     }
-    if (body.cwd !== undefined && !isDirectory(body.cwd)) {
+    if (pair.resolved.cwd !== undefined && !isDirectory(pair.resolved.cwd)) {
       // The message names the template: the resolved path may hold a secret.
-      throw new BridgeError('invalid_request', `The working directory ${JSON.stringify(body.template.cwd)} does not exist or is not a directory.`, { details: { field: 'cwd' } });
+      throw new BridgeError('invalid_request', `The working directory ${JSON.stringify(pair.template.cwd)} does not exist or is not a directory.`, {
+        details: { field: 'workingDirectory' },
+      });
     }
     const runId = options.runId ?? newId('run');
     if (runtime.child(runId) || runs.get(runId)) throw new BridgeError('conflict', `A run ${runId} already exists.`);
@@ -78,65 +127,105 @@ export function startCommandsService(ctx: ServiceContext, deps: { runs: RunsRepo
       runId,
       kind: options.kind,
       whitelistAllowed: options.whitelistAllowed && options.kind !== 'install',
-      title: body.title,
-      reason: body.reason,
-      template: body.template,
-      resolved: {
-        command: body.command,
-        args: body.args,
-        ...(body.cwd !== undefined ? { cwd: body.cwd } : {}),
-        ...(body.env !== undefined ? { env: body.env } : {}),
-        ...(body.stdin !== undefined ? { stdin: body.stdin } : {}),
-      },
+      title: runTitleOf(body, pair.template),
+      reason: body.reason ?? null,
+      template: pair.template,
+      resolved: pair.resolved,
       shell: body.shell,
       timeoutMs: body.timeoutMs,
       keepAwake: body.keepAwake,
       requestedBy: options.principal,
-      createdAt: isoAt(clock.now()),
+      createdAt: now(),
       details: options.details ?? null,
+      requestId: body.requestId ?? null,
+      context: normaliseJobContext(body.context),
     };
+    // Remembered before anything can interleave: a repeat of this requestId finds this run.
+    if (body.requestId !== undefined) runs.rememberRequest(requestOriginOf(options.principal), body.requestId, runId, input.createdAt);
     live.add(runId);
     const ref = runtime.spawn('commandRun', runId, input);
     ref.subscribe({ complete: () => live.delete(runId), error: () => live.delete(runId) });
+    return { runId, ref };
+  };
 
-    // The reply gives the state once the run left `starting`: awaiting a person, running, or already over.
-    const snapshot = await waitFor(ref, (s) => !s.matches({ awaiting_permission: 'deciding' }) && !s.matches('starting'), { timeout: DECIDING_TIMEOUT_MS });
+  /** The run as a reply: refused (throws), or accepted. */
+  const replyFor = (snapshot: RunSnapshot, facts: ReplyFacts): ExecuteAccepted => {
     const context = snapshot.context as RunContext;
-    const state = runStateOf(snapshot.value);
-    if (state === 'rejected' && context.errorCode === 'bridge_policy_denied') {
-      throw new BridgeError('bridge_policy_denied', context.errorMessage ?? 'The bridge policy forbids this command.', { details: { runId, decisionId: context.decisionId } });
+    const run = current(context.runId) ?? runSummary(context, runStateOf(snapshot.value));
+    const refusal = refusalOf(run);
+    if (refusal) throw refusal;
+    if (run.state === 'failed' && run.errorCode === 'unavailable') {
+      throw new BridgeError('unavailable', run.errorMessage ?? 'The permission authority is not available.', { details: { runId: run.runId } });
     }
-    if (state === 'failed' && context.errorCode === 'unavailable') {
-      throw new BridgeError('unavailable', context.errorMessage ?? 'The permission authority is not available.', { details: { runId } });
+    return acceptedReply(run, facts);
+  };
+
+  /** The first job of a repeated requestId, if it is still remembered. */
+  const repeated = (principal: Principal, requestId: string | undefined): ExecuteAccepted | undefined => {
+    if (requestId === undefined) return undefined;
+    const retention = config.current.requestIdRetentionMs;
+    const runId = runs.findByRequest(requestOriginOf(principal), requestId, isoAt(clock.now() - retention));
+    const run = runId ? current(runId) : undefined;
+    if (!run) return undefined;
+    const refusal = refusalOf(run);
+    if (refusal) throw refusal;
+    return acceptedReply(run, { duplicate: true, held: false, heldLimitReached: false });
+  };
+
+  /**
+   * Execute: held until the user decides (never longer than the prompt lives, nor
+   * EXECUTE_HOLD_MAX_MS) unless the client prefers `respond-async` or the session holds its cap.
+   * A client that goes away changes nothing: the prompt stays, the run follows the answer.
+   */
+  const execute = async (body: ExecuteFields, pair: CommandPair, options: StartOptions & { respondAsync: boolean }): Promise<ExecuteAccepted> => {
+    const first = repeated(options.principal, body.requestId);
+    if (first) return first;
+    const startedAt = clock.now();
+    const { ref } = spawnRun(body, pair, options);
+    let snapshot = (await waitFor(ref, settled, { timeout: DECIDING_TIMEOUT_MS })) as RunSnapshot;
+    if (!snapshot.matches('awaiting_permission') || options.respondAsync) return replyFor(snapshot, { duplicate: false, held: false, heldLimitReached: false });
+
+    const place = held.tryHold(options.principal);
+    if (!place.held) return replyFor(snapshot, { duplicate: false, held: false, heldLimitReached: true });
+    try {
+      const holdMs = Math.max(0, EXECUTE_HOLD_MAX_MS - (clock.now() - startedAt));
+      snapshot = (await waitFor(ref, decided, { timeout: holdMs }).catch(() => ref.getSnapshot())) as RunSnapshot;
+    } finally {
+      place.release();
     }
-    return {
-      runId,
-      state,
-      ...(state === 'awaiting_permission' && context.promptId ? { promptId: context.promptId } : {}),
-      ...(context.ruleId ? { ruleId: context.ruleId } : {}),
-    };
+    return replyFor(snapshot, { duplicate: false, held: true, heldLimitReached: false });
   };
 
   const subscriptions = [
-    serveRoute(bus, subjects, ROUTES.systemCommandsExecute, ({ principal, body }) =>
-      startRun(body, { principal, kind: 'command', whitelistAllowed: true }),
+    serveRoute(bus, subjects, ROUTES.systemCommandsExecute, ({ principal, body, prefer }) =>
+      execute(body, commandPairOf(body), { principal, kind: 'command', whitelistAllowed: true, respondAsync: prefer?.respondAsync ?? false }),
     ),
 
-    bus.serve(subjects.internal('commands.start'), (data) => {
+    bus.serve(subjects.internal('commands.start'), async (data) => {
       const parsed = internalStartSchema.safeParse(data);
       if (!parsed.success) throw new BridgeError('invalid_request', `Invalid commands.start request: ${z.prettifyError(parsed.error)}`);
-      const { requestedBy, subjectKind, whitelistAllowed, runId, details, ...body } = parsed.data;
-      return startRun(body, { principal: requestedBy, kind: subjectKind, whitelistAllowed, ...(runId ? { runId } : {}), ...(details ? { details } : {}) });
+      const { requestedBy, subjectKind, whitelistAllowed, runId, details, template, ...body } = parsed.data;
+      const pair = template ? { template, resolved: commandPairOf(body).resolved } : commandPairOf(body);
+      const options: StartOptions = { principal: requestedBy, kind: subjectKind, whitelistAllowed, ...(runId ? { runId } : {}), ...(details ? { details } : {}) };
+      // Internal callers follow the run's events: they never hold for the decision.
+      const { ref } = spawnRun(body, pair, options);
+      return replyFor((await waitFor(ref, settled, { timeout: DECIDING_TIMEOUT_MS })) as RunSnapshot, { duplicate: false, held: false, heldLimitReached: false });
     }),
 
-    serveRoute(bus, subjects, ROUTES.systemCommandsRunsList, ({ query }) => {
-      const page = runs.list({ ...(query.state ? { states: query.state } : {}), limit: query.limit, ...(query.cursor !== undefined ? { cursor: query.cursor } : {}) });
+    serveRoute(bus, subjects, ROUTES.systemCommandsRunsList, ({ principal, query }) => {
+      const scope: RunScope = principal.kind === 'ui' ? 'all' : { origin: principalScope(principal) };
+      const page = runs.list({
+        ...(query.state ? { states: query.state } : {}),
+        ...(query.requestId !== undefined ? { requestId: query.requestId } : {}),
+        scope,
+        limit: query.limit,
+        ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+      });
       return { runs: page.runs.map((run) => current(run.runId) ?? run), nextCursor: page.nextCursor };
     }),
 
-    serveRoute(bus, subjects, ROUTES.systemCommandsRunsGet, async ({ params, query }): Promise<RunDetails> => {
-      let run = current(params.runId);
-      if (!run) throw new BridgeError('not_found', `No run ${params.runId}.`);
+    serveRoute(bus, subjects, ROUTES.systemCommandsRunsGet, async ({ principal, params, query }): Promise<RunDetails> => {
+      let run = visible(principal, params.runId);
       const ref = liveRun(runtime, params.runId);
       if (query.waitMs > 0 && !isFinal(run.state) && ref) {
         await waitFor(ref, (s) => s.status === 'done', { timeout: query.waitMs }).catch(() => {});
@@ -153,25 +242,27 @@ export function startCommandsService(ctx: ServiceContext, deps: { runs: RunsRepo
       return { ...run, stdout: slice('stdout'), stderr: slice('stderr'), interleaving: output?.interleaving() ?? null };
     }),
 
-    serveRoute(bus, subjects, ROUTES.systemCommandsRunsTerminate, async ({ params }) => {
+    serveRoute(bus, subjects, ROUTES.systemCommandsRunsTerminate, async ({ principal, params }) => {
+      const run = visible(principal, params.runId);
       const ref = liveRun(runtime, params.runId);
       if (!ref) {
-        const run = runs.get(params.runId);
-        if (!run) throw new BridgeError('not_found', `No run ${params.runId}.`);
         if (run.state === 'terminated') return { runId: run.runId, state: run.state };
         throw new BridgeError('conflict', `The run already ended ${run.state}.`, { details: { state: run.state } });
       }
-      ref.send({ type: 'run.terminate', at: isoAt(clock.now()) });
+      ref.send({ type: 'run.terminate', at: now() });
       const state = await finalState(ref, config.current.killGraceMs + TERMINATE_MARGIN_MS);
       if (state !== 'terminated') throw new BridgeError('conflict', `The run ended ${state} before it could be terminated.`, { details: { state } });
       return { runId: params.runId, state };
     }),
 
-    // A stopping bridge interrupts its runs: they end `interrupted` and their trees are killed.
+    // A stopping bridge starts nothing more and interrupts its runs, queued ones too.
     bus.subscribe(subjects.event('bridge.stopping'), () => {
-      for (const runId of live) liveRun(runtime, runId)?.send({ type: 'run.interrupt', at: isoAt(clock.now()) });
+      slots.close();
+      for (const runId of live) liveRun(runtime, runId)?.send({ type: 'run.interrupt', at: now() });
     }),
   ];
+
+  runs.forgetRequestsBefore(isoAt(clock.now() - config.current.requestIdRetentionMs));
 
   return {
     stop() {

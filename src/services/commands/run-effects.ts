@@ -11,6 +11,7 @@ import { resolveExecutable } from '../../processes/resolve-executable.js';
 import type { Clock } from '../../runtime/clock.js';
 import { isoAt } from '../../runtime/clock.js';
 import type { RunsRepository } from '../../storage/runs-repository.js';
+import { gateWithInstallGrant } from '../system/install-grants.js';
 import { permissionSubjects, type PermissionOutcome, type PermissionRequest, type PermissionVerdict } from '../permissions/permission-api.js';
 import { checkPolicy } from '../permissions/policy.js';
 import type { RunOutputs } from './run-outputs.js';
@@ -45,7 +46,15 @@ export function runEffects(deps: RunEffectsDeps): RunImplementations {
   const at = () => isoAt(deps.clock.now());
   return {
     actors: {
-      permissionGate: fromCallback<RunEvent, GateInput>(({ input, sendBack }) => permissionGate(deps, input, sendBack, at)),
+      permissionGate: fromCallback<RunEvent, GateInput>(({ input, sendBack }) =>
+        // An install step runs under its install's one approval, granted to exactly this run.
+        gateWithInstallGrant(
+          deps,
+          input,
+          (grant) => sendBack({ type: 'permission.allowed', decidedBy: 'user', ruleId: null, promptId: grant.promptId, decisionId: grant.decisionId, at: at() }),
+          () => permissionGate(deps, input, sendBack, at),
+        ),
+      ),
       process: fromCallback<{ type: 'process.kill' }, ProcessInput>(({ input, sendBack, receive }) => runProcess(deps, input, sendBack, receive, at)),
       awakeLock: fromCallback<RunEvent, AwakeInput>(({ input, sendBack }) => holdAwakeLock(deps, input, sendBack)),
       slot: fromCallback<RunEvent, SlotInput>(({ input, sendBack }) => holdSlot(deps, input, sendBack, at)),

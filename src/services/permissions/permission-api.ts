@@ -1,4 +1,5 @@
 import type { Principal } from '../../contract/principal.js';
+import type { JobContext } from '../../contract/routes/jobs.js';
 import type { PromptDetails } from '../../contract/routes/permissions.js';
 import type { Subjects } from '../../bus/subjects.js';
 
@@ -42,6 +43,8 @@ export interface PermissionRequest {
   shell?: boolean;
   /** Extension: facts shown in the prompt (an install's recipe, an MCP server's name). */
   details?: PromptDetails;
+  /** Provenance of the request (skill, task), bounded and validated; stored with the decision, scopes rules. */
+  context?: JobContext | null;
 }
 
 export type PermissionVerdict =

@@ -25,24 +25,27 @@ describe('commands service', () => {
     expect(harness.capabilities.list().find((c) => c.id === 'command_permissions')).toEqual({ id: 'command_permissions', available: true });
   });
 
-  it('refuses a run past maxConcurrentRuns with 429 rate_limited', async () => {
-    harness = await startCommandsHarness({ config: { maxConcurrentRuns: 1 } });
-    await harness.call(EXECUTE, { body: executeBody('first') });
-    await expect(harness.call(EXECUTE, { body: executeBody('second') })).rejects.toMatchObject({ code: 'rate_limited', details: { maxConcurrentRuns: 1 } });
+  it('refuses a run with 429 rate_limited only when every slot is taken and the queue is full', async () => {
+    harness = await startCommandsHarness({ config: { maxConcurrentRuns: 1, maxQueuedRuns: 1 } });
+    await startedRun('first');
+    const second = await harness.call<{ runId: string; promptId: string }>(EXECUTE, { body: executeBody('second') });
+    await harness.call(RESOLVE, { params: { requestId: second.promptId }, body: { decision: 'allow_once' } });
+    await eventually(async () => (await harness.call<{ state: string }>(GET, { params: { runId: second.runId } })).state === 'queued');
+    await expect(harness.call(EXECUTE, { body: executeBody('third') })).rejects.toMatchObject({ code: 'rate_limited', details: { maxConcurrentRuns: 1, maxQueuedRuns: 1, retryAfterMs: expect.any(Number) } });
   });
 
   it('refuses a working directory that does not exist, naming the template value only', async () => {
     harness = await startCommandsHarness();
-    const body = executeBody('ls', [], { cwd: '/nonexistent/s3cret', template: { command: 'ls', args: [], cwd: '/nonexistent/__OSL_SECRET[d]__' } });
+    const body = executeBody('ls', [], { workingDirectory: '/nonexistent/s3cret', workingDirectoryTemplate: '/nonexistent/__OSL_SECRET[d]__' });
     const failure = await harness.call(EXECUTE, { body }).catch((error: BridgeError) => error);
-    expect(failure).toMatchObject({ code: 'invalid_request', details: { field: 'cwd' } });
+    expect(failure).toMatchObject({ code: 'invalid_request', details: { field: 'workingDirectory' } });
     expect((failure as BridgeError).message).toContain('__OSL_SECRET[d]__');
     expect((failure as BridgeError).message).not.toContain('s3cret');
   });
 
   it('runs the resolved values in the child, with the login PATH and the request env on top', async () => {
     harness = await startCommandsHarness();
-    const body = executeBody('tool', ['s3cret'], { env: { TOKEN: 's3cret' }, template: { command: 'tool', args: ['__OSL_SECRET[a]__'], env: { TOKEN: '__OSL_SECRET[t]__' } } });
+    const body = executeBody('tool', ['s3cret'], { env: { TOKEN: 's3cret' }, argsTemplate: ['__OSL_SECRET[a]__'], envTemplate: { TOKEN: '__OSL_SECRET[t]__' } });
     const reply = await harness.call<{ promptId: string }>(EXECUTE, { body });
     await harness.call(RESOLVE, { params: { requestId: reply.promptId }, body: { decision: 'allow_once' } });
     const fake = await eventually(() => harness.runner.processes[0]);

@@ -10,25 +10,35 @@ export interface CommandsHarness extends Omit<CapabilityHarness, 'events' | 'cal
   runner: MemoryProcessRunner;
   /** Every contract event published so far, in order. */
   events: Array<{ type: string; data: Record<string, unknown> }>;
-  /** Sends a route request on the bus exactly as the HTTP layer would (after validating it). */
-  call<T = Record<string, unknown>>(routeName: string, request?: { params?: object; query?: object; body?: unknown; principal?: Principal }): Promise<T>;
+  /**
+   * Sends a route request on the bus exactly as the HTTP layer would (after validating it).
+   * Executes prefer `respond-async` unless `prefer` says otherwise: most tests answer the prompt
+   * after the reply.
+   */
+  call<T = Record<string, unknown>>(
+    routeName: string,
+    request?: { params?: object; query?: object; body?: unknown; principal?: Principal; prefer?: { respondAsync: boolean } },
+  ): Promise<T>;
 }
 
 /**
  * The command-permissions capability on a real in-process bus, actor runtime and SQLite file,
  * with the in-memory process runner: no HTTP, no processes. The test plays the processes.
  */
-export async function startCommandsHarness(options: { config?: BridgeConfigInput } = {}): Promise<CommandsHarness> {
+export async function startCommandsHarness(options: { config?: BridgeConfigInput; home?: string } = {}): Promise<CommandsHarness> {
   const runner = new MemoryProcessRunner();
   const harness = await startCapabilityHarness(commandPermissionsModule({ runner, searchPath: async () => process.env.PATH ?? '' }), {
     config: { commandPath: 'inherited', ...options.config },
+    ...(options.home ? { home: options.home } : {}),
   });
-  return { ...harness, runner } as CommandsHarness;
+  const call: CommandsHarness['call'] = (routeName, request = {}) =>
+    harness.call(routeName, routeName === 'system.commands.execute' ? { prefer: { respondAsync: true }, ...request } : request);
+  return { ...harness, runner, call } as CommandsHarness;
 }
 
-/** An execute body whose template equals its resolved values. */
+/** An execute body in the web app's flat shape; without `…Template` twins the template equals the resolved values. */
 export function executeBody(command: string, args: string[] = [], extra: Record<string, unknown> = {}) {
-  return { command, args, template: { command, args }, title: `Run ${command}`, reason: 'a service test', ...extra };
+  return { command, args, reason: 'a service test', ...extra };
 }
 
 /** Resolves once `probe` returns a value, yielding to the event loop between tries (no timers). */

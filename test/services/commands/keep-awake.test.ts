@@ -9,7 +9,7 @@ describe('a run with keepAwake', () => {
   });
 
   async function runToCompletion(extra: Record<string, unknown>) {
-    const reply = await harness.call<{ runId: string; promptId: string }>('system.commands.execute', { body: executeBody('build', [], extra) });
+    const reply = await harness.call<{ runId: string; promptId: string }>('system.commands.execute', { body: executeBody('build', [], { title: 'Run build', ...extra }) });
     await harness.call('system.permissions.prompts.resolve', { params: { requestId: reply.promptId }, body: { decision: 'allow_once' } });
     return { runId: reply.runId, process: await eventually(() => harness.runner.processes[0]) };
   }
