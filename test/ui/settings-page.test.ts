@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { handshake, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 import { chromiumAvailable, launchChromium, openUi, pageErrors } from './support/chromium.js';
 
 describe.skipIf(!chromiumAvailable('settings page'))('settings page (Chromium against a real bridge)', () => {
@@ -15,6 +15,10 @@ describe.skipIf(!chromiumAvailable('settings page'))('settings page (Chromium ag
     browser = await launchChromium();
     page = await openUi(browser, bridge.baseUrl, bridge.uiToken, 'settings');
     await page.waitForSelector('#save');
+    page.on('dialog', (dialog) => {
+      // Revoking asks for confirmation; tests that expect other dialogs handle them with once().
+      if (dialog.message().startsWith('Revoke')) void dialog.accept();
+    });
   });
   afterAll(async () => {
     await browser?.close();
@@ -32,10 +36,11 @@ describe.skipIf(!chromiumAvailable('settings page'))('settings page (Chromium ag
     expect(bridge.runtime.root.getSnapshot().context).toMatchObject({ trayMode: true, promptTimeoutMs: 45_000 });
   });
 
-  it('saves a new port for the next start and says so, without moving the running bridge', async () => {
+  it('saves a new port and says what the command line\'s --port does with it, without moving the running bridge', async () => {
     await page.fill('#port', '47999');
     await page.click('#save');
-    await page.locator('#restart-note', { hasText: 'port 47999 applies when it restarts' }).waitFor();
+    // The test bridge is started with a port of its own, as `start --port N` would be.
+    await page.locator('#restart-note', { hasText: `started with --port ${bridge.port()}, which overrides the saved port 47999 for this run only` }).waitFor();
     expect(await page.locator('#restart-note').isVisible()).toBe(true);
     expect((await saved()).port).toBe(47999);
     expect(bridge.runtime.root.getSnapshot().context.activePort).toBe(bridge.port());
@@ -50,7 +55,68 @@ describe.skipIf(!chromiumAvailable('settings page'))('settings page (Chromium ag
     expect(await readFile(bridge.paths.configFile, 'utf8')).toBe(before);
   });
 
+  it('lists every origin the running bridge lets in, with what allowed it', async () => {
+    await page.fill('#allowedOrigins', 'https://app.example.com'); // undo the refused edit above
+    const rows = await page.$$eval('#effective-origins tbody tr', (trs) => trs.map((tr) => [tr.getAttribute('data-source'), tr.querySelector('td')?.textContent]));
+    expect(rows).toContainEqual(['settings', 'https://app.example.com']);
+    expect(rows).toContainEqual(['bridge_ui', `http://127.0.0.1:${bridge.port()}`]);
+    expect(rows.some(([source]) => source === 'dev_mode')).toBe(false);
+    expect(await page.locator('#dev-mode').count()).toBe(0);
+  });
+
+  it('lists connected web apps and revokes one: its token stops working', async () => {
+    const webApp = await handshake(bridge, 'https://app.example.com');
+    await page.reload();
+    const row = page.locator(`#sessions tr[data-session-id="${webApp.sessionId}"]`);
+    await row.waitFor();
+    expect(await row.innerText()).toContain('https://app.example.com');
+    const info = () => fetch(`${bridge.baseUrl}/api/v1/bridge/runtime`, { headers: webApp.headers });
+    expect((await info()).status).toBe(200);
+    await row.locator('button', { hasText: 'Revoke' }).click();
+    await row.waitFor({ state: 'detached' });
+    expect((await info()).status).toBe(401);
+  });
+
+  it('asks before unsaved edits are lost by leaving the page, and stays when told to', async () => {
+    await page.fill('#promptTimeoutMs', '99');
+    await page.locator('#settings-status', { hasText: 'Unsaved changes' }).waitFor();
+    const asked: string[] = [];
+    page.once('dialog', (dialog) => {
+      asked.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await page.click('#nav a[data-page="status"]');
+    await page.waitForFunction(() => location.hash === '#settings');
+    expect(asked[0]).toContain('not saved');
+    expect(await page.inputValue('#promptTimeoutMs')).toBe('99');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('#nav a[data-page="status"]');
+    await page.locator('h1', { hasText: 'Status' }).waitFor();
+  });
+
   it('threw no error', () => {
+    expect(pageErrors(page)).toEqual([]);
+  });
+});
+
+describe.skipIf(!chromiumAvailable('settings page in dev mode'))('settings page of a bridge started with --dev (Chromium)', () => {
+  let bridge: TestBridge;
+  let browser: Browser;
+  beforeAll(async () => {
+    bridge = await startTestBridge({ dev: true, allowOrigins: ['https://cli.example.com'] });
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await bridge?.close();
+  });
+
+  it('says dev mode is on and lists the origins it and --allow-origin let in', async () => {
+    const page = await openUi(browser, bridge.baseUrl, bridge.uiToken, 'settings');
+    await page.locator('#dev-mode').waitFor();
+    expect(await page.locator('#dev-mode').innerText()).toContain('any port');
+    const origins = await page.$$eval('#effective-origins tbody tr', (trs) => trs.map((tr) => `${tr.getAttribute('data-source')} ${tr.querySelector('td')?.textContent}`));
+    expect(origins).toEqual(expect.arrayContaining(['dev_mode http://localhost:*', 'dev_mode http://127.0.0.1:*', 'command_line https://cli.example.com']));
     expect(pageErrors(page)).toEqual([]);
   });
 });

@@ -95,4 +95,25 @@ describe('settings (GET/PATCH /api/v1/ui/settings)', () => {
     }
     expect(bridge.config.current.trayMode).toBe(false);
   });
+
+  it('lists every origin this process lets in, with what allowed it: settings, --allow-origin, its own pages, --dev', async () => {
+    const dev = await startTestBridge({ dev: true, allowOrigins: ['https://cli.example.com'], config: { allowedOrigins: ['https://app.example.com'] } });
+    try {
+      const view = (await (await fetch(`${dev.baseUrl}/api/v1/ui/settings`, { headers: { 'x-osloop-ui-token': dev.uiToken } })).json()) as Record<string, unknown>;
+      expect(view).toMatchObject({ devMode: true, portFromCommandLine: true });
+      expect(view.effectiveOrigins).toEqual([
+        { origin: 'https://app.example.com', source: 'settings' },
+        { origin: 'https://cli.example.com', source: 'command_line' },
+        { origin: `http://127.0.0.1:${dev.port()}`, source: 'bridge_ui' },
+        { origin: `http://localhost:${dev.port()}`, source: 'bridge_ui' },
+        { origin: `http://[::1]:${dev.port()}`, source: 'bridge_ui' },
+        { origin: 'http://localhost:*', source: 'dev_mode' },
+        { origin: 'http://127.0.0.1:*', source: 'dev_mode' },
+      ]);
+      // What the list says is what the origin check does: a dev page on another port gets in.
+      expect((await handshake(dev, 'http://localhost:5173')).sessionId).toMatch(/^ses_/);
+    } finally {
+      await dev.close();
+    }
+  });
 });

@@ -22,12 +22,26 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: FLAGS });
 }
 
-/** Opens the local UI the way `osloop-bridge open` does: the token travels in the fragment. */
-export async function openUi(browser: Browser, baseUrl: string, uiToken: string, page = 'status'): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+export interface UiOptions {
+  width?: number;
+  height?: number;
+  colorScheme?: 'light' | 'dark';
+}
+
+/**
+ * Opens the local UI the way `osloop-bridge open` does: the token travels in the fragment.
+ * Uncaught errors and console errors (a CSP refusal is one) are collected for `pageErrors`.
+ */
+export async function openUi(browser: Browser, baseUrl: string, uiToken: string, page = 'status', options: UiOptions = {}): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: options.height ?? 860 }, colorScheme: options.colorScheme ?? 'light' });
   const tab = await context.newPage();
   const errors: string[] = [];
   tab.on('pageerror', (error) => errors.push(error.message));
+  tab.on('console', (message) => {
+    // The browser logs every non-2xx fetch; the page handles those answers itself (a 501 page says
+    // "not available"). Everything else logged as an error, a CSP refusal first of all, counts.
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) errors.push(`console: ${message.text()}`);
+  });
   (tab as Page & { errors: string[] }).errors = errors;
   await tab.goto(`${baseUrl}/ui/#token=${uiToken}`);
   await tab.waitForSelector('#conn.ok');
@@ -35,5 +49,5 @@ export async function openUi(browser: Browser, baseUrl: string, uiToken: string,
   return tab;
 }
 
-/** Uncaught errors the page threw since it opened. */
+/** Uncaught errors and console errors of the page since it opened. */
 export const pageErrors = (page: Page): string[] => (page as Page & { errors?: string[] }).errors ?? [];

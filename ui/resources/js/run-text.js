@@ -27,7 +27,7 @@ export function runTitle(run) {
 }
 
 const CODE_WORDS = {
-  rejected_by_user: 'You rejected it.',
+  rejected_by_user: 'It was rejected when asked.',
   permission_timeout: 'Nobody answered the prompt in time, so it was rejected.',
   bridge_policy_denied: 'The deny list in Settings forbids this executable.',
   spawn_failed: 'It could not be started.',

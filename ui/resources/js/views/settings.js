@@ -16,8 +16,14 @@ export async function mount(root, ctx) {
   let form = null;
   try {
     const settings = await get('/api/v1/ui/settings');
-    form = render(body, settings);
-    body.append(originsPanel(settings));
+    let origins = originsPanel(settings);
+    // What is allowed changes with every save of the allowed origins.
+    form = render(body, settings, (saved) => {
+      const next = originsPanel(saved);
+      origins.replaceWith(next);
+      origins = next;
+    });
+    body.append(origins);
   } catch (error) {
     replace(body, problem('Settings', error));
   }
@@ -40,7 +46,7 @@ function field(id, label, input, hint) {
   return h('div', { class: 'field', 'data-field': id }, h('label', { for: id }, label), input, hint ? h('div', { class: 'hint', id: `${id}-hint` }, hint) : null, h('div', { class: 'error', id: `${id}-error`, role: 'alert' }));
 }
 
-function render(el, s) {
+function render(el, s, onSaved) {
   const inputs = {
     port: h('input', { type: 'number', id: 'port', min: '1', max: '65535', value: String(s.port), 'aria-describedby': 'port-hint' }),
     trayMode: h('input', { type: 'checkbox', id: 'trayMode', checked: s.trayMode }),
@@ -93,6 +99,7 @@ function render(el, s) {
         const saved = await patch('/api/v1/ui/settings', changed);
         Object.assign(s, saved);
         showPortNote(saved);
+        onSaved(saved);
         status.textContent = 'Saved.';
         toast('Settings saved');
       } catch (error) {
