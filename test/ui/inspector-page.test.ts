@@ -63,6 +63,43 @@ describe.skipIf(!chromiumAvailable('inspector page'))('inspector page (Chromium 
     await page.selectOption('#filter-kind', '');
   });
 
+  it('fits the whole chart in its panel, with zoom and pan, and can bring the current state into view', async () => {
+    const fits = () => page.evaluate(() => {
+      const box = document.querySelector('#statechart')!.getBoundingClientRect();
+      const svg = document.querySelector('#statechart svg')!.getBoundingClientRect();
+      const active = document.querySelector('#statechart .node.active > rect')!.getBoundingClientRect();
+      return { svgInside: svg.left >= box.left && svg.right <= box.right + 0.5, activeInside: active.left >= box.left && active.right <= box.right && active.top >= box.top && active.bottom <= box.bottom };
+    });
+    await page.click('#actor-tree button[data-actor-id="bridge"]');
+    await page.waitForSelector('#statechart[data-kind="bridge"] svg');
+    expect(await fits()).toEqual({ svgInside: true, activeInside: true });
+    const viewBox = () => page.locator('#statechart svg').getAttribute('viewBox');
+    const fitted = await viewBox();
+    await page.click('#chart-zoom-in');
+    const zoomed = await viewBox();
+    expect(Number(zoomed!.split(' ')[2])).toBeLessThan(Number(fitted!.split(' ')[2]));
+    await page.focus('#statechart svg');
+    await page.keyboard.press('ArrowRight');
+    expect((await viewBox())!.split(' ')[0]).not.toBe(zoomed!.split(' ')[0]);
+    await page.click('#chart-current');
+    expect((await fits()).activeInside).toBe(true);
+    await page.click('#chart-fit');
+    expect(await viewBox()).toBe(fitted);
+  });
+
+  it('names actors in the tree by what they are, not only by id', async () => {
+    const { sessionId } = await handshake(bridge);
+    const label = page.locator(`#actor-tree button[data-actor-id="${sessionId}"] [data-label]`);
+    await label.waitFor();
+    expect(await label.innerText()).toBe('test');
+  });
+
+  it('says so when no transition matches the filters', async () => {
+    await page.fill('#filter-event', 'no-such-event-anywhere');
+    await page.locator('#transition-log tr.empty', { hasText: 'No transition matches these filters.' }).waitFor();
+    await page.fill('#filter-event', '');
+  });
+
   it('threw no error', () => {
     expect(pageErrors(page)).toEqual([]);
   });

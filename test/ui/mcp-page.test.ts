@@ -11,7 +11,7 @@ describe.skipIf(!chromiumAvailable('MCP servers page'))('MCP servers page (Chrom
   let serverId: string;
 
   beforeAll(async () => {
-    bridge = await startTestBridge({ config: { commandPath: 'inherited' } });
+    bridge = await startTestBridge({ config: { commandPath: 'inherited', mcp: { reconnect: { maxAttempts: 0, initialDelayMs: 10, maxDelayMs: 10 } } } });
     const webApp = await handshake(bridge);
     const stdio = { command: process.execPath, args: [EVERYTHING_ENTRY] };
     const response = await fetch(`${bridge.baseUrl}/api/v1/mcp/servers`, {
@@ -23,6 +23,7 @@ describe.skipIf(!chromiumAvailable('MCP servers page'))('MCP servers page (Chrom
     serverId = ((await response.json()) as { serverId: string }).serverId;
     browser = await launchChromium();
     page = await openUi(browser, bridge.baseUrl, bridge.uiToken, 'mcp');
+    page.on('dialog', (dialog) => void dialog.accept());
   });
   afterAll(async () => {
     await browser?.close();
@@ -34,6 +35,12 @@ describe.skipIf(!chromiumAvailable('MCP servers page'))('MCP servers page (Chrom
     await card.locator('.state-disconnected').waitFor();
     await card.locator('button[data-action="connect"]').click();
 
+    // While it waits for the person, the card links to its prompt and offers no second Connect.
+    const link = card.locator('[data-waiting] a', { hasText: 'Answer the prompt' });
+    await link.waitFor();
+    expect(await link.getAttribute('href')).toMatch(/^#approvals\?prompt=prm_/);
+    expect(await card.locator('button[data-action="connect"]').isDisabled()).toBe(true);
+
     await page.evaluate(() => (location.hash = 'approvals'));
     const prompt = page.locator('[data-prompt-id]', { hasText: 'everything' });
     await prompt.waitFor();
@@ -43,6 +50,43 @@ describe.skipIf(!chromiumAvailable('MCP servers page'))('MCP servers page (Chrom
     await page.evaluate(() => (location.hash = 'mcp'));
     await page.locator(`[data-server-id="${serverId}"] .state-connected`).waitFor({ timeout: 30_000 });
     await page.locator(`[data-server-id="${serverId}"] .tools li`, { hasText: 'echo' }).waitFor();
+  });
+
+  it('calls one of its tools from the "try a tool" form', async () => {
+    const card = page.locator(`[data-server-id="${serverId}"]`);
+    await card.locator('details.try-tool summary').click();
+    await card.locator('select[id$="-tool"]').selectOption('echo');
+    await card.locator('textarea[id$="-args"]').fill('{"message":"hello from the bridge UI"}');
+    await card.locator('details.try-tool button[type="submit"]').click();
+    const result = card.locator('pre[id$="-result"]');
+    await result.filter({ hasText: 'hello from the bridge UI' }).waitFor();
+    expect(await result.getAttribute('data-is-error')).toBe('false');
+  });
+
+  it('says in words why a server failed, with the code beside it', async () => {
+    const webApp = await handshake(bridge);
+    const response = await fetch(`${bridge.baseUrl}/api/v1/mcp/servers`, {
+      method: 'POST',
+      headers: webApp.headers,
+      body: JSON.stringify({ name: 'broken', transport: { type: 'streamable-http', url: 'http://127.0.0.1:9/mcp' } }),
+    });
+    const broken = ((await response.json()) as { serverId: string }).serverId;
+    const card = page.locator(`[data-server-id="${broken}"]`);
+    await card.locator('button[data-action="connect"]').click();
+    const error = card.locator('[data-error]');
+    await error.waitFor({ timeout: 30_000 });
+    expect(await error.innerText()).toContain('The server failed while connecting or running.');
+    expect(await error.locator('.tag').innerText()).toBe('upstream_error');
+    expect(await card.locator('.state-failed').count()).toBe(1);
+  });
+
+  it('removes a server after asking', async () => {
+    const { servers } = (await (await fetch(`${bridge.baseUrl}/api/v1/mcp/servers`, { headers: { 'x-osloop-ui-token': bridge.uiToken } })).json()) as { servers: Array<{ serverId: string; name: string }> };
+    const broken = servers.find((s) => s.name === 'broken')!;
+    await page.locator(`[data-server-id="${broken.serverId}"] button[data-action="remove"]`).click();
+    await page.locator(`[data-server-id="${broken.serverId}"]`).waitFor({ state: 'detached' });
+    const after = (await (await fetch(`${bridge.baseUrl}/api/v1/mcp/servers`, { headers: { 'x-osloop-ui-token': bridge.uiToken } })).json()) as { servers: Array<{ name: string }> };
+    expect(after.servers.map((s) => s.name)).toEqual(['everything']);
   });
 
   it('disconnects it', async () => {
