@@ -24,6 +24,8 @@ export type PromptEvent =
       /** Required with `allow_and_whitelist`: the id of the rule it creates. */
       ruleId: string | null;
       ruleArgsPrefix?: number;
+      /** `origin` widens the rule to every skill of the asking origin. */
+      ruleScope?: 'skill' | 'origin';
       resolvedBy: Principal;
       at: string;
     }
@@ -37,7 +39,7 @@ const resolution = (state: PromptResolution['state'], context: PromptContext, ev
   decisionId: event.decisionId,
   decision: event.decision,
   resolvedBy: event.resolvedBy,
-  rule: state === 'allowed_and_whitelisted' && event.ruleId ? newRule(context, event.ruleId, event.at, event.ruleArgsPrefix) : null,
+  rule: state === 'allowed_and_whitelisted' && event.ruleId ? newRule(context, event.ruleId, event.at, event.ruleArgsPrefix, event.ruleScope === 'origin') : null,
 });
 
 /**

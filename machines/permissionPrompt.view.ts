@@ -1,5 +1,6 @@
 import type { Principal } from '../src/contract/principal.js';
 import type { CommandTemplate } from '../src/contract/routes/commands.js';
+import type { JobContext } from '../src/contract/routes/jobs.js';
 import type {
   Decision,
   PermissionKind,
@@ -7,9 +8,12 @@ import type {
   PromptDetails,
   PromptState,
   PromptView,
+  RuleScope,
   WhitelistRule,
 } from '../src/contract/routes/permissions.js';
-import { proposeRule } from './permissionPrompt.rules.js';
+import { promptFlags, shownTemplate, type CommandAnalysisView } from './permissionPrompt.flags.js';
+import { prefixRuleOffer, proposeRule, type RuleSubject } from './permissionPrompt.rules.js';
+import { visibleText } from '../src/contract/visible-text.js';
 
 export interface PromptInput {
   promptId: string;
@@ -25,6 +29,12 @@ export interface PromptInput {
   cwd: string;
   whitelistAllowed: boolean;
   details: PromptDetails | null;
+  /** Provenance: which skill and task asked. */
+  context: JobContext | null;
+  /** Where a rule saved from this prompt applies: the asking origin and skill. */
+  scope: RuleScope;
+  /** What the bridge found the command would run (shell line, wrappers); null when not analysed. */
+  analysis: CommandAnalysisView | null;
   createdAt: string;
   expiresAt: string;
   timeoutMs: number;
@@ -51,7 +61,17 @@ export type PromptOutcome =
   | { outcome: 'allowed'; decidedBy: 'user'; decision: 'allow_once' | 'allow_and_whitelist'; ruleId: string | null; promptId: string; decisionId: string }
   | { outcome: 'rejected'; decidedBy: 'user' | 'timeout'; code: 'rejected_by_user' | 'permission_timeout'; promptId: string; decisionId: string };
 
-const ruleSubject = (context: PromptInput) => ({ command: context.template.command, args: context.template.args, shell: context.shell });
+/** The prompt's template as the rules see it. */
+export const ruleSubject = (context: PromptInput): RuleSubject => ({
+  command: context.template.command,
+  args: context.template.args,
+  shell: context.shell,
+  cwd: context.template.cwd ?? null,
+  env: context.template.env ?? {},
+  stdin: context.template.stdin ?? null,
+  scope: context.scope,
+  unreadable: context.analysis !== null && (!context.analysis.parsed || context.analysis.dynamic),
+});
 
 /** The prompt as the user sees it, in its current state. */
 export function promptView(context: PromptContext): PromptView {
@@ -68,6 +88,13 @@ export function promptView(context: PromptContext): PromptView {
     cwd: context.cwd,
     whitelistAllowed: context.whitelistAllowed,
     proposedRule: context.whitelistAllowed ? proposeRule(ruleSubject(context)) : null,
+    prefixRule: context.whitelistAllowed
+      ? prefixRuleOffer(ruleSubject(context))
+      : { allowed: false, refusedBecause: 'This request can never be whitelisted.', warning: null, examples: [] },
+    shown: shownTemplate(context.template, context.cwd),
+    flags: promptFlags(context),
+    commandsFound: context.analysis && (context.shell || context.analysis.commands.length > 1) ? context.analysis.commands.map((c) => visibleText(c).text) : null,
+    context: context.context,
     details: context.details,
     createdAt: context.createdAt,
     expiresAt: context.expiresAt,
@@ -76,8 +103,11 @@ export function promptView(context: PromptContext): PromptView {
 }
 
 /** The rule an `allow_and_whitelist` answer creates. */
-export function newRule(context: PromptInput, ruleId: string, at: string, argsPrefix: number | undefined): WhitelistRule {
-  return { ruleId, ...proposeRule(ruleSubject(context), argsPrefix), createdAt: at, lastUsedAt: null, useCount: 0, createdByPromptId: context.promptId };
+export function newRule(context: PromptInput, ruleId: string, at: string, argsPrefix: number | undefined, anySkill = false): WhitelistRule {
+  const rule = proposeRule(ruleSubject(context), argsPrefix);
+  // Widening reaches every skill of the same origin, never another origin.
+  if (anySkill) rule.scope = { origin: rule.scope.origin, skillId: null };
+  return { ruleId, ...rule, createdAt: at, lastUsedAt: null, useCount: 0, createdByPromptId: context.promptId };
 }
 
 /** The recorded decision of a settled prompt; undefined for a cancelled one (nobody decided). */
@@ -95,6 +125,8 @@ export function decisionOf(context: PromptContext): Decision | undefined {
     ruleId: r.rule?.ruleId ?? null,
     policy: null,
     resolvedBy: r.resolvedBy,
+    requestedBy: context.requestedBy,
+    context: context.context,
   };
 }
 

@@ -63,7 +63,14 @@ export const configSchema = z.strictObject({
     .array(z.string().min(1))
     .default([])
     .describe('Executables (names or absolute paths) the bridge refuses to run, whatever the user says.'),
-  approvals: z.strictObject({ localOnly: z.boolean().default(false) }).default({ localOnly: false }),
+  // Safe until the user chooses: only the bridge's own window answers prompts, so an agent in the
+  // web app cannot approve itself. The Settings page (and its first-start notice) offers the choice.
+  approvals: z
+    .strictObject({
+      localOnly: z.boolean().default(true),
+      chosenAt: z.iso.datetime().nullable().default(null).describe('When the user made the choice; null: not yet (the UI asks).'),
+    })
+    .default({ localOnly: true, chosenAt: null }),
   filesystem: z
     .strictObject({
       roots: z

@@ -71,4 +71,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX job_requests_request ON job_requests (request_id);
     `,
   },
+  {
+    version: 3,
+    description: 'whitelist rules cover cwd, env and stdin and are scoped to an origin and skill',
+    sql: `
+      -- RuleMatch fields beyond executable/args/shell, as JSON: { cwd, env, stdin, scope: { origin, skillId } }.
+      -- Rules saved before this version have none: they keep matching only requests from the local UI
+      -- without cwd, env or stdin (see rules-repository.ts).
+      ALTER TABLE whitelist_rules ADD COLUMN match TEXT;
+      ALTER TABLE whitelist_rules ADD COLUMN origin TEXT; -- scope.origin, for listing by origin
+      CREATE INDEX whitelist_rules_origin ON whitelist_rules (origin, seq);
+    `,
+  },
 ];

@@ -16,6 +16,9 @@ const input = (overrides: Partial<PromptInput> = {}): PromptInput => ({
   cwd: '/home/user',
   whitelistAllowed: true,
   details: null,
+  context: { source: 'skill', skillId: 'skill-a', taskId: 'task-1', runId: null },
+  scope: { origin: 'https://app.example', skillId: 'skill-a' },
+  analysis: null,
   createdAt: '2026-01-01T00:00:00.000Z',
   expiresAt: '2026-01-01T00:01:00.000Z',
   timeoutMs: 60_000,
@@ -45,12 +48,13 @@ function startPrompt(overrides: Partial<PromptInput> = {}) {
   return { actor, clock, published, persisted, recorded, outcomes };
 }
 
-const resolve = (decision: 'allow_once' | 'allow_and_whitelist' | 'reject', extra: { ruleId?: string | null; ruleArgsPrefix?: number } = {}) => ({
+const resolve = (decision: 'allow_once' | 'allow_and_whitelist' | 'reject', extra: { ruleId?: string | null; ruleArgsPrefix?: number; ruleScope?: 'skill' | 'origin' } = {}) => ({
   type: 'prompt.resolve' as const,
   decision,
   decisionId: 'dec_1',
   ruleId: extra.ruleId ?? null,
   ...(extra.ruleArgsPrefix !== undefined ? { ruleArgsPrefix: extra.ruleArgsPrefix } : {}),
+  ...(extra.ruleScope !== undefined ? { ruleScope: extra.ruleScope } : {}),
   resolvedBy: user,
   at: '2026-01-01T00:00:10.000Z',
 });
@@ -71,7 +75,8 @@ describe('permission prompt machine', () => {
       requestedBy: { kind: 'session', sessionId: 'ses_1', origin: 'https://app.example' },
       expiresAt: '2026-01-01T00:01:00.000Z',
       whitelistAllowed: true,
-      proposedRule: { executable: 'ls', args: ['-la', '__OSL_SECRET[dir]__'], anyFurtherArgs: false, shell: false },
+      proposedRule: { executable: 'ls', args: ['-la', '__OSL_SECRET[dir]__'], anyFurtherArgs: false, shell: false, cwd: null, env: {}, stdin: null, scope: { origin: 'https://app.example', skillId: 'skill-a' } },
+      context: { skillId: 'skill-a', taskId: 'task-1' },
     });
     expect(persisted.map((view) => view.state)).toEqual(['pending']);
   });
@@ -109,6 +114,10 @@ describe('permission prompt machine', () => {
       args: ['-la'],
       anyFurtherArgs: true,
       shell: false,
+      cwd: null,
+      env: {},
+      stdin: null,
+      scope: { origin: 'https://app.example', skillId: 'skill-a' },
       createdAt: '2026-01-01T00:00:10.000Z',
       lastUsedAt: null,
       useCount: 0,
@@ -121,6 +130,25 @@ describe('permission prompt machine', () => {
       'permission.prompt.resolved',
     ]);
     expect(outcomes[0]!.outcome).toMatchObject({ outcome: 'allowed', decision: 'allow_and_whitelist', ruleId: 'rule_1' });
+  });
+
+  it('widens a rule to every skill of the asking origin, never to another origin, when asked', () => {
+    const { actor, recorded } = startPrompt();
+    actor.send(resolve('allow_and_whitelist', { ruleId: 'rule_1', ruleScope: 'origin' }));
+    expect(recorded[0]!.rule?.scope).toEqual({ origin: 'https://app.example', skillId: null });
+  });
+
+  it('shows the template with invisible characters escaped, and flags them', () => {
+    const { published } = startPrompt({ template: { command: 'echo', args: ['ok \u202e; touch x', 'a\u200bb'] } });
+    const view = published[0]!.data as PromptView;
+    expect(view.shown.args).toEqual(['ok ⟪U+202E⟫; touch x', 'a⟪U+200B⟫b']);
+    expect(view.flags.filter((f) => f.code === 'hidden_characters').map((f) => f.field)).toEqual(['args[0]', 'args[1]']);
+  });
+
+  it('records who asked and in which context with every decision', () => {
+    const { actor, recorded } = startPrompt();
+    actor.send(resolve('reject'));
+    expect(recorded[0]!.decision).toMatchObject({ requestedBy: { kind: 'session', origin: 'https://app.example' }, context: { skillId: 'skill-a' }, resolvedBy: { kind: 'ui' } });
   });
 
   it('ignores allow_and_whitelist on a request that may not be whitelisted', () => {

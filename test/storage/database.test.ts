@@ -21,7 +21,7 @@ describe('the SQLite database', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(schemaVersion(db)).toBe(Math.max(...MIGRATIONS.map((m) => m.version)));
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
-    expect(tables).toEqual(['decisions', 'prompts', 'runs', 'whitelist_rules']);
+    expect(tables).toEqual(['decisions', 'job_requests', 'prompts', 'runs', 'whitelist_rules']);
     db.close();
   });
 
@@ -46,7 +46,7 @@ describe('the SQLite database', () => {
     const broken = { version: 100, description: 'broken', sql: 'CREATE TABLE half (id TEXT); THIS IS NOT SQL;' };
     expect(() => openDatabase(file, [...MIGRATIONS, broken])).toThrow();
     const db = openDatabase(file);
-    expect(schemaVersion(db)).toBe(1);
+    expect(schemaVersion(db)).toBe(Math.max(...MIGRATIONS.map((m) => m.version)));
     expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'half'").pluck().get()).toBe(0);
     db.close();
   });

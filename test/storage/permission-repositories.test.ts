@@ -9,6 +9,10 @@ const rule = (ruleId: string, executable = 'git'): WhitelistRule => ({
   args: ['status'],
   anyFurtherArgs: false,
   shell: false,
+  cwd: '/repo',
+  env: { DEBUG: '1' },
+  stdin: null,
+  scope: { origin: 'https://app.example', skillId: 'skill-a' },
   createdAt: '2026-01-01T00:00:00.000Z',
   lastUsedAt: null,
   useCount: 0,
@@ -41,6 +45,11 @@ const prompt = (promptId: string): PromptView => ({
   cwd: '/home/me',
   whitelistAllowed: true,
   proposedRule: null,
+  prefixRule: { allowed: false, refusedBecause: 'x', warning: null, examples: [] },
+  shown: { command: 'git', args: ['status'], cwd: '/home/me', env: [], stdin: null },
+  flags: [],
+  commandsFound: null,
+  context: null,
   details: null,
   createdAt: '2026-01-01T00:00:00.000Z',
   expiresAt: '2026-01-01T00:01:00.000Z',
@@ -96,5 +105,29 @@ describe('permission store', () => {
     store.prompts.cancelPending('2026-01-02T00:00:00.000Z');
     expect(store.prompts.pending()).toEqual([]);
     expect(store.prompts.get('prm_1')).toMatchObject({ state: 'cancelled', resolvedAt: '2026-01-02T00:00:00.000Z' });
+  });
+});
+
+describe('whitelist rules with their scope', () => {
+  it('keeps cwd, env, stdin and scope, and lists a session only its own origin\'s rules', () => {
+    const db = openDatabase(':memory:');
+    const store = new PermissionStore(db);
+    const base = rule('rule_a');
+    store.rules.insert(base);
+    store.rules.insert({ ...base, ruleId: 'rule_b', scope: { origin: 'https://other.example', skillId: null }, stdin: 'echo hello' });
+    expect(store.rules.get('rule_b')).toMatchObject({ cwd: '/repo', env: { DEBUG: '1' }, stdin: 'echo hello', scope: { origin: 'https://other.example', skillId: null } });
+    expect(store.rules.list({ origin: 'https://app.example' }).map((r) => r.ruleId)).toEqual(['rule_a']);
+    expect(store.rules.list({ origin: null })).toEqual([]);
+    expect(store.rules.list().map((r) => r.ruleId)).toEqual(['rule_b', 'rule_a']);
+    db.close();
+  });
+
+  it('reads a rule saved before scopes existed as the local UI\'s, with no cwd, env or stdin', () => {
+    const db = openDatabase(':memory:');
+    db.prepare(
+      "INSERT INTO whitelist_rules (rule_id, executable, args, any_further_args, shell, created_at, use_count, created_by_prompt_id) VALUES ('rule_old', 'git', '[\"status\"]', 0, 0, '2026-01-01T00:00:00.000Z', 0, 'prm_1')",
+    ).run();
+    expect(new PermissionStore(db).rules.get('rule_old')).toMatchObject({ cwd: null, env: {}, stdin: null, scope: { origin: null, skillId: null } });
+    db.close();
   });
 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { principalSchema } from '../principal.js';
 import { defineRoute } from '../route.js';
 import { commandTemplateSchema } from './commands.js';
+import { storedJobContextSchema } from './jobs.js';
 import { idParams, resourceIdSchema } from './common.js';
 import { recipeStepSchema } from './system.js';
 
@@ -17,15 +18,37 @@ export const promptStateSchema = z
   .describe('cancelled: the request was withdrawn before anyone answered (run terminated, MCP server removed).');
 export type PromptState = z.infer<typeof promptStateSchema>;
 
-/** A whitelist rule: matches template fields only, never resolved values. */
+/**
+ * Where a rule applies: the origin whose requests it allows and, optionally, one skill of it. A
+ * rule never reaches another origin; `skillId: null` covers every skill of its origin.
+ */
+export const ruleScopeSchema = z.object({
+  origin: z
+    .string()
+    .nullable()
+    .describe('The requests it allows come from this origin (a web app\'s origin, `fleet:<key>` for a fleet orchestrator); null: the local UI and local clients that send no Origin.'),
+  skillId: z.string().nullable().describe('Only requests whose `context.skillId` is this; null: every skill of the origin (the user widened it).'),
+});
+export type RuleScope = z.infer<typeof ruleScopeSchema>;
+
+/**
+ * A whitelist rule: everything that changes what runs, as the template wrote it (never resolved
+ * values), compared exactly. A request that differs in any field the rule names prompts.
+ */
 export const whitelistRuleSchema = z.object({
   ruleId: resourceIdSchema,
   executable: z.string().describe('The template `command`, compared exactly.'),
   args: z.array(z.string()).describe('Template arguments the command must start with.'),
   anyFurtherArgs: z
     .boolean()
-    .describe('The `*` of the rule: true lets any further arguments follow `args`; false requires exactly `args`. A separate flag so that a literal "*" argument is never a wildcard.'),
+    .describe(
+      'The `*` of the rule: true lets any further arguments follow `args`; false requires exactly `args`. A separate flag so that a literal "*" argument is never a wildcard. Never true for shells, interpreters, wrappers and tools whose options run code or write files (docs/contract.md lists them).',
+    ),
   shell: z.boolean().describe('Matches only requests with the same `shell` flag.'),
+  cwd: z.string().nullable().describe('The template working directory, compared exactly; null: the user\'s home (no working directory given).'),
+  env: z.record(z.string(), z.string()).describe('The template variables, names and values, compared exactly: a request with any other variable, or another value, prompts.'),
+  stdin: z.string().nullable().describe('The template stdin, compared exactly; null: no stdin.'),
+  scope: ruleScopeSchema,
   createdAt: z.iso.datetime(),
   lastUsedAt: z.iso.datetime().nullable(),
   useCount: z.number().int().min(0),
@@ -33,9 +56,55 @@ export const whitelistRuleSchema = z.object({
 });
 export type WhitelistRule = z.infer<typeof whitelistRuleSchema>;
 
-/** What a whitelist rule looks at: the template's executable, arguments and `shell` flag. */
-export const ruleMatchSchema = whitelistRuleSchema.pick({ executable: true, args: true, anyFurtherArgs: true, shell: true });
+/** What a whitelist rule looks at: every template field that changes what runs, and its scope. */
+export const ruleMatchSchema = whitelistRuleSchema.pick({ executable: true, args: true, anyFurtherArgs: true, shell: true, cwd: true, env: true, stdin: true, scope: true });
 export type RuleMatch = z.infer<typeof ruleMatchSchema>;
+
+/** Why a prompt draws attention to something: shown next to the field, in plain words. */
+export const promptFlagCodeSchema = z.enum([
+  'hidden_characters',
+  'risky_executable',
+  'risky_option',
+  'risky_env',
+  'shell_line_unparsed',
+  'command_computed_at_run_time',
+  'several_commands',
+  'writes_files',
+  'secret_in_code',
+  'network_host',
+  'private_network',
+]);
+export type PromptFlagCode = z.infer<typeof promptFlagCodeSchema>;
+
+export const promptFlagSchema = z.object({
+  code: promptFlagCodeSchema,
+  field: z.string().nullable().describe('The field it is about (`command`, `args[2]`, `env.NODE_OPTIONS`, `url`), or null for the whole request.'),
+  message: z.string().describe('What it means, in plain words.'),
+});
+export type PromptFlag = z.infer<typeof promptFlagSchema>;
+
+/**
+ * The template as the prompt draws it: every character that could hide, reorder or fake text
+ * (bidi controls, zero-width, separators, any non-printing character) replaced by a visible
+ * escape (`⟪U+202E⟫`, `␊`). Never truncated.
+ */
+export const shownTemplateSchema = z.object({
+  command: z.string(),
+  args: z.array(z.string()),
+  cwd: z.string(),
+  env: z.array(z.object({ name: z.string(), value: z.string() })),
+  stdin: z.string().nullable(),
+});
+export type ShownTemplate = z.infer<typeof shownTemplateSchema>;
+
+/** Whether "these arguments, then anything" may be saved for this prompt, and what it would also allow. */
+export const prefixRuleOfferSchema = z.object({
+  allowed: z.boolean(),
+  refusedBecause: z.string().nullable().describe('Why no prefix rule can be saved (a shell, an interpreter, a wrapper, a tool whose options run code or write files, a line the bridge could not parse).'),
+  warning: z.string().nullable().describe('Shown before a prefix rule is saved.'),
+  examples: z.array(z.string()).describe('Other commands the shortest prefix rule would also allow, drawn visibly.'),
+});
+export type PrefixRuleOffer = z.infer<typeof prefixRuleOfferSchema>;
 
 /**
  * Extra facts the capability asking for permission supplies for display: the recipe of a tool
@@ -51,6 +120,9 @@ export const promptDetailsSchema = z
     steps: z.array(recipeStepSchema),
     serverId: resourceIdSchema,
     serverName: z.string(),
+    transport: z.enum(['stdio', 'streamable-http', 'sse']),
+    url: z.string().describe('An HTTP MCP server\'s template URL: the exact URL approved.'),
+    headerNames: z.array(z.string()).describe('The names of the headers sent to it (values never shown).'),
   })
   .partial();
 export type PromptDetails = z.infer<typeof promptDetailsSchema>;
@@ -73,7 +145,12 @@ export const promptViewSchema = z.object({
   whitelistAllowed: z.boolean().describe('False for installs: they always prompt and `allow_and_whitelist` is refused.'),
   proposedRule: ruleMatchSchema
     .nullable()
-    .describe('The rule `allow_and_whitelist` would save (exactly these arguments; `ruleArgsPrefix` keeps only the first N, then `*`). Null when the request can never be whitelisted.'),
+    .describe('The rule `allow_and_whitelist` would save (exactly these fields; `ruleArgsPrefix` keeps only the first N arguments, then `*`). Null when the request can never be whitelisted.'),
+  prefixRule: prefixRuleOfferSchema,
+  shown: shownTemplateSchema.describe('The template exactly as the prompt draws it: what the user saw is what runs.'),
+  flags: z.array(promptFlagSchema).describe('What deserves the user\'s attention: hidden characters, variables and options that change what runs, shell lines the bridge could not read.'),
+  commandsFound: z.array(z.string()).nullable().describe('Every command the bridge found in a shell line (or behind a wrapper), drawn visibly; null for a plain command.'),
+  context: storedJobContextSchema.nullable().describe('Provenance: which skill and task of the web app asked.'),
   details: promptDetailsSchema.nullable(),
   createdAt: z.iso.datetime(),
   expiresAt: z.iso.datetime(),
@@ -92,7 +169,9 @@ export const decisionSchema = z.object({
   promptId: resourceIdSchema.nullable(),
   ruleId: resourceIdSchema.nullable().describe('The rule that allowed the request, or the rule an allow_and_whitelist created.'),
   policy: z.string().nullable().describe('The deny-list entry that matched, when `decidedBy` is policy.'),
-  resolvedBy: principalSchema.nullable().describe('Who answered the prompt, when `decidedBy` is user.'),
+  resolvedBy: principalSchema.nullable().describe('Who answered the prompt, when `decidedBy` is user: the bridge\'s own window (`ui`) or a web-app session.'),
+  requestedBy: principalSchema.nullable().optional().describe('Who asked (absent in decisions recorded before this field existed).'),
+  context: storedJobContextSchema.nullable().optional().describe('Provenance of the request: which skill and task asked.'),
 });
 export type Decision = z.infer<typeof decisionSchema>;
 
@@ -135,10 +214,18 @@ export const resolvePromptBodySchema = z
       .int()
       .min(0)
       .optional()
-      .describe('Only with allow_and_whitelist: save the rule with the first N template arguments followed by `*`. Omitted: the rule requires exactly these arguments.'),
+      .describe('Only with allow_and_whitelist: save the rule with the first N template arguments followed by `*`. Omitted: the rule requires exactly these arguments. Refused where `prefixRule.allowed` is false.'),
+    ruleScope: z
+      .enum(['skill', 'origin'])
+      .optional()
+      .describe('Only with allow_and_whitelist: `skill` (the default) allows the command for the skill that asked; `origin` for every skill of that origin.'),
   })
   .refine((body) => body.ruleArgsPrefix === undefined || body.decision === 'allow_and_whitelist', {
     path: ['ruleArgsPrefix'],
+    message: 'is only allowed with decision "allow_and_whitelist"',
+  })
+  .refine((body) => body.ruleScope === undefined || body.decision === 'allow_and_whitelist', {
+    path: ['ruleScope'],
     message: 'is only allowed with decision "allow_and_whitelist"',
   });
 

@@ -2,10 +2,13 @@ import os from 'node:os';
 import { z } from 'zod';
 import { BridgeError } from '../../contract/errors.js';
 import type { EventType } from '../../contract/events.js';
-import { principalSchema } from '../../contract/principal.js';
+import { principalSchema, principalScope, type Principal } from '../../contract/principal.js';
 import { envSchema, noNulString, resourceIdSchema } from '../../contract/routes/common.js';
-import { permissionKindSchema, promptDetailsSchema, type Decision } from '../../contract/routes/permissions.js';
+import { storedJobContextSchema, type JobContext } from '../../contract/routes/jobs.js';
+import { permissionKindSchema, promptDetailsSchema, type Decision, type RuleScope } from '../../contract/routes/permissions.js';
 import { ruleMatches } from '../../../machines/permissionPrompt.rules.js';
+import { ruleSubject } from '../../../machines/permissionPrompt.view.js';
+import { promptFlags } from '../../../machines/permissionPrompt.flags.js';
 import type { PromptInput } from '../../../machines/permissionPrompt.machine.js';
 import { resolveExecutable } from '../../processes/resolve-executable.js';
 import { isoAt } from '../../runtime/clock.js';
@@ -32,7 +35,13 @@ const permissionRequestSchema = z.object({
   whitelistAllowed: z.boolean(),
   shell: z.boolean().optional(),
   details: promptDetailsSchema.nullish(),
+  context: storedJobContextSchema.nullish(),
 });
+
+/** Where a rule earned by this request applies: the asking origin, and the skill that asked. */
+export function ruleScopeOf(requestedBy: Principal, context: JobContext | null | undefined): RuleScope {
+  return { origin: principalScope(requestedBy), skillId: context?.skillId ?? null };
+}
 
 export interface AuthorityDeps {
   store: PermissionStore;
@@ -64,36 +73,38 @@ export function startPermissionAuthority(ctx: ServiceContext, deps: AuthorityDep
     const at = isoAt(clock.now());
     const shell = request.shell ?? false;
     const cwd = request.template.cwd ?? os.homedir();
-    const base = { at, subject: { kind: request.subjectKind, id: request.subjectId }, decision: null, promptId: null, resolvedBy: null };
+    const context = request.context ?? null;
+    const base = {
+      at,
+      subject: { kind: request.subjectKind, id: request.subjectId },
+      decision: null,
+      promptId: null,
+      resolvedBy: null,
+      requestedBy: request.requestedBy,
+      context,
+    };
+    // An HTTP MCP server runs nothing here: its URL and headers are shown, never parsed as a command.
+    const isNetwork = request.details?.url !== undefined;
 
-    const denyList = config.current.denyList;
-    const resolvedPath =
-      denyList.length > 0 && !shell ? await resolveExecutable(request.template.command, { searchPath: await deps.searchPath(), cwd }).catch(() => null) : null;
-    const { deniedBy: policy } = await checkPolicy(denyList, { command: request.template.command, args: request.template.args, shell, resolvedPath });
-    {
-      if (policy) {
+    let analysis: PromptInput['analysis'] = null;
+    if (!isNetwork) {
+      const denyList = config.current.denyList;
+      const resolvedPath =
+        denyList.length > 0 && !shell ? await resolveExecutable(request.template.command, { searchPath: await deps.searchPath(), cwd }).catch(() => null) : null;
+      const verdict = await checkPolicy(denyList, { command: request.template.command, args: request.template.args, shell, resolvedPath });
+      analysis = verdict.analysis;
+      if (verdict.deniedBy) {
+        const policy = verdict.deniedBy;
         const decisionId = newId('dec');
         recordDecision({ ...base, decisionId, decidedBy: 'policy', outcome: 'rejected', ruleId: null, policy });
         return { outcome: 'denied', decidedBy: 'policy', code: 'bridge_policy_denied', policy, decisionId };
       }
     }
 
-    // Installs are never whitelisted, whatever the requester says.
-    const whitelistAllowed = request.whitelistAllowed && request.subjectKind !== 'install';
-    if (whitelistAllowed) {
-      const subject = { command: request.template.command, args: request.template.args, shell };
-      const rule = store.rules.forExecutable(subject.command).find((candidate) => ruleMatches(candidate, subject));
-      if (rule) {
-        const decisionId = newId('dec');
-        recordDecision({ ...base, decisionId, decidedBy: 'rule', outcome: 'allowed', ruleId: rule.ruleId, policy: null });
-        const used = store.rules.touch(rule.ruleId, at);
-        if (used) publish('permission.whitelist.updated', { change: 'used', rule: used });
-        return { outcome: 'allowed', decidedBy: 'rule', ruleId: rule.ruleId, decisionId };
-      }
-    }
-
     const timeoutMs = config.current.promptTimeoutMs;
     const promptId = newId('prm');
+    // Installs and HTTP servers are never whitelisted, whatever the requester says.
+    const whitelistAllowed = request.whitelistAllowed && request.subjectKind !== 'install' && !isNetwork;
     const input: PromptInput = {
       promptId,
       kind: request.subjectKind,
@@ -112,11 +123,31 @@ export function startPermissionAuthority(ctx: ServiceContext, deps: AuthorityDep
       cwd,
       whitelistAllowed,
       details: request.details ?? null,
+      context,
+      scope: ruleScopeOf(request.requestedBy, context),
+      analysis,
       createdAt: at,
       expiresAt: isoAt(clock.now() + timeoutMs),
       timeoutMs,
       expiryDecisionId: newId('dec'),
     };
+
+    // A rule cannot pin what runs when the bridge could not read the line, or a secret sits inside code.
+    if (ruleSubject(input).unreadable || promptFlags(input).some((flag) => flag.code === 'secret_in_code')) input.whitelistAllowed = false;
+
+    if (input.whitelistAllowed) {
+      // Every field that changes what runs, and the scope: anything a rule does not name prompts.
+      const subject = ruleSubject(input);
+      const rule = store.rules.forExecutable(subject.command).find((candidate) => ruleMatches(candidate, subject));
+      if (rule) {
+        const decisionId = newId('dec');
+        recordDecision({ ...base, decisionId, decidedBy: 'rule', outcome: 'allowed', ruleId: rule.ruleId, policy: null });
+        const used = store.rules.touch(rule.ruleId, at);
+        if (used) publish('permission.whitelist.updated', { change: 'used', rule: used });
+        return { outcome: 'allowed', decidedBy: 'rule', ruleId: rule.ruleId, decisionId };
+      }
+    }
+
     runtime.spawn('permissionPrompt', promptId, input);
     return { outcome: 'pending', promptId, expiresAt: input.expiresAt };
   };

@@ -1,5 +1,8 @@
 import { BridgeError } from '../../contract/errors.js';
-import type { Principal } from '../../contract/principal.js';
+import { principalScope, type Principal } from '../../contract/principal.js';
+import type { WhitelistRule } from '../../contract/routes/permissions.js';
+import { prefixRefusal } from '../../../machines/permissionPrompt.rules.js';
+import { ruleSubject } from '../../../machines/permissionPrompt.view.js';
 import { ROUTES } from '../../contract/routes/index.js';
 import type { PromptContext } from '../../../machines/permissionPrompt.machine.js';
 import { isoAt } from '../../runtime/clock.js';
@@ -39,8 +42,9 @@ export function startPermissionRoutes(ctx: ServiceContext, store: PermissionStor
             details: { field: 'decision', kind: context.kind },
           });
         }
-        if (body.ruleArgsPrefix !== undefined && context.shell) {
-          throw new BridgeError('invalid_request', 'A shell command line cannot be whitelisted with "any further arguments": they would become shell code.', { details: { field: 'ruleArgsPrefix' } });
+        if (body.ruleArgsPrefix !== undefined) {
+          const refusal = prefixRefusal(ruleSubject(context));
+          if (refusal) throw new BridgeError('invalid_request', `${refusal} Save an exact rule instead.`, { details: { field: 'ruleArgsPrefix' } });
         }
         if (body.ruleArgsPrefix !== undefined && body.ruleArgsPrefix > context.template.args.length) {
           throw new BridgeError('invalid_request', `ruleArgsPrefix must be at most ${context.template.args.length}, the number of template arguments; got ${body.ruleArgsPrefix}.`, {
@@ -57,6 +61,7 @@ export function startPermissionRoutes(ctx: ServiceContext, store: PermissionStor
         decisionId,
         ruleId,
         ...(body.ruleArgsPrefix !== undefined ? { ruleArgsPrefix: body.ruleArgsPrefix } : {}),
+        ...(body.ruleScope !== undefined ? { ruleScope: body.ruleScope } : {}),
         resolvedBy: principal,
         at: isoAt(clock.now()),
       });
@@ -67,15 +72,20 @@ export function startPermissionRoutes(ctx: ServiceContext, store: PermissionStor
       return { promptId, state: state as 'allowed_once' | 'allowed_and_whitelisted' | 'rejected', decisionId, ruleId };
     }),
 
-    serveRoute(bus, subjects, ROUTES.systemPermissionsRulesList, () => ({ rules: store.rules.list() })),
+    // A session sees and revokes only its own origin's rules; another origin's are "not found".
+    serveRoute(bus, subjects, ROUTES.systemPermissionsRulesList, ({ principal }) => ({
+      rules: principal.kind === 'ui' ? store.rules.list() : store.rules.list({ origin: principalScope(principal) }),
+    })),
 
-    serveRoute(bus, subjects, ROUTES.systemPermissionsRulesGet, ({ params }) => {
+    serveRoute(bus, subjects, ROUTES.systemPermissionsRulesGet, ({ principal, params }) => {
       const rule = store.rules.get(params.ruleId);
-      if (!rule) throw new BridgeError('not_found', `No whitelist rule ${params.ruleId}.`);
+      if (!rule || !visibleTo(rule, principal)) throw new BridgeError('not_found', `No whitelist rule ${params.ruleId}.`);
       return rule;
     }),
 
-    serveRoute(bus, subjects, ROUTES.systemPermissionsRulesDelete, ({ params }) => {
+    serveRoute(bus, subjects, ROUTES.systemPermissionsRulesDelete, ({ principal, params }) => {
+      const found = store.rules.get(params.ruleId);
+      if (!found || !visibleTo(found, principal)) throw new BridgeError('not_found', `No whitelist rule ${params.ruleId}.`);
       const rule = store.rules.delete(params.ruleId);
       if (!rule) throw new BridgeError('not_found', `No whitelist rule ${params.ruleId}.`);
       bus.publish(subjects.event('permission.whitelist.updated'), { change: 'deleted', rule });
@@ -94,6 +104,11 @@ export function startPermissionRoutes(ctx: ServiceContext, store: PermissionStor
       for (const subscription of subscriptions) subscription.unsubscribe();
     },
   };
+}
+
+/** The local UI sees every rule; anyone else only the rules of its own origin. */
+function visibleTo(rule: WhitelistRule, principal: Principal): boolean {
+  return principal.kind === 'ui' || rule.scope.origin === principalScope(principal);
 }
 
 /** The prompt was raised by this very session. */

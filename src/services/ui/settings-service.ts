@@ -42,7 +42,8 @@ export function settingsView(config: BridgeConfig, runningPort: number, launch: 
 export function configPatch(patch: SettingsPatch, current: BridgeConfig): Partial<BridgeConfigInput> {
   const { approvalsLocalOnly, ...flat } = patch;
   const out: Partial<BridgeConfigInput> = Object.fromEntries(Object.entries(flat).filter(([, v]) => v !== undefined));
-  if (approvalsLocalOnly !== undefined) out.approvals = { ...current.approvals, localOnly: approvalsLocalOnly };
+  // Saving the setting is the user's choice of who may answer prompts: it is recorded once made.
+  if (approvalsLocalOnly !== undefined) out.approvals = { ...current.approvals, localOnly: approvalsLocalOnly, chosenAt: current.approvals.chosenAt ?? new Date().toISOString() };
   return out;
 }
 

@@ -28,7 +28,9 @@ export interface CommandsHarness extends Omit<CapabilityHarness, 'events' | 'cal
 export async function startCommandsHarness(options: { config?: BridgeConfigInput; home?: string } = {}): Promise<CommandsHarness> {
   const runner = new MemoryProcessRunner();
   const harness = await startCapabilityHarness(commandPermissionsModule({ runner, searchPath: async () => process.env.PATH ?? '' }), {
-    config: { commandPath: 'inherited', ...options.config },
+    // The session may answer its own prompts here (the user's choice on the Settings page); the
+    // bridge-window-only default is tested where it is the point.
+    config: { commandPath: 'inherited', approvals: { localOnly: false }, ...options.config },
     ...(options.home ? { home: options.home } : {}),
   });
   const call: CommandsHarness['call'] = (routeName, request = {}) =>
