@@ -72,7 +72,7 @@ describe('command output end to end', () => {
   });
 
   it('writes stdin to the process, then closes it', async () => {
-    const execute = await api.execute('cat', [], { stdin: 'from the web app', template: { command: 'cat', args: [], stdin: 'from the web app' } });
+    const execute = await api.execute('cat', [], { stdin: 'from the web app' });
     await api.resolve(String(execute.body.promptId), 'allow_once');
     expect((await api.waitRun(String(execute.body.runId))).body).toMatchObject({ state: 'completed', stdout: { data: 'from the web app' } });
   });

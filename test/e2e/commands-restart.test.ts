@@ -27,12 +27,14 @@ describe('a bridge restarted with runs in flight', () => {
     })();
     expect(groupAlive(pid)).toBe(false);
 
-    const second = await startApi({ home, config: { commandPath: 'inherited' } });
+    // The same port, so the same origin: runs and rules belong to the web app's origin.
+    const second = await startApi({ home, port: Number(new URL(first.bridge.baseUrl).port), config: { commandPath: 'inherited' } });
     try {
       const runs = await second.call<{ runs: RunRow[] }>('GET', '/api/v1/system/commands/runs');
       const byId = new Map(runs.body.runs.map((run) => [run.runId, run]));
-      expect(byId.get(running)).toMatchObject({ state: 'interrupted', errorMessage: expect.stringContaining('stopped') });
-      expect(byId.get(waiting)).toMatchObject({ state: 'interrupted' });
+      // The sleeper was live: something ran. The other never got past its prompt: nothing ran.
+      expect(byId.get(running)).toMatchObject({ state: 'interrupted', status: 'failed', recoveryHint: 'bridge_restart', errorMessage: expect.stringContaining('stopped') });
+      expect(byId.get(waiting)).toMatchObject({ state: 'interrupted', status: 'failed', recoveryHint: 'spawn_failure' });
       expect((await second.call('GET', `/api/v1/system/commands/runs/${running}`)).body).toMatchObject({ state: 'interrupted', stdout: { data: '', ended: true } });
 
       const rules = await second.call<{ rules: Array<{ ruleId: string }> }>('GET', '/api/v1/system/permissions/commands');

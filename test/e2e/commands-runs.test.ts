@@ -45,7 +45,7 @@ describe('command runs end to end', () => {
   });
 
   it('long-polls with waitMs until the run ends instead of answering at once', async () => {
-    const execute = await api.execute('sh', ['-c', 'read line; echo "got $line"'], { stdin: 'go\n', template: { command: 'sh', args: ['-c', 'read line; echo "got $line"'], stdin: 'go\n' } });
+    const execute = await api.execute('sh', ['-c', 'read line; echo "got $line"'], { stdin: 'go\n' });
     const runId = String(execute.body.runId);
     const polled = api.waitRun(runId);
     await api.resolve(String(execute.body.promptId), 'allow_once');
@@ -75,7 +75,6 @@ describe('command runs end to end', () => {
     const ready = (await firstSocket.until((frames) => frames.some((f) => f.type === 'ready'))).find((f) => f.type === 'ready')!;
     const execute = await api.execute('sh', ['-c', 'echo before; read line; echo after'], {
       stdin: 'x\n',
-      template: { command: 'sh', args: ['-c', 'echo before; read line; echo after'], stdin: 'x\n' },
     });
     const runId = String(execute.body.runId);
     firstSocket.socket.close(); // the page reloads

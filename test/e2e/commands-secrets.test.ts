@@ -27,14 +27,16 @@ describe('resolved secrets end to end', () => {
     const script = 'echo "env=$SECRET_VAR arg=$1"';
     const execute = await api.execute('sh', ['-c', script, 'sh', `${MARKER}-arg`], {
       env: { SECRET_VAR: `${MARKER}-env` },
-      template: { command: 'sh', args: ['-c', script, 'sh', '__OSL_SECRET[arg]__'], env: { SECRET_VAR: '__OSL_SECRET[env]__' } },
+      argsTemplate: ['-c', script, 'sh', '__OSL_SECRET[arg]__'],
+      envTemplate: { SECRET_VAR: '__OSL_SECRET[env]__' },
     });
     runId = String(execute.body.runId);
-    await api.resolve(String(execute.body.promptId), 'allow_and_whitelist');
+    // `sh -c` can never become a rule (issue 17): allowed once.
+    await api.resolve(String(execute.body.promptId), 'allow_once');
     await api.waitRun(runId);
 
     // A run that cannot start must not quote its resolved command in its error either.
-    const failing = await api.execute(`/nonexistent/${MARKER}`, [], { template: { command: '/nonexistent/__OSL_SECRET[path]__', args: [] } });
+    const failing = await api.execute(`/nonexistent/${MARKER}`, [], { commandTemplate: '/nonexistent/__OSL_SECRET[path]__' });
     failedRunId = String(failing.body.runId);
     await api.resolve(String(failing.body.promptId), 'allow_once');
     await api.waitRun(failedRunId);
@@ -94,7 +96,7 @@ describe('the child environment', () => {
     process.env.OSLOOP_EXAMPLE_SETTING = 'bridge-only';
     process.env.LAUNCHER_TOKEN_COPY = api.bridge.uiToken;
     try {
-      const execute = await api.execute('env', [], { env: { ASKED_FOR: 'yes' }, template: { command: 'env', args: [], env: { ASKED_FOR: 'yes' } } });
+      const execute = await api.execute('env', [], { env: { ASKED_FOR: 'yes' } });
       await api.resolve(String(execute.body.promptId), 'allow_once');
       const run = await api.waitRun(String(execute.body.runId));
       const printed = String((run.body.stdout as { data: string }).data);

@@ -10,9 +10,13 @@ export interface Reply<T = Record<string, unknown>> {
 export interface Api {
   bridge: TestBridge;
   headers: Record<string, string>;
-  call<T = Record<string, unknown>>(method: string, path: string, body?: unknown, options?: { ui?: boolean }): Promise<Reply<T>>;
-  /** Executes `command args…` with the template equal to the resolved values. */
-  execute(command: string, args?: string[], extra?: Record<string, unknown>): Promise<Reply>;
+  call<T = Record<string, unknown>>(method: string, path: string, body?: unknown, options?: { ui?: boolean; headers?: Record<string, string> }): Promise<Reply<T>>;
+  /**
+   * Executes `command args…` in the web app's flat shape (no `…Template` twins: the template is
+   * the resolved values unless `extra` gives twins), with `Prefer: respond-async` unless `held`:
+   * most tests answer the prompt after the reply.
+   */
+  execute(command: string, args?: string[], extra?: Record<string, unknown>, options?: { held?: boolean }): Promise<Reply>;
   resolve(promptId: string, decision: string, extra?: Record<string, unknown>, options?: { ui?: boolean }): Promise<Reply>;
   /** Long-polls the run until it ends (or `waitMs` passes). */
   waitRun(runId: string, query?: string): Promise<Reply>;
@@ -20,7 +24,9 @@ export interface Api {
 
 /** A real bridge over HTTP with one web-app session. */
 export async function startApi(options: StartBridgeOptions & { home?: string; keepHome?: boolean } = {}): Promise<Api> {
-  const bridge = await startTestBridge({ dev: true, ...options });
+  // These suites play a user who let the web app answer its own prompts (a choice made on the
+  // Settings page); suites about the bridge-window-only default pass `approvals` themselves.
+  const bridge = await startTestBridge({ dev: true, ...options, config: { approvals: { localOnly: false }, ...options.config } });
   const { headers } = await handshake(bridge);
   const call: Api['call'] = async (method, path, body, callOptions = {}) => {
     // Every POST/PATCH/DELETE declares JSON, body or not; GETs send no content type.
@@ -28,6 +34,7 @@ export async function startApi(options: StartBridgeOptions & { home?: string; ke
       ? { origin: bridge.origin, 'x-osloop-ui-token': bridge.uiToken, 'content-type': 'application/json' }
       : { ...headers };
     if (method === 'GET') delete requestHeaders['content-type'];
+    Object.assign(requestHeaders, callOptions.headers);
     const response = await fetch(`${bridge.baseUrl}${path}`, {
       method,
       headers: requestHeaders,
@@ -40,11 +47,8 @@ export async function startApi(options: StartBridgeOptions & { home?: string; ke
     bridge,
     headers,
     call,
-    execute: (command, args = [], extra = {}) => {
-      // The title is shown and stored: like the web app, build it from the template.
-      const template = (extra.template as { command: string } | undefined) ?? { command, args };
-      return call('POST', '/api/v1/system/commands/execute', { command, args, template, title: `Run ${template.command}`, reason: 'end-to-end test', ...extra });
-    },
+    execute: (command, args = [], extra = {}, executeOptions = {}) =>
+      call('POST', '/api/v1/system/commands/execute', { command, args, reason: 'end-to-end test', ...extra }, executeOptions.held ? {} : { headers: { prefer: 'respond-async' } }),
     resolve: (promptId, decision, extra = {}, resolveOptions = {}) =>
       call('POST', `/api/v1/system/permissions/prompts/${promptId}/resolve`, { decision, ...extra }, resolveOptions),
     waitRun: (runId, query = '') => call('GET', `/api/v1/system/commands/runs/${runId}?waitMs=20000${query}`),

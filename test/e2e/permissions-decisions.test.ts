@@ -91,7 +91,7 @@ describe('permission decisions end to end', () => {
   });
 
   it('lists pending prompts for the local UI with what would run, who asked and the rule it would save', async () => {
-    const execute = await api.execute('ls', ['-la'], { cwd: '/tmp', template: { command: 'ls', args: ['-la'], cwd: '/tmp' } });
+    const execute = await api.execute('ls', ['-la'], { workingDirectory: '/tmp', title: 'Run ls' });
     const prompts = await api.call<{ prompts: Array<Record<string, unknown>> }>('GET', '/api/v1/ui/prompts', undefined, { ui: true });
     expect(prompts.body.prompts.find((p) => p.promptId === execute.body.promptId)).toMatchObject({
       state: 'pending',

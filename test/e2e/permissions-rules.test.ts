@@ -23,7 +23,7 @@ describe('whitelist rules end to end', () => {
   };
 
   it('matches the template, never the resolved values', async () => {
-    const secretArg = (value: string) => ({ template: { command: 'echo', args: ['__OSL_SECRET[token]__'] }, args: [value] });
+    const secretArg = (value: string) => ({ argsTemplate: ['__OSL_SECRET[token]__'], args: [value] });
     const first = await api.execute('echo', ['s1'], secretArg('s1'));
     await api.resolve(String(first.body.promptId), 'allow_and_whitelist');
     const rules = await api.call<{ rules: Array<Record<string, unknown>> }>('GET', '/api/v1/system/permissions/commands');
@@ -101,7 +101,9 @@ describe('whitelist rules end to end', () => {
     const whitelisted = await api.resolve(started.promptId, 'allow_and_whitelist', {}, { ui: true });
     expect(whitelisted).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', details: { field: 'decision' } } } });
     expect((await api.resolve(started.promptId, 'allow_once', {}, { ui: true })).body).toMatchObject({ state: 'allowed_once' });
-    expect((await api.waitRun(started.runId)).body).toMatchObject({ kind: 'install', state: 'completed' });
+    // The UI's run, seen by the UI: a session sees only its own origin's runs.
+    const run = await api.call('GET', `/api/v1/system/commands/runs/${started.runId}?waitMs=20000`, undefined, { ui: true });
+    expect(run.body).toMatchObject({ kind: 'install', state: 'completed' });
   });
 });
 
