@@ -2,44 +2,66 @@ import { assign, fromCallback, fromPromise, setup, type EventObject } from 'xsta
 import type { ErrorCode } from '../src/contract/errors.js';
 import type { EventData } from '../src/contract/events.js';
 import type { Principal } from '../src/contract/principal.js';
+import type { JobContext, JobEvent, JobStatus, RecoveryHint } from '../src/contract/routes/jobs.js';
 import type { RecipeStep, ToolStatus } from '../src/contract/routes/system.js';
 import { publishPlaceholder, type PublishParams } from './contract-event.js';
 
 export interface ToolInstallInput {
   installId: string;
   tool: string;
+  title: string;
   /** The executable that shows the tool is installed, located once the steps ran. */
   binary: string;
   variantId: string;
   packageManager: string;
   requiresElevation: boolean;
+  /** Exactly what runs, in order: what the one prompt shows and the one approval covers. */
   steps: RecipeStep[];
   /** For the whole install: each step's run gets what the earlier steps left of it. */
   timeoutMs: number;
   reason: string | null;
   requestedBy: Principal;
+  requestId: string | null;
+  context: JobContext | null;
 }
 
 export type InstallFailureState = EventData<'system.tool.install_failed'>['state'];
 
+export interface InstallFailure {
+  state: InstallFailureState;
+  errorCode: ErrorCode | null;
+  message: string;
+  exitCode: number | null;
+  signal: string | null;
+  recoveryHint: RecoveryHint;
+}
+
 export interface ToolInstallContext extends ToolInstallInput {
-  /** Index of the step running (or waiting for permission) now. */
+  /** The one prompt of the install, once the authority opened it. */
+  promptId: string | null;
+  /** The user's decision that allowed the install; set once allowed. */
+  decisionId: string | null;
+  /** Index of the step running now. */
   step: number;
   /** The command run of each step started so far. */
   runIds: string[];
-  /** The prompt of the current step, while it waits for the user. */
-  promptId: string | null;
   /** Milliseconds the steps' processes took so far. */
   usedMs: number;
-  /** When the first step started (after the user allowed it). */
+  /** When the first step started. */
   startedAt: string | null;
   located: ToolStatus | null;
-  failure: { state: InstallFailureState; errorCode: ErrorCode | null; message: string; exitCode: number | null; signal: string | null } | null;
+  failure: InstallFailure | null;
 }
+
+/** What the permission gate reports: the authority's verdict, then (after the prompt) the user's answer. */
+export type PermissionEvent =
+  | { type: 'permission.pending'; promptId: string }
+  | { type: 'permission.allowed'; promptId: string; decisionId: string }
+  | { type: 'permission.rejected'; code: Extract<ErrorCode, 'bridge_policy_denied' | 'rejected_by_user' | 'permission_timeout'>; promptId: string | null; decisionId: string | null; message: string }
+  | { type: 'permission.failed'; message: string };
 
 /** What one step's run reports; `index` tells stale reports of an earlier step apart. */
 export type StepEvent =
-  | { type: 'step.prompted'; index: number; runId: string; promptId: string }
   | { type: 'step.started'; index: number; runId: string; at: string }
   | {
       type: 'step.ended';
@@ -52,18 +74,67 @@ export type StepEvent =
       exitCode: number | null;
       signal: string | null;
       durationMs: number;
+      /** The step run's own hint (timeout, spawn_failure, bridge_restart). */
+      recoveryHint: RecoveryHint;
     };
 
-/** What one step's run is started with: the install's facts, less the binary, plus the step. */
-export interface InstallStepInput extends Omit<ToolInstallInput, 'binary'> {
+export type ToolInstallEvent = PermissionEvent | StepEvent;
+
+/** Input of the permission gate: the install as the one prompt shows it. */
+export interface InstallPermissionInput {
+  installId: string;
+  tool: string;
+  title: string;
+  variantId: string;
+  packageManager: string;
+  requiresElevation: boolean;
+  steps: RecipeStep[];
+  reason: string | null;
+  requestedBy: Principal;
+  context: JobContext | null;
+}
+
+/** What one step's run is started with: the step, where it stands, and the approval covering it. */
+export interface InstallStepInput {
+  installId: string;
+  tool: string;
+  packageManager: string;
   index: number;
   step: RecipeStep;
   stepCount: number;
+  timeoutMs: number;
+  reason: string | null;
+  requestedBy: Principal;
+  requestId: string | null;
+  context: JobContext | null;
+  /** The user's approval of the install, which the step's run is granted. */
+  decisionId: string;
+  promptId: string;
 }
 
 type Ended = Extract<StepEvent, { type: 'step.ended' }>;
 
-const isCurrent = ({ context, event }: { context: ToolInstallContext; event: StepEvent }) => event.index === context.step;
+const isCurrent = ({ context, event }: { context: ToolInstallContext; event: ToolInstallEvent }) => 'index' in event && event.index === context.step;
+
+/** The install as a job the web app follows (`bridge.job.*`). */
+export function installJob(context: ToolInstallContext, status: JobStatus): JobEvent {
+  return {
+    runId: context.installId,
+    requestId: context.requestId,
+    kind: 'install',
+    status,
+    summary: { command: context.steps[0]?.command ?? null, toolId: context.tool },
+    recoveryHint: context.failure?.recoveryHint ?? null,
+    context: context.context,
+    exitCode: context.failure?.exitCode ?? null,
+    errorCode: context.failure?.errorCode ?? null,
+  };
+}
+
+const job = (type: 'bridge.job.created' | 'bridge.job.updated', status: JobStatus) => ({
+  type: 'publish' as const,
+  params: ({ context }: { context: ToolInstallContext }): PublishParams => ({ type, data: installJob(context, status) }),
+});
 
 const failedEvent = (context: ToolInstallContext): PublishParams => ({
   type: 'system.tool.install_failed',
@@ -73,21 +144,34 @@ const failedEvent = (context: ToolInstallContext): PublishParams => ({
     state: context.failure?.state ?? 'failed',
     errorCode: context.failure?.errorCode ?? null,
     message: context.failure?.message ?? 'The install failed.',
-    step: context.runIds.length > 0 ? context.step : null,
+    step: context.decisionId !== null ? context.step : null,
     exitCode: context.failure?.exitCode ?? null,
     signal: context.failure?.signal ?? null,
   },
 });
 
 /**
- * A tool install: the recipe's steps, each a command run of kind `install` — which always
- * prompts and can never be whitelisted — one after the other. A step that does not complete ends
- * the install; once it ends the tool is located again and the inventory refreshed.
+ * A step's hint, as the whole install's: a later step that never spawned does not mean nothing
+ * ran (the earlier steps did), so only the first step's `spawn_failure` is kept.
+ */
+function installHint(event: Ended): RecoveryHint {
+  if (event.recoveryHint === 'spawn_failure' && event.index > 0) return null;
+  return event.recoveryHint;
+}
+
+/**
+ * A tool install, as one job: the permission authority is asked once, with every step of the
+ * recipe in the prompt (`subjectKind: 'install'`, which always prompts and can never be
+ * whitelisted). Once the user allows it, the steps run one after the other, each as a command run
+ * granted exactly that approval. A step that does not complete ends the install; once it ends the
+ * tool is located again and the inventory refreshed.
  */
 export const toolInstallMachine = setup({
-  types: {} as { context: ToolInstallContext; input: ToolInstallInput; events: StepEvent },
+  types: {} as { context: ToolInstallContext; input: ToolInstallInput; events: ToolInstallEvent },
   actors: {
-    /** Starts one step as a command run and follows it to its end. */
+    /** Asks the permission authority once for the whole install; reports its verdict, then the user's answer. */
+    askPermission: fromCallback<EventObject, InstallPermissionInput>(() => () => {}),
+    /** Grants one step the install's approval, starts it as a command run and follows it to its end. */
     installStep: fromCallback<EventObject, InstallStepInput>(() => () => {}),
     /** Looks for the tool's executable on the login-shell PATH. */
     locateTool: fromPromise<ToolStatus, { tool: string; binary: string }>(async ({ input }) => ({ name: input.tool, installed: false, path: null, version: null })),
@@ -96,52 +180,81 @@ export const toolInstallMachine = setup({
     publish: publishPlaceholder,
     /** Refreshes the tool inventory and announces `system.tools.inventory_updated` (cause: install). */
     refreshInventory: () => {},
-    recordStart: assign(({ context, event }) => {
-      const started = event as Extract<StepEvent, { type: 'step.started' }>;
-      return { promptId: null, runIds: withRun(context.runIds, context.step, started.runId), startedAt: context.startedAt ?? started.at };
-    }),
+    /** Drops whatever part of the install's approval no step used. */
+    revokeGrants: () => {},
   },
   guards: {
     isCurrent,
     completedWithMoreSteps: ({ context, event }) => isCurrent({ context, event }) && (event as Ended).state === 'completed' && context.step + 1 < context.steps.length,
     completedLastStep: ({ context, event }) => isCurrent({ context, event }) && (event as Ended).state === 'completed',
-    /** The user allowed the install and its first step started: `install_started`, once. */
-    isFirstStart: ({ context, event }) => isCurrent({ context, event }) && context.step === 0 && context.startedAt === null,
+    /** The first step started: the job is `running` and `install_started` is announced, once. */
+    isFirstStart: ({ context, event }) => isCurrent({ context, event }) && context.startedAt === null,
   },
 }).createMachine({
   id: 'toolInstall',
-  context: ({ input }) => ({ ...input, step: 0, runIds: [], promptId: null, usedMs: 0, startedAt: null, located: null, failure: null }),
-  initial: 'running',
+  context: ({ input }) => ({ ...input, promptId: null, decisionId: null, step: 0, runIds: [], usedMs: 0, startedAt: null, located: null, failure: null }),
+  initial: 'awaiting_permission',
+  entry: job('bridge.job.created', 'queued'),
   states: {
-    running: {
-      description: 'One step at a time: its run waits for the user\'s permission, then runs.',
+    awaiting_permission: {
+      description: 'One prompt for the whole install, listing every step exactly as it will run.',
       invoke: {
-        src: 'installStep',
+        src: 'askPermission',
         input: ({ context }) => ({
           installId: context.installId,
-          index: context.step,
-          step: context.steps[context.step]!,
-          stepCount: context.steps.length,
           tool: context.tool,
+          title: context.title,
           variantId: context.variantId,
           packageManager: context.packageManager,
           requiresElevation: context.requiresElevation,
           steps: context.steps,
-          timeoutMs: Math.max(1, context.timeoutMs - context.usedMs),
           reason: context.reason,
           requestedBy: context.requestedBy,
+          context: context.context,
         }),
       },
       on: {
-        'step.prompted': {
-          guard: 'isCurrent',
-          actions: assign(({ context, event }) => ({ promptId: event.promptId, runIds: withRun(context.runIds, context.step, event.runId) })),
+        'permission.pending': { actions: assign({ promptId: ({ event }) => event.promptId }) },
+        'permission.allowed': { target: 'running', actions: assign({ promptId: ({ event }) => event.promptId, decisionId: ({ event }) => event.decisionId }) },
+        'permission.rejected': {
+          target: 'failed',
+          actions: assign({
+            promptId: ({ context, event }) => event.promptId ?? context.promptId,
+            failure: ({ event }) => ({ state: 'rejected' as const, errorCode: event.code, message: event.message, exitCode: null, signal: null, recoveryHint: null }),
+          }),
         },
+        'permission.failed': {
+          target: 'failed',
+          actions: assign({ failure: ({ event }) => ({ state: 'failed' as const, errorCode: 'unavailable' as const, message: event.message, exitCode: null, signal: null, recoveryHint: null }) }),
+        },
+      },
+    },
+    running: {
+      description: 'One step at a time, each a command run granted the install\'s approval.',
+      invoke: {
+        src: 'installStep',
+        input: ({ context }) => ({
+          installId: context.installId,
+          tool: context.tool,
+          packageManager: context.packageManager,
+          index: context.step,
+          step: context.steps[context.step]!,
+          stepCount: context.steps.length,
+          timeoutMs: Math.max(1, context.timeoutMs - context.usedMs),
+          reason: context.reason,
+          requestedBy: context.requestedBy,
+          requestId: context.requestId,
+          context: context.context,
+          decisionId: context.decisionId!,
+          promptId: context.promptId!,
+        }),
+      },
+      on: {
         'step.started': [
           {
             guard: 'isFirstStart',
             actions: [
-              'recordStart',
+              assign(({ context, event }) => ({ runIds: withRun(context.runIds, context.step, event.runId), startedAt: event.at })),
               {
                 type: 'publish',
                 params: ({ context }) => ({
@@ -149,23 +262,23 @@ export const toolInstallMachine = setup({
                   data: { installId: context.installId, tool: context.tool, variantId: context.variantId, packageManager: context.packageManager, steps: context.steps },
                 }),
               },
+              job('bridge.job.updated', 'running'),
             ],
           },
-          { guard: 'isCurrent', actions: 'recordStart' },
+          { guard: 'isCurrent', actions: assign(({ context, event }) => ({ runIds: withRun(context.runIds, context.step, event.runId) })) },
         ],
         'step.ended': [
           {
             guard: 'completedWithMoreSteps',
             target: 'running',
             reenter: true,
-            actions: assign(({ context, event }) => ({ step: context.step + 1, promptId: null, usedMs: context.usedMs + event.durationMs })),
+            actions: assign(({ context, event }) => ({ step: context.step + 1, usedMs: context.usedMs + event.durationMs })),
           },
           { guard: 'completedLastStep', target: 'locating', actions: assign(({ context, event }) => ({ usedMs: context.usedMs + event.durationMs })) },
           {
             guard: 'isCurrent',
             target: 'failed',
             actions: assign(({ context, event }) => ({
-              promptId: null,
               usedMs: context.usedMs + event.durationMs,
               failure: {
                 state: event.state === 'completed' ? 'failed' : event.state,
@@ -173,6 +286,7 @@ export const toolInstallMachine = setup({
                 message: event.message ?? `Step ${context.step + 1} of ${context.steps.length} ended ${event.state}.`,
                 exitCode: event.exitCode,
                 signal: event.signal,
+                recoveryHint: installHint(event),
               },
             })),
           },
@@ -191,6 +305,7 @@ export const toolInstallMachine = setup({
     completed: {
       type: 'final',
       entry: [
+        'revokeGrants',
         {
           type: 'publish',
           params: ({ context }) => ({
@@ -202,12 +317,21 @@ export const toolInstallMachine = setup({
             },
           }),
         },
+        job('bridge.job.updated', 'completed'),
         'refreshInventory',
       ],
     },
     failed: {
       type: 'final',
-      entry: [{ type: 'publish', params: ({ context }) => failedEvent(context) }, 'refreshInventory'],
+      entry: [
+        'revokeGrants',
+        { type: 'publish', params: ({ context }) => failedEvent(context) },
+        {
+          type: 'publish',
+          params: ({ context }) => ({ type: 'bridge.job.updated', data: installJob(context, context.failure?.state === 'terminated' ? 'terminated' : 'failed') }),
+        },
+        'refreshInventory',
+      ],
     },
   },
 });

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { DEFAULT_COMMAND_TIMEOUT_MS, SMALL_BODY_LIMIT_BYTES } from '../constants.js';
 import { defineRoute } from '../route.js';
-import { queryBoolean, resourceIdSchema } from './common.js';
+import { queryBoolean } from './common.js';
+import { jobAcceptedSchema, jobContextSchema, requestIdSchema } from './jobs.js';
 
 /** Platforms install recipes are written for (Node's `process.platform` names). */
 export const platformSchema = z.enum(['linux', 'darwin', 'win32']);
@@ -90,6 +91,10 @@ export const toolsLocate = defineRoute({
   bodyLimit: SMALL_BODY_LIMIT_BYTES,
 });
 
+/** Longest an install request is held for the user's answer (as long as an execute). */
+export const INSTALL_HOLD_MAX_MS = 10 * 60_000;
+const INSTALL_REPLY_MARGIN_MS = 30_000;
+
 /** One step of an install: always an argument array, never a shell line. */
 export const recipeStepSchema = z.object({
   command: z.string(),
@@ -153,6 +158,7 @@ export const recipesResolve = defineRoute({
   path: '/api/v1/system/tools/recipes/resolve',
   auth: 'session_or_ui',
   summary: 'Resolve recipe for platform',
+  bodyLimit: SMALL_BODY_LIMIT_BYTES,
   body: z.strictObject({
     tool: toolNameSchema.describe('A tool of the catalogue; 404 otherwise.'),
     platform: platformSchema.optional().describe('Defaults to this machine\'s.'),
@@ -161,27 +167,40 @@ export const recipesResolve = defineRoute({
   reply: resolvedRecipeSchema,
 });
 
+/** The body of an install: the web app's fields (`toolId`, `reason`, `requestId`, `context`) plus ours. */
+export const installBodySchema = z.strictObject({
+  toolId: toolNameSchema.describe('The catalogue id, e.g. `claude-code` (see recipes); 404 otherwise.'),
+  reason: z.string().min(1).max(2000).optional().describe('Why the agent wants the tool; shown in the prompt.'),
+  requestId: requestIdSchema.optional(),
+  context: jobContextSchema.optional(),
+  timeoutMs: z.number().int().positive().default(DEFAULT_COMMAND_TIMEOUT_MS).describe('For the whole install, every step together. No maximum.'),
+  variantId: z.string().min(1).max(64).optional().describe('Extension: the recipe variant to use (see recipes); resolved for this machine when omitted.'),
+  packageManager: z.string().min(1).max(64).optional().describe('Extension: prefer this package manager.'),
+});
+
+export const installAcceptedSchema = jobAcceptedSchema
+  .extend({
+    toolId: z.string(),
+    variantId: z.string(),
+    packageManager: z.string(),
+    steps: z.array(recipeStepSchema).min(1).describe('Every step the one approval covers, exactly as each runs, in order.'),
+  })
+  .describe(
+    'The install job (`runId` is its install id). Held until the user answers its one prompt unless `Prefer: respond-async` (or the held-request cap); then its steps run as command runs of kind `install` with no further prompt. Follow it with `bridge.job.*` and `system.tool.install_*` events.',
+  );
+export type InstallAccepted = z.infer<typeof installAcceptedSchema>;
+
 export const toolsInstall = defineRoute({
   id: 'system.tools.install',
   method: 'POST',
   path: '/api/v1/system/tools/install',
   auth: 'session_or_ui',
   summary: 'Install a tool (always requires approval)',
-  body: z.strictObject({
-    tool: toolNameSchema,
-    variantId: z.string().min(1).max(64).optional().describe('Recipe variant to use (see recipes); resolved for this machine when omitted.'),
-    packageManager: z.string().min(1).max(64).optional(),
-    timeoutMs: z.number().int().positive().default(DEFAULT_COMMAND_TIMEOUT_MS).describe('For the whole install. No maximum.'),
-    reason: z.string().min(1).max(2000).optional().describe('Why the agent wants the tool; shown in the prompt.'),
-  }),
-  reply: z
-    .object({
-      installId: resourceIdSchema,
-      promptId: resourceIdSchema.describe('The first step\'s prompt. Installs always prompt; they can never be whitelisted.'),
-      state: z.literal('awaiting_permission'),
-    })
-    .describe(
-      'Each step runs as a command run of kind `install` and asks again (`permission.prompt.created` with `details.installId`); progress comes as `system.tool.install_*` events. 501 `unsupported` when no variant fits this machine.',
-    ),
+  refusals: 'accepted',
+  preferAsync: true,
+  body: installBodySchema,
+  reply: installAcceptedSchema,
   successStatus: 202,
+  bodyLimit: SMALL_BODY_LIMIT_BYTES,
+  replyTimeoutMs: () => INSTALL_HOLD_MAX_MS + INSTALL_REPLY_MARGIN_MS,
 });

@@ -1,29 +1,54 @@
-import type { AnyActorRef } from 'xstate';
-import { waitFor } from 'xstate';
-import type { ToolInstallContext } from '../../../machines/toolInstall.machine.js';
+import os from 'node:os';
+import { waitFor, type AnyActorRef, type SnapshotFrom } from 'xstate';
+import { installJob, type toolInstallMachine, type ToolInstallContext } from '../../../machines/toolInstall.machine.js';
 import { BridgeError } from '../../contract/errors.js';
+import type { Principal } from '../../contract/principal.js';
 import { ROUTES } from '../../contract/routes/index.js';
-import type { Recipe } from '../../contract/routes/system.js';
+import { normaliseJobContext, type JobDecision } from '../../contract/routes/jobs.js';
+import { INSTALL_HOLD_MAX_MS, type InstallAccepted, type Recipe, type RecipeStep } from '../../contract/routes/system.js';
+import { resolveExecutable } from '../../processes/resolve-executable.js';
+import type { Clock } from '../../runtime/clock.js';
 import { findRecipe, resolveRecipe } from '../../system/recipes.js';
+import { HeldRequests } from '../commands/held-requests.js';
+import { checkPolicy } from '../permissions/policy.js';
 import { serveRoute } from '../serve-route.js';
 import type { RunningService, ServiceContext } from '../service-context.js';
 import { newId } from '../session/token.js';
+import { InstallRequests } from './install-requests.js';
 import type { SystemCatalog } from './system-service.js';
 
-/** Longest wait for the first step's prompt to open (the authority answers at once). */
-const PROMPT_TIMEOUT_MS = 20_000;
+type InstallSnapshot = SnapshotFrom<typeof toolInstallMachine>;
+
+/** Longest wait for the authority's verdict (the prompt opening, or a policy refusal). */
+const DECIDING_TIMEOUT_MS = 20_000;
+
+/** Refusal codes an install ends with before any step ran, answered as `accepted: false`. */
+const REFUSED = new Set(['rejected_by_user', 'permission_timeout', 'bridge_policy_denied']);
+
+const deciding = (s: InstallSnapshot) => s.matches('awaiting_permission') && s.context.promptId === null && s.status === 'active';
+const decided = (s: InstallSnapshot) => !s.matches('awaiting_permission') || s.status !== 'active';
 
 /**
- * `POST /system/tools/install`: resolves the recipe for this machine and spawns an install actor,
- * whose steps run as command runs of kind `install` (always prompted, never whitelisted). It
- * replies once the first prompt is open: 202 with the install and prompt ids.
+ * `POST /system/tools/install`: one install is one job. It resolves the catalogue recipe for
+ * this machine, spawns the install actor — which asks the user once, showing every step — and,
+ * like execute, holds the request until the user answers (unless `Prefer: respond-async` or the
+ * session's held-request cap). A rejection is an `accepted: false` reply; an allowed install
+ * replies with its job, whose steps then run without asking again.
  */
 export function startInstallService(ctx: ServiceContext, deps: { catalog: SystemCatalog; recipes: readonly Recipe[] }): RunningService {
-  const { bus, subjects, runtime } = ctx;
+  const { bus, subjects, runtime, clock, config } = ctx;
+  const held = new HeldRequests(() => config.current.maxHeldRequestsPerSession);
+  const requests = new InstallRequests<InstallSnapshot>(() => config.current.requestIdRetentionMs, () => clock.now());
 
-  const subscription = serveRoute(bus, subjects, ROUTES.systemToolsInstall, async ({ principal, body }) => {
-    const recipe = findRecipe(body.tool, deps.recipes);
-    if (!recipe) throw new BridgeError('not_found', `The catalogue has no recipe for ${body.tool}.`, { details: { tools: deps.recipes.map((r) => r.tool) } });
+  const subscription = serveRoute(bus, subjects, ROUTES.systemToolsInstall, async ({ principal, body, prefer }) => {
+    const first = body.requestId !== undefined ? requests.find(principal, body.requestId) : undefined;
+    if (first) {
+      const snapshot = (runtime.child(first.installId)?.getSnapshot() as InstallSnapshot | undefined) ?? first.last;
+      if (snapshot) return replyFor(snapshot, { duplicate: true, held: false, heldLimitReached: false });
+    }
+
+    const recipe = findRecipe(body.toolId, deps.recipes);
+    if (!recipe) throw new BridgeError('not_found', `The catalogue has no recipe for ${body.toolId}.`, { details: { tools: deps.recipes.map((r) => r.tool) } });
     const target = await deps.catalog.resolveTarget();
     if ('unsupported' in target) throw new BridgeError('unsupported', target.unsupported, { details: { reason: target.unsupported } });
     const resolved = resolveRecipe(recipe, target, {
@@ -32,10 +57,19 @@ export function startInstallService(ctx: ServiceContext, deps: { catalog: System
     });
     if (resolved.status === 'unsupported') throw new BridgeError('unsupported', resolved.reason, { details: { reason: resolved.reason } });
 
+    const denied = await deniedStep(resolved.steps, config.current.denyList, async () => (await deps.catalog.loginPath()).path);
+    if (denied) {
+      throw new BridgeError('bridge_policy_denied', `The bridge policy forbids step ${denied.index + 1} of this install (deny list entry ${JSON.stringify(denied.entry)}).`, {
+        details: { step: denied.index, policy: denied.entry },
+      });
+    }
+
     const installId = newId('inst');
+    if (body.requestId !== undefined) requests.remember(principal, body.requestId, installId);
     const ref: AnyActorRef = runtime.spawn('toolInstall', installId, {
       installId,
       tool: recipe.tool,
+      title: recipe.title,
       binary: recipe.binary,
       variantId: resolved.variantId,
       packageManager: resolved.packageManager,
@@ -44,20 +78,80 @@ export function startInstallService(ctx: ServiceContext, deps: { catalog: System
       timeoutMs: body.timeoutMs,
       reason: body.reason ?? null,
       requestedBy: principal,
+      requestId: body.requestId ?? null,
+      context: normaliseJobContext(body.context),
     });
-    const snapshot = await waitFor(ref, (s) => (s.context as ToolInstallContext).promptId !== null || s.status !== 'active', { timeout: PROMPT_TIMEOUT_MS });
-    const context = snapshot.context as ToolInstallContext;
-    if (context.promptId === null) {
-      const failure = context.failure;
-      const code = failure?.errorCode === 'bridge_policy_denied' ? 'bridge_policy_denied' : failure?.errorCode === 'unavailable' ? 'unavailable' : 'internal';
-      throw new BridgeError(code, failure?.message ?? 'The install could not ask for permission.', { details: { installId } });
-    }
-    return { installId, promptId: context.promptId, state: 'awaiting_permission' as const };
+    if (body.requestId !== undefined) ref.subscribe((snapshot) => requests.update(installId, snapshot as InstallSnapshot));
+    return hold(ref, principal, prefer?.respondAsync ?? false, clock);
   });
+
+  /** Waits for the prompt to open, then (unless asked not to) for the user's answer. */
+  const hold = async (ref: AnyActorRef, principal: Principal, respondAsync: boolean, clock: Clock): Promise<InstallAccepted> => {
+    const startedAt = clock.now();
+    let snapshot = (await waitFor(ref, (s) => !deciding(s as InstallSnapshot), { timeout: DECIDING_TIMEOUT_MS })) as InstallSnapshot;
+    if (decided(snapshot) || respondAsync) return replyFor(snapshot, { duplicate: false, held: false, heldLimitReached: false });
+    const place = held.tryHold(principal);
+    if (!place.held) return replyFor(snapshot, { duplicate: false, held: false, heldLimitReached: true });
+    try {
+      const holdMs = Math.max(0, INSTALL_HOLD_MAX_MS - (clock.now() - startedAt));
+      snapshot = (await waitFor(ref, (s) => decided(s as InstallSnapshot), { timeout: holdMs }).catch(() => ref.getSnapshot())) as InstallSnapshot;
+    } finally {
+      place.release();
+    }
+    return replyFor(snapshot, { duplicate: false, held: true, heldLimitReached: false });
+  };
 
   return {
     stop() {
       subscription.unsubscribe();
     },
   };
+}
+
+/**
+ * The first step the deny list forbids. The one prompt must not offer what the policy would stop
+ * half-way: the authority judges the prompt's template (the first step), this every step.
+ */
+async function deniedStep(steps: readonly RecipeStep[], denyList: readonly string[], searchPath: () => Promise<string>): Promise<{ index: number; entry: string } | null> {
+  if (denyList.length === 0) return null;
+  const path = await searchPath();
+  for (const [index, step] of steps.entries()) {
+    const resolvedPath = await resolveExecutable(step.command, { searchPath: path, cwd: os.homedir() }).catch(() => null);
+    const { deniedBy } = await checkPolicy(denyList, { command: step.command, args: step.args, shell: false, resolvedPath });
+    if (deniedBy) return { index, entry: deniedBy };
+  }
+  return null;
+}
+
+/** The install as a reply: refused (throws) when nothing of it will run, else its job. */
+function replyFor(snapshot: InstallSnapshot, facts: { duplicate: boolean; held: boolean; heldLimitReached: boolean }): InstallAccepted {
+  const context = snapshot.context as ToolInstallContext;
+  const failure = context.failure;
+  if (failure && context.decisionId === null) {
+    const code = failure.errorCode && REFUSED.has(failure.errorCode) ? failure.errorCode : failure.errorCode === 'unavailable' ? 'unavailable' : 'internal';
+    throw new BridgeError(code, failure.message, { details: { runId: context.installId, ...(context.promptId ? { promptId: context.promptId } : {}) } });
+  }
+  const job = installJob(context, snapshot.matches('failed') ? 'failed' : snapshot.matches('completed') ? 'completed' : context.startedAt !== null ? 'running' : 'queued');
+  return {
+    accepted: true,
+    runId: context.installId,
+    requestId: context.requestId,
+    status: job.status,
+    decision: decisionOf(context),
+    ...(context.promptId ? { promptId: context.promptId } : {}),
+    recoveryHint: job.recoveryHint,
+    duplicate: facts.duplicate,
+    held: facts.held,
+    heldLimitReached: facts.heldLimitReached,
+    toolId: context.tool,
+    variantId: context.variantId,
+    packageManager: context.packageManager,
+    steps: context.steps,
+  };
+}
+
+function decisionOf(context: ToolInstallContext): JobDecision {
+  const ids = { ...(context.promptId ? { promptId: context.promptId } : {}), ...(context.decisionId ? { decisionId: context.decisionId } : {}) };
+  if (context.decisionId === null) return { source: 'pending', message: 'Waiting for the user to answer the install prompt.', ...ids };
+  return { source: 'user', message: `Allowed by the user: the ${context.steps.length} step(s) shown in the prompt, and nothing else.`, ...ids };
 }

@@ -6,25 +6,21 @@ import { BridgeError, type ErrorCode } from '../../contract/errors.js';
 import type { EventData } from '../../contract/events.js';
 import type { RunSummary } from '../../contract/routes/commands.js';
 import { newId } from '../session/token.js';
-
-/** What `internal('commands.start')` answers (the execute reply). */
-interface StartReply {
-  runId: string;
-  state: string;
-  promptId?: string;
-}
+import type { InstallGrants } from './install-grants.js';
 
 const START_TIMEOUT_MS = 30_000;
 const ENDINGS = new Set(['system.command.completed', 'system.command.failed', 'system.command.terminated']);
+const FAILURE_STATES = new Set(['failed', 'rejected', 'timed_out', 'terminated', 'interrupted']);
 
 /**
- * The tool-install machine's `installStep` actor: starts one recipe step as a command run of kind
- * `install` through the command-run service (so it goes through the permission authority, always
- * prompts, and is supervised, listed and killable like any run), then follows the run's events:
- * its prompt, start and end, and its output, re-announced as `system.tool.install_output`.
+ * The tool-install machine's `installStep` actor: grants the step the install's approval (for a
+ * fresh run id, see install-grants.ts), starts it as a command run of kind `install` through the
+ * command-run service (so it is supervised, listed and killable like any run, and its gate finds
+ * the grant instead of prompting again), then follows the run's events: its start and end, and
+ * its output, re-announced as `system.tool.install_output`.
  */
-export function installStepActor(deps: { bus: Bus; subjects: Subjects }) {
-  const { bus, subjects } = deps;
+export function installStepActor(deps: { bus: Bus; subjects: Subjects; grants: InstallGrants }) {
+  const { bus, subjects, grants } = deps;
   return fromCallback<EventObject, InstallStepInput>(({ input, sendBack }) => {
     const runId = newId('run');
     let ended = false;
@@ -57,9 +53,10 @@ export function installStepActor(deps: { bus: Bus; subjects: Subjects }) {
     });
 
     const { step } = input;
+    grants.issue({ installId: input.installId, runId, step, decisionId: input.decisionId, promptId: input.promptId });
     const template = { command: step.command, args: step.args };
     bus
-      .request<StartReply>(
+      .request(
         subjects.internal('commands.start'),
         {
           ...template,
@@ -67,31 +64,19 @@ export function installStepActor(deps: { bus: Bus; subjects: Subjects }) {
           title: `Install ${input.tool} (step ${input.index + 1} of ${input.stepCount})`,
           reason: input.reason ?? `Install ${input.tool} with ${input.packageManager}.`,
           timeoutMs: input.timeoutMs,
+          ...(input.context ? { context: withoutNulls(input.context) } : {}),
           requestedBy: input.requestedBy,
           subjectKind: 'install',
           whitelistAllowed: false,
           runId,
-          details: {
-            installId: input.installId,
-            tool: input.tool,
-            variantId: input.variantId,
-            packageManager: input.packageManager,
-            requiresElevation: input.requiresElevation,
-            steps: input.steps,
-          },
         },
         { timeoutMs: START_TIMEOUT_MS },
       )
-      .then(
-        (reply) => {
-          if (reply.state === 'awaiting_permission' && reply.promptId) send({ type: 'step.prompted', index: input.index, runId, promptId: reply.promptId });
-        },
-        (error: unknown) => {
-          const code: ErrorCode = error instanceof BridgeError ? error.code : 'unavailable';
-          const message = error instanceof Error ? error.message : String(error);
-          send({ type: 'step.ended', index: input.index, runId: null, state: code === 'bridge_policy_denied' ? 'rejected' : 'failed', errorCode: code, message, exitCode: null, signal: null, durationMs: 0 });
-        },
-      );
+      .catch((error: unknown) => {
+        const code: ErrorCode = error instanceof BridgeError ? error.code : 'unavailable';
+        const message = error instanceof Error ? error.message : String(error);
+        send({ type: 'step.ended', index: input.index, runId: null, state: code === 'bridge_policy_denied' ? 'rejected' : 'failed', errorCode: code, message, exitCode: null, signal: null, durationMs: 0, recoveryHint: input.index === 0 ? 'spawn_failure' : null });
+      });
 
     return () => {
       ended = true;
@@ -100,8 +85,13 @@ export function installStepActor(deps: { bus: Bus; subjects: Subjects }) {
   });
 }
 
+/** The stored context (absent fields null) as a request's, which leaves them out. */
+function withoutNulls(context: Record<string, string | null>): Record<string, string> {
+  return Object.fromEntries(Object.entries(context).filter((entry): entry is [string, string] => entry[1] !== null));
+}
+
 function endedFrom(index: number, run: RunSummary): StepEvent {
-  const state = run.state === 'completed' || run.state === 'failed' || run.state === 'rejected' || run.state === 'timed_out' || run.state === 'terminated' || run.state === 'interrupted' ? run.state : 'failed';
+  const state = run.state === 'completed' || FAILURE_STATES.has(run.state) ? (run.state as Extract<StepEvent, { type: 'step.ended' }>['state']) : 'failed';
   return {
     type: 'step.ended',
     index,
@@ -112,5 +102,6 @@ function endedFrom(index: number, run: RunSummary): StepEvent {
     exitCode: run.exitCode,
     signal: run.signal,
     durationMs: run.durationMs ?? 0,
+    recoveryHint: run.recoveryHint,
   };
 }

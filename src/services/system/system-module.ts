@@ -5,6 +5,8 @@ import { locateTool } from '../../system/locate.js';
 import { getLoginPath, withLoginPath, type LoginPath } from '../../processes/login-path.js';
 import { loadCatalogue, RECIPES } from '../../system/recipes.js';
 import type { BaseContext, CapabilityFactory, CapabilityModule } from '../service-context.js';
+import { InstallGrants } from './install-grants.js';
+import { installPermissionActor } from './install-permission.js';
 import { installStepActor } from './install-step.js';
 import { startInstallService } from './install-service.js';
 import { startSystemService, type SystemCatalog } from './system-service.js';
@@ -14,7 +16,7 @@ export interface SystemModuleDeps {
   loginPath?: () => Promise<LoginPath>;
 }
 
-/** System info, tools, locate, the install recipes, and tool installs (as command runs). */
+/** System info, tools, locate, the install recipes, and tool installs (one job, one prompt, its steps as command runs). */
 export function createSystemModule(deps: SystemModuleDeps = {}): CapabilityFactory {
   return async (base: BaseContext): Promise<CapabilityModule> => {
     const { bus, subjects, config, logger } = base;
@@ -25,13 +27,15 @@ export function createSystemModule(deps: SystemModuleDeps = {}): CapabilityFacto
     });
     // Set once the service runs; installs only end after that.
     let catalog: SystemCatalog | undefined;
+    const grants = new InstallGrants();
 
     return {
       name: 'system',
       children: {
         toolInstall: {
           actors: {
-            installStep: installStepActor({ bus, subjects }),
+            askPermission: installPermissionActor({ bus, subjects }),
+            installStep: installStepActor({ bus, subjects, grants }),
             locateTool: fromPromise<ToolStatus, { tool: string; binary: string }>(async ({ input }) => {
               const path = await loginPath();
               const found = await locateTool(input.binary, { searchPath: path.path, env: withLoginPath(process.env, path), timeoutMs: config.current.system.probeTimeoutMs });
@@ -39,6 +43,7 @@ export function createSystemModule(deps: SystemModuleDeps = {}): CapabilityFacto
             }),
           },
           actions: {
+            revokeGrants: ({ context }) => grants.revokeInstall((context as ToolInstallContext).installId),
             refreshInventory: ({ context }) => {
               const { tool, located, startedAt } = context as ToolInstallContext;
               // A completed install changed its own tool: that one was located again, not all of
@@ -56,8 +61,10 @@ export function createSystemModule(deps: SystemModuleDeps = {}): CapabilityFacto
         const system = startSystemService(ctx, { loginPath, recipes });
         catalog = system.catalog;
         const install = startInstallService(ctx, { catalog: system.catalog, recipes });
+        const redeeming = grants.serve(bus, subjects);
         return {
           stop() {
+            redeeming.unsubscribe();
             install.stop();
             system.stop();
           },
