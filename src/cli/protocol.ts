@@ -1,18 +1,17 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import writeFileAtomic from 'write-file-atomic';
+import { CLI_BIN } from '../package-root.js';
 
 export const SCHEME = 'osloop';
 export const MIME_TYPE = `x-scheme-handler/${SCHEME}`;
 export const DESKTOP_FILE = 'osloop-bridge-url-handler.desktop';
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/osloop-bridge.js');
 
 /** The command the OS runs for an osloop:// link: this node, this checkout's CLI, `open-url`. */
 export function handlerCommand(): string[] {
-  return [process.execPath, BIN, 'open-url'];
+  return [process.execPath, CLI_BIN, 'open-url'];
 }
 
 /** Quotes one argument of a .desktop `Exec` line (Desktop Entry Specification, "Exec key"). */

@@ -2,13 +2,12 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startBridge, type RunningBridge, type StartBridgeOptions } from '../bridge.js';
 import { CorruptConfigError } from '../config/config-store.js';
 import { createLogger } from '../logging.js';
+import { CLI_BIN as BIN, packagePath } from '../package-root.js';
 
-const UI_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../ui');
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/osloop-bridge.js');
+const UI_DIR = packagePath('ui');
 
 /** Neutralino's binary for this machine, as `neu update` names it in `ui/bin/`. */
 export function neutralinoBinary(uiDir = UI_DIR, platform: NodeJS.Platform = process.platform, arch = process.arch): string {

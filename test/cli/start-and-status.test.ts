@@ -3,10 +3,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { COMPILED_BIN, ensureCompiled } from '../support/compiled-bin.js';
 import { freePort } from '../support/free-port.js';
 
-const BIN = path.resolve('bin/osloop-bridge.js');
+const BIN = COMPILED_BIN;
+beforeAll(ensureCompiled);
 let home: string;
 beforeEach(async () => {
   home = await mkdtemp(path.join(os.tmpdir(), 'osloop-cli-'));

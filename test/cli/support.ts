@@ -1,10 +1,12 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { COMPILED_BIN, ensureCompiled } from '../support/compiled-bin.js';
 
-export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/osloop-bridge.js');
+/** The CLI users run (`bin/osloop-bridge.js` → dist/), built from the current sources first. */
+export const BIN = COMPILED_BIN;
+await ensureCompiled();
 
 /** A fresh bridge home whose config file names `port`. */
 export async function homeWithPort(port: number): Promise<string> {

@@ -5,10 +5,11 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BridgeConfigInput } from '../../../src/config/config-schema.js';
+import { COMPILED_BIN, ensureCompiled } from '../../support/compiled-bin.js';
 import { freePort } from '../../support/free-port.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const BIN = path.join(ROOT, 'bin/osloop-bridge.js');
+export const BIN = COMPILED_BIN;
 export const FAULT_FIXTURES = path.join(ROOT, 'test/fixtures/faults');
 export const AWAKE_INHIBITOR_FIXTURE = path.join(ROOT, 'test/fixtures/awake-inhibitor.mjs');
 
@@ -43,6 +44,7 @@ export interface BridgeProcess {
  * when given) and resolves once it logged that its UI token is written, i.e. it serves.
  */
 export async function startBridgeProcess(home: string, options: { config?: BridgeConfigInput; port?: number } = {}): Promise<BridgeProcess> {
+  await ensureCompiled();
   if (options.config) await writeFile(path.join(home, 'config.json'), JSON.stringify(options.config, null, 2));
   const port = options.port ?? (await freePort());
   const child = spawn(process.execPath, [BIN, 'start', '--port', String(port)], {
