@@ -1,8 +1,12 @@
 import pino, { type Logger } from 'pino';
+import { prettyFactory } from 'pino-pretty';
+import { stdoutLogDestination, type LogDestination } from './log-destination.js';
 
 /**
  * The bridge's logger: JSON lines, pretty-printed when a person is watching a terminal. Tokens
- * are redacted wherever a header or field could carry one.
+ * are redacted wherever a header or field could carry one. Every line goes through a
+ * `LogDestination`, which drops lines rather than block: no pino transport (its worker is
+ * flushed with `Atomics.wait` at exit) and no sonic-boom (flushed synchronously at exit).
  */
 export function createLogger(options: { level?: string; pretty?: boolean; destination?: pino.DestinationStream } = {}): Logger {
   const level = options.level ?? process.env.OSLOOP_LOG_LEVEL ?? 'info';
@@ -20,8 +24,12 @@ export function createLogger(options: { level?: string; pretty?: boolean; destin
   };
   if (options.destination) return pino({ level, redact }, options.destination);
   const pretty = options.pretty ?? Boolean(process.stdout.isTTY);
-  if (pretty) {
-    return pino({ level, redact, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } });
-  }
-  return pino({ level, redact });
+  const destination = stdoutLogDestination();
+  return pino({ level, redact }, pretty ? prettyOnto(destination) : destination);
+}
+
+/** Pretty-prints each JSON line in this thread, then hands it to the non-blocking destination. */
+function prettyOnto(destination: LogDestination): pino.DestinationStream {
+  const format = prettyFactory({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+  return { write: (line: string) => destination.write(format(line)) };
 }

@@ -1,27 +1,16 @@
-import type { Logger } from 'pino';
 import { startBridge } from '../bridge.js';
 import { CorruptConfigError } from '../config/config-store.js';
 import { createLogger } from '../logging.js';
+import { handleProcessExit } from './process-exit.js';
 
-/** How long a stopped bridge may take to let go of the event loop before the CLI exits anyway. */
-const EXIT_GRACE_MS = 3_000;
-
-/** `osloop-bridge start`: runs until SIGINT/SIGTERM; exits 2 when the port cannot be bound. */
+/**
+ * `osloop-bridge start`: runs until SIGINT/SIGTERM/SIGHUP; exits 2 when the port cannot be
+ * bound, 78 on a corrupt config. The process always ends: a second signal or an overrun stop
+ * deadline ends it at once (see process-exit.ts).
+ */
 export async function runStart(options: { port?: number; nats?: string; dev?: boolean; allowOrigin: string[] }): Promise<number> {
   const logger = createLogger();
-  // Installed before anything starts, so a signal during start-up still stops cleanly. They stay
-  // installed (not `once`): signal-exit, used to clean up probe processes, re-raises a signal
-  // when it is the last listener, which would kill the bridge in the middle of its orderly stop.
-  let signalled: (signal: string) => void = () => {};
-  let received = 0;
-  const stopRequested = new Promise<string>((resolve) => (signalled = resolve));
-  const onSignal = (signal: NodeJS.Signals) => {
-    received++;
-    if (received === 1) signalled(signal);
-    else process.exit(130); // a second Ctrl-C: the user does not want to wait
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const lifecycle = handleProcessExit({ logger, ...deadlineFromEnv() });
 
   let bridge;
   try {
@@ -35,31 +24,29 @@ export async function runStart(options: { port?: number; nats?: string; dev?: bo
   } catch (error) {
     if (error instanceof CorruptConfigError) {
       logger.error(error.message);
-      return exitSoon(78, logger);
+      lifecycle.exit(78);
+      return 78;
     }
     throw error;
   }
   if (bridge.bindState() === 'bind_failed') {
     const { bindError } = bridge.runtime.root.getSnapshot().context;
     logger.error(`Port ${bridge.port()} is in use or not bindable (${bindError}). The bridge never picks another port: free it, or configure another one.`);
+    lifecycle.armDeadline();
     await bridge.stop('bind failed');
-    return exitSoon(2, logger);
+    lifecycle.exit(2);
+    return 2;
   }
   logger.info(`UI token written to ${bridge.paths.uiTokenFile}`);
-  const signal = await stopRequested;
+  const signal = await lifecycle.stopRequested;
   logger.info({ signal }, 'stopping');
   await bridge.stop(`signal ${signal}`);
-  return exitSoon(0, logger);
+  lifecycle.exit(0);
+  return 0;
 }
 
-/**
- * A stopped bridge should leave nothing running; if something still holds the event loop, say
- * what (it is a bug) and exit anyway rather than hang the user's terminal.
- */
-function exitSoon(code: number, logger: Logger): number {
-  setTimeout(() => {
-    logger.warn({ resources: process.getActiveResourcesInfo() }, 'still busy after stopping; exiting anyway');
-    process.exit(code);
-  }, EXIT_GRACE_MS).unref();
-  return code;
+/** `OSLOOP_STOP_DEADLINE_MS` shortens the orderly stop's deadline (tests, impatient service managers). */
+function deadlineFromEnv(): { deadlineMs?: number } {
+  const value = Number(process.env.OSLOOP_STOP_DEADLINE_MS);
+  return Number.isInteger(value) && value > 0 ? { deadlineMs: value } : {};
 }

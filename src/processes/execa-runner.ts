@@ -1,5 +1,6 @@
 import { execa } from 'execa';
 import { groupAlive, killProcessTree } from './kill-tree.js';
+import { trackProcess } from './process-groups.js';
 import type { ProcessExit, ProcessHandlers, ProcessRunner, ProcessSpec, RunningProcess } from './process-runner.js';
 
 /** Grace a process group's stragglers get between SIGTERM and SIGKILL unless the runner is told. */
@@ -48,6 +49,7 @@ export function createExecaRunner(options: { platform?: NodeJS.Platform; strayGr
         },
       };
       live.add(running);
+      const untrack = subprocess.pid === undefined ? () => {} : trackProcess(subprocess.pid, platform === 'win32' ? 'process' : 'group');
 
       void subprocess.then(async (result) => {
         // The child is gone, but what it started in its group with its output sent elsewhere
@@ -59,6 +61,7 @@ export function createExecaRunner(options: { platform?: NodeJS.Platform; strayGr
         }
         exited = true;
         live.delete(running);
+        untrack();
         const exit: ProcessExit =
           result.exitCode !== undefined
             ? { exitCode: result.exitCode, signal: null, spawnError: null }

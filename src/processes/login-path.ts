@@ -2,6 +2,7 @@ import { execa } from 'execa';
 import os from 'node:os';
 import path from 'node:path';
 import { killProcessTree } from './kill-tree.js';
+import { trackProcess } from './process-groups.js';
 
 /** The PATH commands are resolved on, and where it came from. */
 export interface LoginPath {
@@ -109,6 +110,10 @@ function askShell(shell: string, env: NodeJS.ProcessEnv, timeoutMs: number, sign
     // group reaches whatever its rc files started.
     detached: true,
   });
+  // A bridge that exits mid-probe (a stop during start-up) takes the shell's group along.
+  const untrack = child.pid !== undefined ? trackProcess(child.pid, 'group') : () => {};
+  let killing: Promise<void> | undefined;
+  void child.then(() => killing).finally(untrack);
   return new Promise<ShellAnswer>((resolve) => {
     let stdout = '';
     let settled = false;
@@ -122,7 +127,7 @@ function askShell(shell: string, env: NodeJS.ProcessEnv, timeoutMs: number, sign
       // and a moment before SIGKILL, so its EXIT traps run: pyenv's rehash killed outright left
       // its lock file behind, and every later login shell then waited 60 s for it. The answer
       // does not wait for this.
-      if (child.pid !== undefined && child.exitCode === null) void killProcessTree(child.pid, 2_000).catch(() => {});
+      if (child.pid !== undefined && child.exitCode === null) killing = killProcessTree(child.pid, 2_000).catch(() => {});
       resolve(answer);
     };
     const onAbort = () => finish({ kind: 'aborted' });

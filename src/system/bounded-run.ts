@@ -1,6 +1,6 @@
 import { execa } from 'execa';
-import { onExit } from 'signal-exit';
 import { killProcessTree } from '../processes/kill-tree.js';
+import { trackProcess } from '../processes/process-groups.js';
 
 export interface BoundedRunOptions {
   /** Kill the whole process tree after this long. */
@@ -22,32 +22,6 @@ export interface BoundedRunResult {
   errorCode?: string;
 }
 
-/** Process groups of helpers still running, killed if the bridge exits before they end. */
-const running = new Set<number>();
-let exitHookInstalled = false;
-
-/**
- * A detached helper outlives its parent (execa's own cleanup skips detached children), so a
- * bridge exiting mid-probe — a login shell blocked in `pyenv rehash` can take a minute — would
- * leave it behind.
- */
-function killOnExit(pid: number): () => void {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    onExit(() => {
-      for (const group of running) {
-        try {
-          process.kill(-group, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-    });
-  }
-  running.add(pid);
-  return () => running.delete(pid);
-}
-
 /**
  * Runs a short helper command (a version probe, the login shell) and never waits longer than
  * `timeoutMs`: on timeout the whole tree is killed, because a login shell or a version shim
@@ -67,8 +41,10 @@ export async function runBounded(command: string, args: readonly string[], optio
     shell: process.platform === 'win32' && /\.(cmd|bat)$/i.test(command),
     ...(options.cwd ? { cwd: options.cwd } : {}),
   });
-  // Windows children are not detached: execa's own cleanup covers them.
-  const forget = child.pid === undefined || process.platform === 'win32' ? () => false : killOnExit(child.pid);
+  // A detached helper outlives its parent (execa's own cleanup skips detached children), so a
+  // bridge exiting mid-probe (a login shell blocked in `pyenv rehash` can take a minute) must
+  // take it along. Windows children are not detached: execa's own cleanup covers them.
+  const forget = child.pid === undefined || process.platform === 'win32' ? () => {} : trackProcess(child.pid, 'group');
   let timer: NodeJS.Timeout | undefined;
   // Resolve at the deadline rather than when the killed tree has closed its pipes: a grandchild
   // can hold stdout open a while longer, and the caller's latency must not depend on it.
