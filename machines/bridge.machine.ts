@@ -1,6 +1,7 @@
 import { assign, fromPromise, setup, stopChild } from 'xstate';
 import { publishPlaceholder } from './contract-event.js';
 import { mcpConnectionMachine } from './mcpConnection.machine.js';
+import { mcpServerRequestMachine } from './mcpServerRequest.machine.js';
 import { sessionMachine } from './session.machine.js';
 import { commandRunMachine } from './commandRun.machine.js';
 import { permissionPromptMachine } from './permissionPrompt.machine.js';
@@ -18,6 +19,7 @@ export const childMachines = {
   commandRun: commandRunMachine,
   permissionPrompt: permissionPromptMachine,
   mcpConnection: mcpConnectionMachine,
+  mcpServerRequest: mcpServerRequestMachine,
   awakeLock: awakeLockMachine,
   inhibitor: inhibitorMachine,
   filePicker: filePickerMachine,

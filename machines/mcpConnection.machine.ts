@@ -41,6 +41,7 @@ const machineSetup = setup({
   guards: {
     needsPermission: ({ context }) => context.transportType === 'stdio',
     canRetry: ({ context }) => context.reconnectAttempts < context.retry.maxAttempts,
+    wasConnected: ({ context }) => context.capabilities !== null,
   },
   delays: {
     backoff: ({ context }) => backoffDelay(context.retry, context.reconnectAttempts),
@@ -63,6 +64,7 @@ const announce = (state: McpServerState) =>
           lastError: context.lastError,
           lastErrorCode: context.lastErrorCode,
           promptId: state === 'awaiting_permission' ? context.promptId : null,
+          authorizationUrl: state === 'needs_auth' ? context.authorizationUrl : null,
         },
       },
     });
@@ -82,6 +84,7 @@ export const mcpConnectionMachine = machineSetup.createMachine({
     publicState: 'disconnected',
     requestedBy: null,
     promptId: null,
+    authorizationUrl: null,
     lastError: null,
     lastErrorCode: null,
     reconnectAttempts: 0,
@@ -152,6 +155,16 @@ export const mcpConnectionMachine = machineSetup.createMachine({
             },
           },
         },
+        needs_auth: {
+          description:
+            'The server answered 401 (or 403 insufficient_scope): the SDK sent the user to the authorization server. ' +
+            'The request waits for the redirect to reach the bridge\'s callback, then goes on with the new tokens.',
+          entry: announce('needs_auth'),
+          exit: assign({ authorizationUrl: null }),
+          on: {
+            'connection.authorized': [{ guard: 'wasConnected', target: 'connected' }, { target: 'connecting' }],
+          },
+        },
         connected: {
           entry: announce('connected'),
           on: {
@@ -171,6 +184,8 @@ export const mcpConnectionMachine = machineSetup.createMachine({
         },
       },
       on: {
+        'connection.needs_auth': { target: '.needs_auth', actions: assign({ authorizationUrl: ({ event }) => event.authorizationUrl }) },
+        'connection.auth_refused': { target: 'failed', actions: assign({ lastError: ({ event }) => event.message, lastErrorCode: 'rejected_by_user' as const }) },
         'connection.failed': [
           { guard: 'canRetry', target: 'reconnecting', actions: 'recordFailure' },
           { target: 'failed', actions: 'recordFailure' },

@@ -26,6 +26,8 @@ export interface McpConnectionContext extends McpConnectionInput {
   publicState: McpServerState;
   requestedBy: Principal | null;
   promptId: string | null;
+  /** The consent page the user must open, while the server needs OAuth consent. */
+  authorizationUrl: string | null;
   lastError: string | null;
   lastErrorCode: ErrorCode | null;
   /** Restarts attempted since the last successful connection. */
@@ -50,6 +52,12 @@ export type McpConnectionEffectEvent =
   | { type: 'connection.ready'; snapshot: McpCapabilitiesSnapshot; pid: number | null; at: string }
   | { type: 'connection.failed'; message: string }
   | { type: 'connection.lost'; message: string }
+  /** The server wants an OAuth token only the user's consent can bring: the session waits. */
+  | { type: 'connection.needs_auth'; authorizationUrl: string }
+  /** Consent came back and tokens were obtained; the waiting request goes on. */
+  | { type: 'connection.authorized' }
+  /** The user (or the authorization server) refused consent: no point in retrying. */
+  | { type: 'connection.auth_refused'; message: string }
   | { type: 'capabilities.updated'; changed: McpListKind[]; lists: Partial<Pick<McpCapabilitiesSnapshot, McpListKind>>; at: string };
 
 /** What services send. */

@@ -8,6 +8,8 @@ export function subjectsFor(bridgeId: string) {
     root,
     /** Request/reply: the HTTP layer asks the service behind route `routeId`. */
     rpc: (routeId: string) => `${root}.rpc.${routeId}`,
+    /** The HTTP client of an `abortOnClose` route went away: `{ abortKey }` of its request. */
+    rpcAbort: `${root}.internal.rpc-abort`,
     /** Internal request/reply between services (session verification, replay…). */
     internal: (name: string) => `${root}.internal.${name}`,
     /** A contract event as published by an actor or service, before it gets its `seq`. */

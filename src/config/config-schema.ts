@@ -140,6 +140,12 @@ export const configSchema = z.strictObject({
       stderrTailLines: z.number().int().min(1).max(10_000).default(100).describe('Lines of a stdio server\'s stderr kept for its details.'),
       pingIntervalMs: z.number().int().min(0).default(30_000).describe('Each live server is pinged this often; a failed ping counts as a crash. 0 disables.'),
       closeGraceMs: z.number().int().min(0).default(2_000).describe('Time a stdio server gets to exit after its stdin closes, before its process tree is killed.'),
+      serverRequestTimeoutMs: z
+        .number()
+        .int()
+        .min(1)
+        .default(300_000)
+        .describe('How long a server\'s elicitation, sampling or roots request waits for an answer before the server gets a timeout error.'),
     })
     .prefault({}),
   natsUrl: z.string().url().optional().describe('Deprecated: read as `nats.servers: [natsUrl]`. The actor bus never leaves the process.'),

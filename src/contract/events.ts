@@ -5,8 +5,10 @@ import { bindStateSchema, runtimeSchema } from './routes/bridge.js';
 import { outputChunkSchema, runSummarySchema } from './routes/commands.js';
 import { resourceIdSchema } from './routes/common.js';
 import { jobEventSchema } from './routes/jobs.js';
+import { promptResolveResultFrameSchema } from './ws-messages.js';
 import { pickerStateSchema, targetSchema } from './routes/filesystem.js';
 import { mcpServerStateSchema, mcpServerViewSchema } from './routes/mcp.js';
+import { mcpLogEntrySchema, serverRequestKindSchema, serverRequestStateSchema, serverRequestViewSchema } from './routes/mcp-protocol.js';
 import { decisionSchema, permissionKindSchema, promptStateSchema, promptViewSchema, whitelistRuleSchema } from './routes/permissions.js';
 import { knownToolSchema, recipeStepSchema, toolStatusSchema } from './routes/system.js';
 
@@ -34,6 +36,7 @@ export const EVENT_SCHEMAS = {
     lastError: z.string().nullable(),
     lastErrorCode: errorCodeSchema.nullable(),
     promptId: resourceIdSchema.nullable(),
+    authorizationUrl: z.string().nullable().describe('The consent page to open, when `state` is needs_auth.'),
   }),
   'mcp.server.capabilities_changed': z
     .object({
@@ -51,8 +54,24 @@ export const EVENT_SCHEMAS = {
       durationMs: z.number().int(),
       ok: z.boolean().describe('False for a tool error (`isError`) and for a bridge-side failure.'),
       errorCode: errorCodeSchema.nullable().describe('Bridge-side failure, e.g. mcp_timeout; null for a tool result.'),
+      callId: resourceIdSchema,
+      outputSchema: z.enum(['valid', 'invalid', 'not_declared', 'not_checked']).nullable().describe('As in the reply\'s `bridge`; null when there was no result.'),
     })
     .describe('Never carries the call\'s arguments or result.'),
+  'mcp.call.progress': z
+    .object({
+      serverId: resourceIdSchema,
+      callId: resourceIdSchema,
+      tool: z.string(),
+      progress: z.number(),
+      total: z.number().nullable(),
+      message: z.string().nullable().describe('The server\'s progress message, cut at 1,000 characters.'),
+    })
+    .describe('A `notifications/progress` of a call in flight, keyed by the call\'s `callId`.'),
+  'mcp.resource.updated': z.object({ serverId: resourceIdSchema, uri: z.string() }).describe('A subscribed resource changed; read it again.'),
+  'mcp.server.log': mcpLogEntrySchema.describe('A `notifications/message` of the server, its `data` bounded.'),
+  'mcp.server_request.created': serverRequestViewSchema.describe('A server asks for elicitation, sampling or roots; answer with `POST /api/v1/mcp/server-requests/:requestId/respond`.'),
+  'mcp.server_request.resolved': z.object({ requestId: resourceIdSchema, serverId: resourceIdSchema, kind: serverRequestKindSchema, state: serverRequestStateSchema }),
   'awake.acquired': awakeLockSchema,
   'awake.released': z.object({ lockId: resourceIdSchema, cause: z.enum(['released', 'expired', 'run_ended', 'bridge_stopping']) }),
   'awake.state_changed': awakeStateSchema,
@@ -126,5 +145,6 @@ export type EventEnvelope<T extends EventType = EventType> = { seq: number; type
 export const controlFrameSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('replay_gap'), requestedSince: z.number().int(), oldestAvailable: z.number().int(), message: z.string() }),
   z.object({ type: z.literal('ready'), lastSeq: z.number().int(), replayed: z.number().int() }),
+  promptResolveResultFrameSchema,
 ]);
 export type ControlFrame = z.infer<typeof controlFrameSchema>;

@@ -52,6 +52,11 @@ export interface RouteDef<
    * request (e.g. `waitMs`); everything else uses the bus default.
    */
   readonly replyTimeoutMs?: (request: { query: z.infer<Query>; body: z.infer<Body> }) => number;
+  /**
+   * The work stops when the HTTP client goes away before the reply: the request carries an
+   * `abortKey`, and the HTTP layer publishes it on `subjects.rpcAbort` when the connection closes.
+   */
+  readonly abortOnClose?: boolean;
 }
 
 /** Declares a route, keeping its schema types for the client and the handlers. */

@@ -1,15 +1,23 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import {
   CallToolResultSchema,
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ListRootsRequestSchema,
+  LoggingMessageNotificationSchema,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
   type CallToolResult,
+  type ClientCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import { BRIDGE_VERSION } from '../version.js';
-import type { CallToolOptions, CloseListener, ListKind, McpConnection, McpServerIdentity } from './connector.js';
+import type { CallToolOptions, CloseListener, ListKind, McpConnection, McpServerIdentity, McpServerNotification, ServerRequestHandler } from './connector.js';
 import { McpConnectionClosedError, McpRemoteError, McpTimeoutError, classifyMcpError } from './errors.js';
+import { REQUEST_RESULT_SCHEMAS } from './request-schemas.js';
 
 /** Pages of a list (tools, resources, prompts) fetched at most; a server paging forever is cut. */
 const MAX_LIST_PAGES = 100;
@@ -26,7 +34,28 @@ export interface ClientConnectionOptions {
   closeTransport?: (closeClient: () => Promise<void>) => Promise<void>;
   /** Sends `ping` this often and treats a failed ping as a lost connection; 0 disables. */
   pingIntervalMs?: number;
+  /** Answers the server's requests; the client declares only what this can answer. */
+  serverRequests?: ServerRequestHandler;
+  /**
+   * HTTP with OAuth: obtains the user's consent and the tokens it brings, after a request met
+   * 401 or 403 insufficient_scope (step-up). The request is then sent again.
+   */
+  reauthorize?: (signal: AbortSignal) => Promise<void>;
 }
+
+/** Consents asked for one request at most: a server that keeps refusing new tokens is failed. */
+const MAX_AUTH_ROUNDS = 3;
+
+/**
+ * What the bridge can honour: form and URL elicitation, sampling and roots, all answered by the
+ * web app or the local UI through pending-request actors. Defaults of a form are applied by the
+ * SDK to what the answer leaves out (SEP-1034).
+ */
+export const HONOURED_CLIENT_CAPABILITIES: ClientCapabilities = {
+  elicitation: { form: { applyDefaults: true }, url: {} },
+  sampling: {},
+  roots: {},
+};
 
 /**
  * Runs the MCP handshake on `transport` with the SDK's `Client` and wraps the session in the
@@ -42,10 +71,12 @@ export async function openClientConnection(transport: Transport, options: Client
     setProtocolVersion?.(version);
   };
 
-  // No client capabilities: the bridge cannot answer sampling, roots or elicitation for the web app.
-  const client = new Client({ name: 'osloop-bridge', version: BRIDGE_VERSION }, { capabilities: {} });
+  // Without someone to answer them, the bridge declares no client capabilities at all.
+  const capabilities = options.serverRequests ? HONOURED_CLIENT_CAPABILITIES : {};
+  const client = new Client({ name: 'osloop-bridge', version: BRIDGE_VERSION }, { capabilities });
   const closeListeners = new Set<CloseListener>();
   const listListeners = new Set<(kind: ListKind) => void>();
+  const notificationListeners = new Set<(notification: McpServerNotification) => void>();
   let closedByUs = false;
   let ended = false;
   let lastTransportError: Error | null = null;
@@ -68,6 +99,20 @@ export async function openClientConnection(transport: Transport, options: Client
   client.setNotificationHandler(ToolListChangedNotificationSchema, notify('tools'));
   client.setNotificationHandler(ResourceListChangedNotificationSchema, notify('resources'));
   client.setNotificationHandler(PromptListChangedNotificationSchema, notify('prompts'));
+  const deliver = (notification: McpServerNotification) => {
+    for (const listener of notificationListeners) listener(notification);
+  };
+  client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => deliver({ kind: 'resource_updated', uri: n.params.uri }));
+  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) =>
+    deliver({ kind: 'log', level: n.params.level, logger: n.params.logger ?? null, data: n.params.data }),
+  );
+  const answer = options.serverRequests;
+  if (answer) {
+    // The SDK validates each request (and, for elicitation and sampling, the answer) itself.
+    client.setRequestHandler(ElicitRequestSchema, (request, extra) => answer({ method: 'elicitation/create', params: request.params }, extra.signal) as never);
+    client.setRequestHandler(CreateMessageRequestSchema, (request, extra) => answer({ method: 'sampling/createMessage', params: request.params }, extra.signal) as never);
+    client.setRequestHandler(ListRootsRequestSchema, (request, extra) => answer({ method: 'roots/list', params: request.params ?? {} }, extra.signal) as never);
+  }
 
   const closeClient = () => client.close();
   const closeTransport = options.closeTransport ?? ((close) => close());
@@ -106,11 +151,23 @@ export async function openClientConnection(transport: Transport, options: Client
     pingTimer.unref();
   }
 
+  /** Runs `send`, and again after the user's consent when the server wants (other) tokens. */
+  const authorized = async <T>(send: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
+    for (let round = 0; ; round++) {
+      try {
+        return await send();
+      } catch (error) {
+        if (!(error instanceof UnauthorizedError) || !options.reauthorize || round >= MAX_AUTH_ROUNDS) throw error;
+        await options.reauthorize(signal ?? new AbortController().signal);
+      }
+    }
+  };
+
   const collect = async <T>(fetchPage: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor?: string | undefined }>) => {
     const items: T[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < MAX_LIST_PAGES; page++) {
-      const result = await fetchPage(cursor).catch((error: unknown) => {
+      const result = await authorized(() => fetchPage(cursor)).catch((error: unknown) => {
         throw classifyMcpError(error, options.timeoutMs);
       });
       items.push(...result.items);
@@ -139,7 +196,7 @@ export async function openClientConnection(transport: Transport, options: Client
         ? collect((cursor) => client.listPrompts(cursor ? { cursor } : {}, listOptions(signal)).then((r) => ({ items: r.prompts, nextCursor: r.nextCursor })))
         : Promise.resolve([]),
     callTool: (name, args, callOptions) =>
-      callTool(client, name, args, callOptions).catch((error: unknown) => {
+      authorized(() => callTool(client, name, args, callOptions), callOptions.signal).catch((error: unknown) => {
         // A request that failed below MCP (e.g. `fetch failed`: the HTTP server is gone) means
         // the session is broken even though no transport noticed: end it, so it is supervised.
         if (isTransportFailure(error) && !ended && !closedByUs) {
@@ -148,6 +205,21 @@ export async function openClientConnection(transport: Transport, options: Client
         }
         throw error;
       }),
+    request: (method, params, requestOptions) =>
+      authorized(
+        () => client.request({ method, params } as never, REQUEST_RESULT_SCHEMAS[method], { timeout: requestOptions.timeoutMs, ...(requestOptions.signal ? { signal: requestOptions.signal } : {}) }),
+        requestOptions.signal,
+      ).then(
+        (result) => result as Record<string, unknown>,
+        (error: unknown) => {
+          if (requestOptions.signal?.aborted) throw requestOptions.signal.reason;
+          throw classifyMcpError(error, requestOptions.timeoutMs);
+        },
+      ),
+    onNotification(listener) {
+      notificationListeners.add(listener);
+      return () => notificationListeners.delete(listener);
+    },
     onClose(listener) {
       closeListeners.add(listener);
       return () => closeListeners.delete(listener);
@@ -191,5 +263,5 @@ async function callTool(client: Client, name: string, args: Record<string, unkno
 }
 
 function isTransportFailure(error: unknown): boolean {
-  return error instanceof Error && !(error instanceof McpTimeoutError) && !(error instanceof McpRemoteError) && !(error instanceof McpConnectionClosedError) && error.name !== 'AbortError';
+  return error instanceof Error && !(error instanceof UnauthorizedError) && !(error instanceof McpTimeoutError) && !(error instanceof McpRemoteError) && !(error instanceof McpConnectionClosedError) && error.name !== 'AbortError';
 }

@@ -1,3 +1,4 @@
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { CallToolResult, Implementation, Prompt, Resource, ServerCapabilities, Tool } from '@modelcontextprotocol/sdk/types.js';
 
 /**
@@ -26,6 +27,32 @@ export interface ConnectOptions {
   closeGraceMs?: number;
   /** Pings the server this often once connected; a failed ping ends the connection. 0 disables. */
   pingIntervalMs?: number;
+  /**
+   * Answers the server's own requests (elicitation, sampling, roots). Given, the client declares
+   * exactly those capabilities; absent, it declares none and the server cannot ask.
+   */
+  serverRequests?: ServerRequestHandler;
+  /** HTTP only: OAuth 2.1 to the server, with the user's consent when a token is needed. */
+  auth?: McpAuth;
+}
+
+/** The requests a server may send the bridge, as the SDK validated them. */
+export type ServerRequestMethod = 'elicitation/create' | 'sampling/createMessage' | 'roots/list';
+export interface ServerRequest {
+  method: ServerRequestMethod;
+  params: Record<string, unknown>;
+}
+/** Resolves with the result to send back, or rejects with an `McpError` the server receives. */
+export type ServerRequestHandler = (request: ServerRequest, signal: AbortSignal) => Promise<Record<string, unknown>>;
+
+/**
+ * OAuth to one HTTP server: the SDK's provider (discovery, registration, PKCE, tokens, refresh)
+ * and the user's consent. `consent` is called when the SDK had to send the user to the
+ * authorization URL; it resolves with the authorization code the redirect brought back.
+ */
+export interface McpAuth {
+  provider: OAuthClientProvider;
+  consent(signal: AbortSignal): Promise<string>;
 }
 
 /** What the server said about itself during the handshake. */
@@ -37,6 +64,26 @@ export interface McpServerIdentity {
 }
 
 export type ListKind = 'tools' | 'resources' | 'prompts';
+
+/** The client requests the bridge proxies besides tools and lists, each with its result unchanged. */
+export type McpRequestMethod =
+  | 'resources/read'
+  | 'resources/templates/list'
+  | 'resources/subscribe'
+  | 'resources/unsubscribe'
+  | 'prompts/get'
+  | 'completion/complete'
+  | 'logging/setLevel';
+
+export interface RequestOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** Notifications a server sends besides list changes. */
+export type McpServerNotification =
+  | { kind: 'resource_updated'; uri: string }
+  | { kind: 'log'; level: string; logger: string | null; data: unknown };
 
 export interface CallToolOptions {
   /** Without a response (or a progress notification) for this long, the call times out. */
@@ -63,6 +110,10 @@ export interface McpConnection {
    * `isError`). Rejects with an error from `./errors.js` for everything the bridge must report.
    */
   callTool(name: string, args: Record<string, unknown>, options: CallToolOptions): Promise<CallToolResult>;
+  /** One proxied request; its result as the server sent it. Errors as for `callTool`. */
+  request(method: McpRequestMethod, params: Record<string, unknown>, options: RequestOptions): Promise<Record<string, unknown>>;
+  /** Called on `notifications/resources/updated` and `notifications/message`. */
+  onNotification(listener: (notification: McpServerNotification) => void): () => void;
   /** Called once when the connection ends for any reason other than `close()`. */
   onClose(listener: CloseListener): () => void;
   /** Called on the server's `notifications/{tools,resources,prompts}/list_changed`. */

@@ -94,6 +94,7 @@ export class InMemoryConnector implements McpConnector {
         ...(options.signal ? { signal: options.signal } : {}),
         pid: () => (this.#live.has(twin) ? twin.pid : null),
         pingIntervalMs: options.pingIntervalMs ?? 0,
+        ...(options.serverRequests ? { serverRequests: options.serverRequests } : {}),
       });
     } catch (error) {
       this.#live.delete(twin);

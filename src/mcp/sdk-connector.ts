@@ -1,4 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -21,18 +22,20 @@ export class SdkConnector implements McpConnector {
   constructor(private readonly options: SdkConnectorOptions = {}) {}
 
   async connect(spec: McpTransportSpec, options: ConnectOptions): Promise<McpConnection> {
-    const common = { timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}), pingIntervalMs: options.pingIntervalMs ?? 0 };
+    const common = {
+      timeoutMs: options.timeoutMs,
+      ...(options.signal ? { signal: options.signal } : {}),
+      pingIntervalMs: options.pingIntervalMs ?? 0,
+      ...(options.serverRequests ? { serverRequests: options.serverRequests } : {}),
+    };
     if (spec.type === 'stdio') return this.#connectStdio(spec, options, common);
-    const url = new URL(spec.url);
-    const requestInit: RequestInit = { headers: spec.headers };
-    const transport = spec.type === 'sse' ? new SSEClientTransport(url, { requestInit }) : new StreamableHTTPClientTransport(url, { requestInit });
-    return openClientConnection(transport, common);
+    return connectHttp(spec, options, common);
   }
 
   async #connectStdio(
     spec: Extract<McpTransportSpec, { type: 'stdio' }>,
     options: ConnectOptions,
-    common: { timeoutMs: number; signal?: AbortSignal; pingIntervalMs: number },
+    common: Parameters<typeof openClientConnection>[1],
   ): Promise<McpConnection> {
     const searchPath = this.options.searchPath ? await this.options.searchPath() : undefined;
     // The SDK starts from a minimal inherited environment (HOME, PATH, SHELL, TERM, USER…):
@@ -66,6 +69,43 @@ export class SdkConnector implements McpConnector {
     });
   }
 }
+
+/**
+ * Streamable HTTP or SSE. With OAuth, a handshake refused for want of a token waits for the
+ * user's consent, trades the code for tokens on the refused transport (it remembers the
+ * resource metadata and scope the server named) and starts over on a fresh one; later requests
+ * refused the same way (expiry, step-up) do the same within the session.
+ */
+async function connectHttp(
+  spec: Extract<McpTransportSpec, { type: 'streamable-http' | 'sse' }>,
+  options: ConnectOptions,
+  common: Parameters<typeof openClientConnection>[1],
+): Promise<McpConnection> {
+  const url = new URL(spec.url);
+  const auth = options.auth;
+  const open = () => {
+    const transportOptions = { requestInit: { headers: spec.headers }, ...(auth ? { authProvider: auth.provider } : {}) };
+    return spec.type === 'sse' ? new SSEClientTransport(url, transportOptions) : new StreamableHTTPClientTransport(url, transportOptions);
+  };
+  for (let round = 0; ; round++) {
+    const transport = open();
+    const reauthorize = auth
+      ? async (signal: AbortSignal) => {
+          const code = await auth.consent(signal);
+          await transport.finishAuth(code);
+        }
+      : undefined;
+    try {
+      return await openClientConnection(transport, { ...common, ...(reauthorize ? { reauthorize } : {}) });
+    } catch (error) {
+      if (!(error instanceof UnauthorizedError) || !reauthorize || round >= MAX_CONNECT_AUTH_ROUNDS) throw error;
+      await reauthorize(options.signal ?? new AbortController().signal);
+    }
+  }
+}
+
+/** Consents asked while connecting, at most: an authorization server that never satisfies fails. */
+const MAX_CONNECT_AUTH_ROUNDS = 3;
 
 /**
  * The MCP shutdown sequence for stdio: close stdin and let the server exit; after `graceMs`,

@@ -10,6 +10,8 @@ export interface RpcRequest<R extends RouteDef = RouteDef> {
   params: R extends RouteDef<infer P, z.ZodType, z.ZodType, z.ZodType> ? z.infer<P> : never;
   query: R extends RouteDef<z.ZodType, infer Q, z.ZodType, z.ZodType> ? z.infer<Q> : never;
   body: R extends RouteDef<z.ZodType, z.ZodType, infer B, z.ZodType> ? z.infer<B> : never;
+  /** Set for `abortOnClose` routes: published on `subjects.rpcAbort` if the client goes away. */
+  abortKey?: string;
   /** Set on routes with `preferAsync`: the client sent `Prefer: respond-async`. */
   prefer?: { respondAsync: boolean };
 }

@@ -4,6 +4,7 @@ import * as bridge from './bridge.js';
 import * as commands from './commands.js';
 import * as filesystem from './filesystem.js';
 import * as mcp from './mcp.js';
+import * as mcpProtocol from './mcp-protocol.js';
 import * as permissions from './permissions.js';
 import * as pickers from './pickers.js';
 import * as prompts from './prompts.js';
@@ -28,6 +29,19 @@ export const ROUTES = {
   mcpServersDisconnect: mcp.mcpServersDisconnect,
   mcpServersCapabilities: mcp.mcpServersCapabilities,
   mcpCall: mcp.mcpCall,
+  mcpResourcesRead: mcpProtocol.mcpResourcesRead,
+  mcpResourceTemplates: mcpProtocol.mcpResourceTemplates,
+  mcpResourcesSubscribe: mcpProtocol.mcpResourcesSubscribe,
+  mcpResourcesUnsubscribe: mcpProtocol.mcpResourcesUnsubscribe,
+  mcpPromptsGet: mcpProtocol.mcpPromptsGet,
+  mcpComplete: mcpProtocol.mcpComplete,
+  mcpLoggingSetLevel: mcpProtocol.mcpLoggingSetLevel,
+  mcpServerLogs: mcpProtocol.mcpServerLogs,
+  mcpCallsCancel: mcpProtocol.mcpCallsCancel,
+  mcpServerRequestsList: mcpProtocol.mcpServerRequestsList,
+  mcpServerRequestsRespond: mcpProtocol.mcpServerRequestsRespond,
+  mcpServersAuthorize: mcpProtocol.mcpServersAuthorize,
+  mcpOauthCallback: mcpProtocol.mcpOauthCallback,
   awakeStatus: awake.awakeStatus,
   awakeAcquire: awake.awakeAcquire,
   awakeRelease: awake.awakeRelease,

@@ -9,13 +9,30 @@ export const MCP_DEFAULT_CALL_TIMEOUT_MS = 60_000;
 /** Progress notifications reset a call's timeout, but a call never lasts longer than this. */
 export const MCP_CALL_HARD_CAP_MS = 600_000;
 
-export const mcpServerStateSchema = z.enum(['disconnected', 'connecting', 'connected', 'reconnecting', 'failed', 'awaiting_permission']);
+export const mcpServerStateSchema = z.enum(['disconnected', 'connecting', 'connected', 'reconnecting', 'failed', 'awaiting_permission', 'needs_auth']);
 export type McpServerState = z.infer<typeof mcpServerStateSchema>;
 
 const stdioFields = commandTemplateSchema.omit({ stdin: true });
 const headersSchema = z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be an HTTP header name'), noNulString);
 const httpUrl = z.url({ protocol: /^https?$/ }).describe('http(s) URL of the server\'s MCP endpoint; a non-loopback host is allowed but flagged.');
 const httpFields = z.strictObject({ url: httpUrl, headers: headersSchema.default({}) });
+
+/**
+ * OAuth 2.1 settings of an HTTP server; all optional. Without them the bridge discovers the
+ * authorization server from the server's 401 and registers itself (dynamic client registration).
+ */
+export const mcpOauthSchema = z
+  .strictObject({
+    grant: z
+      .enum(['authorization_code', 'client_credentials'])
+      .default('authorization_code')
+      .describe('`authorization_code`: the user consents in the browser. `client_credentials`: a machine server, no user involved (needs `clientId` and `clientSecret`).'),
+    clientId: z.string().min(1).max(512).optional().describe('A pre-registered client; skips dynamic registration.'),
+    clientSecret: noNulString.max(4_096).optional().describe('Kept owner-only with the tokens, never stored in the registry nor shown.'),
+    clientMetadataUrl: z.url({ protocol: /^https$/ }).optional().describe('HTTPS URL of this client\'s client ID metadata document, used as client_id where the authorization server supports it.'),
+    scope: z.string().max(1_000).optional().describe('Scope to ask for when neither WWW-Authenticate nor the resource metadata names one.'),
+  })
+  .refine((oauth) => oauth.grant !== 'client_credentials' || (oauth.clientId && oauth.clientSecret), 'client_credentials needs clientId and clientSecret');
 
 const stdioTransportSchema = stdioFields
   .extend({
@@ -27,6 +44,7 @@ const stdioTransportSchema = stdioFields
 const httpTransport = <T extends 'streamable-http' | 'sse'>(type: T) =>
   httpFields.extend({
     type: z.literal(type),
+    oauth: mcpOauthSchema.optional(),
     template: httpFields
       .optional()
       .describe('The same fields before secret resolution (e.g. an Authorization header). Omitted: the values hold no secret and are stored and shown as they are.'),
@@ -36,6 +54,10 @@ const httpTransport = <T extends 'streamable-http' | 'sse'>(type: T) =>
 export const mcpTransportSchema = z.discriminatedUnion('type', [stdioTransportSchema, httpTransport('streamable-http'), httpTransport('sse')]);
 
 const headerNames = z.array(z.string()).describe('Names of the headers sent; their values are never shown.');
+const oauthView = z
+  .object({ grant: z.enum(['authorization_code', 'client_credentials']), clientId: z.string().nullable(), clientMetadataUrl: z.string().nullable(), scope: z.string().nullable(), hasClientSecret: z.boolean() })
+  .nullable()
+  .describe('OAuth settings as given, without the client secret; null when none were given.');
 
 /**
  * The transport as the bridge shows it: template values only, and never the values of `env` or
@@ -49,8 +71,8 @@ export const mcpTransportViewSchema = z.discriminatedUnion('type', [
     cwd: z.string().nullable(),
     envNames: z.array(z.string()).describe('Names of the variables set; their values are never shown.'),
   }),
-  z.object({ type: z.literal('streamable-http'), url: z.string(), headerNames }),
-  z.object({ type: z.literal('sse'), url: z.string(), headerNames }),
+  z.object({ type: z.literal('streamable-http'), url: z.string(), headerNames, oauth: oauthView }),
+  z.object({ type: z.literal('sse'), url: z.string(), headerNames, oauth: oauthView }),
 ]);
 export type McpTransportView = z.infer<typeof mcpTransportViewSchema>;
 
@@ -87,6 +109,7 @@ export const mcpServerViewSchema = z.object({
       'The bridge lacks the resolved values it needs: they differ from the template, live only in memory, and the bridge restarted since. Connecting answers 409 until the web app sends the transport again (PATCH).',
     ),
   promptId: resourceIdSchema.nullable().describe('Pending permission prompt, when `state` is awaiting_permission.'),
+  authorizationUrl: z.string().nullable().describe('When `state` is needs_auth: the consent page to open (or `POST …/authorize` from the local UI).'),
   lastError: z.string().nullable(),
   lastErrorCode: errorCodeSchema
     .nullable()
@@ -180,7 +203,7 @@ export const mcpCapabilitiesSchema = z.object({
   protocolVersion: z.string().nullable(),
   capabilities: z.record(z.string(), z.unknown()).describe('MCP `ServerCapabilities`, unchanged.'),
   instructions: z.string().nullable(),
-  tools: z.array(z.looseObject({ name: z.string() })).describe('MCP `Tool` objects, unchanged, including tools not in `enabledTools`.'),
+  tools: z.array(z.looseObject({ name: z.string() })).describe('MCP `Tool` objects, unchanged; only those in `enabledTools` when it is set.'),
   resources: z.array(z.looseObject({ uri: z.string() })),
   prompts: z.array(z.looseObject({ name: z.string() })),
   listedAt: z.iso.datetime(),
@@ -196,13 +219,23 @@ export const mcpServersCapabilities = defineRoute({
   reply: mcpCapabilitiesSchema,
 });
 
+/** What the bridge adds to a call's result: never a field MCP defines. */
+export const callBridgeFactsSchema = z.object({
+  callId: resourceIdSchema.describe('The call\'s id: the one sent, or one the bridge made. Keys `mcp.call.progress` and the cancel route.'),
+  outputSchema: z
+    .enum(['valid', 'invalid', 'not_declared', 'not_checked'])
+    .describe('`structuredContent` checked against the tool\'s declared `outputSchema`: `invalid` when it breaks it or is missing; `not_checked` for a tool error.'),
+  outputSchemaErrors: z.array(z.string()).describe('Why it is invalid; empty otherwise.'),
+});
+
 export const callToolResultSchema = z
   .looseObject({
     content: z.array(z.unknown()).optional(),
     structuredContent: z.record(z.string(), z.unknown()).optional(),
     isError: z.boolean().optional().describe('A tool error is a result, not a bridge error.'),
+    bridge: callBridgeFactsSchema,
   })
-  .describe('MCP `CallToolResult` exactly as the server returned it.');
+  .describe('MCP `CallToolResult` exactly as the server returned it (`structuredContent` included), plus the bridge\'s `bridge` facts.');
 
 export const mcpCall = defineRoute({
   id: 'mcp.call',
@@ -215,7 +248,11 @@ export const mcpCall = defineRoute({
     tool: z.string().min(1).max(256),
     arguments: z.record(z.string(), z.unknown()).default({}).describe('Passed to the tool unchanged; never logged nor put in events.'),
     timeoutMs: z.number().int().positive().max(MCP_CALL_HARD_CAP_MS).optional().describe('Defaults to the server\'s `callTimeoutMs`; progress notifications reset it.'),
+    callId: resourceIdSchema
+      .optional()
+      .describe('The caller\'s id for this call: progress arrives as `mcp.call.progress` with it, and `POST /api/v1/mcp/calls/:callId/cancel` cancels it. One is made when omitted; ids of calls in flight must be unique (409).'),
   }),
   reply: callToolResultSchema,
   replyTimeoutMs: () => MCP_CALL_HARD_CAP_MS + LONG_POLL_MARGIN_MS,
+  abortOnClose: true,
 });

@@ -1,9 +1,11 @@
 import { fromCallback } from 'xstate';
 import type { ConnectionActorInput, McpConnectionEvent, McpListKind } from '../../../machines/mcpConnection.machine.js';
 import type { BridgeConfig } from '../../config/config-schema.js';
-import type { McpConnection, McpConnector, McpTransportSpec } from '../../mcp/connector.js';
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { McpAuth, McpConnection, McpConnector, McpServerNotification, McpTransportSpec, ServerRequestHandler } from '../../mcp/connector.js';
 import { isoAt, type Clock } from '../../runtime/clock.js';
 import type { LiveConnections } from './live-connections.js';
+import { ConsentRefusedError, type ConsentBroker } from './oauth/consent-broker.js';
 import type { StderrTail } from './stderr-tail.js';
 
 export interface ConnectionEffectDeps {
@@ -14,6 +16,14 @@ export interface ConnectionEffectDeps {
   /** The resolved values to connect with; null when only the template is known. */
   spec: (serverId: string) => McpTransportSpec | null;
   tail: (serverId: string) => StderrTail;
+  /** Answers the server's elicitation, sampling and roots requests through pending-request actors. */
+  serverRequests?: (serverId: string) => ServerRequestHandler;
+  /** Resource updates and log messages of the server. */
+  onNotification?: (serverId: string, notification: McpServerNotification) => void;
+  /** A session ended (closed, lost or stopped): what it left pending is withdrawn. */
+  onSessionEnd?: (serverId: string) => void;
+  /** OAuth to HTTP servers: the SDK provider of a server, and the consents waiting for the user. */
+  oauth?: { provider: (serverId: string, spec: McpTransportSpec) => OAuthClientProvider | null; consents: ConsentBroker };
 }
 
 /** Stderr lines quoted in a failure message (the details show more). */
@@ -46,6 +56,9 @@ export function connectionEffect(deps: ConnectionEffectDeps) {
       return () => {};
     }
 
+    const auth = consentFlow(deps, serverId, spec, (event) => {
+      if (!stopped) sendBack(event);
+    });
     void (async () => {
       const settings = deps.settings();
       try {
@@ -55,19 +68,25 @@ export function connectionEffect(deps: ConnectionEffectDeps) {
           onStderr: (text) => tail.push(text),
           closeGraceMs: settings.closeGraceMs,
           pingIntervalMs: settings.pingIntervalMs,
+          ...(deps.serverRequests ? { serverRequests: deps.serverRequests(serverId) } : {}),
+          ...(auth ? { auth } : {}),
         });
         // A disconnect while connecting waits for the attempt too: aborted, it kills its process.
         deps.live.track(serverId, attempt);
         connection = await attempt;
       } catch (error) {
-        if (!stopped) await report('connection.failed', error);
+        if (!stopped && !(error instanceof ConsentRefusedError)) await report('connection.failed', error);
         return;
       }
       const open = connection;
       if (stopped) return deps.live.close(serverId, open);
 
+      open.onNotification((notification) => {
+        if (!stopped) deps.onNotification?.(serverId, notification);
+      });
       open.onClose((error) => {
         deps.live.forget(serverId, open);
+        deps.onSessionEnd?.(serverId);
         void report('connection.lost', error ?? new Error('The MCP server closed the connection.'));
       });
       const relist = relister(open, (kind, items) => {
@@ -93,8 +112,41 @@ export function connectionEffect(deps: ConnectionEffectDeps) {
       stopped = true;
       abort.abort();
       if (connection) deps.live.close(serverId, connection);
+      deps.onSessionEnd?.(serverId);
     };
   });
+}
+
+/**
+ * The OAuth side of a connection to an HTTP server: when the SDK has sent the user to the
+ * authorization server, the machine shows `needs_auth` with the URL until the redirect brings a
+ * code back (or a refusal, which fails the server without retrying).
+ */
+function consentFlow(
+  deps: ConnectionEffectDeps,
+  serverId: string,
+  spec: McpTransportSpec,
+  send: (event: McpConnectionEvent) => void,
+): McpAuth | undefined {
+  const provider = spec.type === 'stdio' ? null : (deps.oauth?.provider(serverId, spec) ?? null);
+  const consents = deps.oauth?.consents;
+  if (!provider || !consents) return undefined;
+  return {
+    provider,
+    async consent(signal) {
+      const url = consents.authorizationUrl(serverId);
+      if (!url) throw new Error('The MCP server asked for authorization, but no consent page was prepared.');
+      send({ type: 'connection.needs_auth', authorizationUrl: url.href });
+      try {
+        const code = await consents.waitForCode(serverId, signal);
+        send({ type: 'connection.authorized' });
+        return code;
+      } catch (error) {
+        if (error instanceof ConsentRefusedError) send({ type: 'connection.auth_refused', message: error.message });
+        throw error;
+      }
+    },
+  };
 }
 
 /**

@@ -4,10 +4,14 @@ import type { Subjects } from '../../bus/subjects.js';
 import type { BridgeConfig } from '../../config/config-schema.js';
 import { BridgeError, type ErrorCode } from '../../contract/errors.js';
 import type { mcpCall } from '../../contract/routes/mcp.js';
-import { McpConnectionClosedError, McpRemoteError, McpTimeoutError, MCP_INVALID_PARAMS } from '../../mcp/errors.js';
 import type { RpcRequest } from '../serve-route.js';
+import { newId } from '../session/token.js';
+import { CallsInFlight, CallCancelledError } from './calls-in-flight.js';
+import { connectedSession } from './connected-session.js';
 import type { LiveConnections } from './live-connections.js';
 import type { McpServers } from './mcp-servers.js';
+import { toBridgeError } from './mcp-failures.js';
+import { checkOutputSchema, type OutputSchemaVerdict } from './output-schema.js';
 
 export interface McpCallsDeps {
   servers: McpServers;
@@ -15,27 +19,67 @@ export interface McpCallsDeps {
   bus: Bus;
   subjects: Subjects;
   settings: () => BridgeConfig['mcp'];
+  calls: CallsInFlight;
 }
 
-type CallBody = RpcRequest<typeof mcpCall>['body'];
+type CallRequest = Pick<RpcRequest<typeof mcpCall>, 'body' | 'abortKey'>;
+type CallReply = CallToolResult & { bridge: { callId: string } & OutputSchemaVerdict };
+
+/** Longest progress message put in an event. */
+const MAX_PROGRESS_MESSAGE_CHARS = 1_000;
 
 /**
  * `POST /mcp/call`: straight to the server's live session, so calls to different servers (and
  * to the same one) run side by side. A tool error is a result; everything the bridge itself
- * could not do is a `BridgeError`. Every call ends with `mcp.call.completed`, which never holds
- * the arguments nor the result.
+ * could not do is a `BridgeError`. Progress goes out as `mcp.call.progress` under the call's id;
+ * the call is cancelled upstream when its HTTP client goes away or the cancel route is used.
+ * Every call ends with `mcp.call.completed`, which never holds the arguments nor the result.
  */
 export function createCallTool(deps: McpCallsDeps) {
-  return async (body: CallBody): Promise<CallToolResult> => {
+  return async ({ body, abortKey }: CallRequest): Promise<CallReply> => {
     const started = performance.now();
+    const callId = body.callId ?? newId('call');
     let ok = false;
     let errorCode: ErrorCode | null = null;
+    let verdict: OutputSchemaVerdict | null = null;
+    const details = { serverId: body.serverId, tool: body.tool, callId };
     try {
-      const result = await callOnce(deps, body);
-      ok = result.isError !== true;
-      return result;
+      const session = connectedSession(deps.servers, deps.live, body.serverId);
+      const tool = session.context.capabilities.tools.find((listed) => listed.name === body.tool);
+      const allowed = session.record.options.enabledTools === null || session.record.options.enabledTools.includes(body.tool);
+      if (!tool || !allowed) {
+        throw new BridgeError('not_found', `The MCP server "${session.record.name}" offers no tool "${body.tool}".`, {
+          details: { ...details, reason: tool ? 'not_enabled' : 'not_listed' },
+        });
+      }
+      const signal = deps.calls.begin(callId, body.serverId, abortKey);
+      try {
+        const hardCap = deps.settings().callHardCapMs;
+        const result = await session.connection.callTool(body.tool, body.arguments, {
+          timeoutMs: Math.min(body.timeoutMs ?? session.record.options.callTimeoutMs, hardCap),
+          maxTotalTimeoutMs: hardCap,
+          signal,
+          onProgress: ({ progress, total, message }) =>
+            deps.bus.publish(deps.subjects.event('mcp.call.progress'), {
+              serverId: body.serverId,
+              callId,
+              tool: body.tool,
+              progress,
+              total: total ?? null,
+              message: message === undefined ? null : message.slice(0, MAX_PROGRESS_MESSAGE_CHARS),
+            }),
+        });
+        verdict = checkOutputSchema(tool as { outputSchema?: never }, result);
+        ok = result.isError !== true && verdict.outputSchema !== 'invalid';
+        return { ...result, bridge: { callId, ...verdict } };
+      } finally {
+        deps.calls.end(callId);
+      }
     } catch (error) {
-      const failure = toBridgeError(error, body);
+      const failure =
+        error instanceof CallCancelledError
+          ? new BridgeError('conflict', 'The call was cancelled; the MCP server was told so.', { details: { ...details, reason: 'cancelled', by: error.by } })
+          : toBridgeError(error, details, 'call');
       errorCode = failure.code;
       throw failure;
     } finally {
@@ -45,47 +89,9 @@ export function createCallTool(deps: McpCallsDeps) {
         durationMs: Math.round(performance.now() - started),
         ok,
         errorCode,
+        callId,
+        outputSchema: verdict?.outputSchema ?? null,
       });
     }
   };
-}
-
-async function callOnce(deps: McpCallsDeps, body: CallBody): Promise<CallToolResult> {
-  const record = deps.servers.record(body.serverId);
-  const context = deps.servers.context(body.serverId);
-  const connection = deps.live.get(body.serverId);
-  if (context.publicState !== 'connected' || !context.capabilities || !connection) {
-    throw new BridgeError('conflict', `The MCP server "${record.name}" is not connected (state: ${context.publicState}).`, {
-      details: { serverId: body.serverId, state: context.publicState },
-    });
-  }
-  const listed = context.capabilities.tools.some((tool) => tool.name === body.tool);
-  const allowed = record.options.enabledTools === null || record.options.enabledTools.includes(body.tool);
-  if (!listed || !allowed) {
-    throw new BridgeError('not_found', `The MCP server "${record.name}" offers no tool "${body.tool}".`, {
-      details: { serverId: body.serverId, tool: body.tool, reason: listed ? 'not_enabled' : 'not_listed' },
-    });
-  }
-  const hardCap = deps.settings().callHardCapMs;
-  const timeoutMs = Math.min(body.timeoutMs ?? record.options.callTimeoutMs, hardCap);
-  return connection.callTool(body.tool, body.arguments, { timeoutMs, maxTotalTimeoutMs: hardCap });
-}
-
-function toBridgeError(error: unknown, body: CallBody): BridgeError {
-  const details = { serverId: body.serverId, tool: body.tool };
-  if (error instanceof BridgeError) return error;
-  if (error instanceof McpTimeoutError) {
-    return new BridgeError('mcp_timeout', error.message, { details: { ...details, timeoutMs: error.timeoutMs } });
-  }
-  if (error instanceof McpConnectionClosedError) {
-    return new BridgeError('upstream_error', 'The MCP server closed the connection during the call.', { details });
-  }
-  if (error instanceof McpRemoteError) {
-    // The server judged the arguments: the caller's mistake, not the server's failure.
-    if (error.code === MCP_INVALID_PARAMS) {
-      return new BridgeError('invalid_request', `The MCP server refused the call: ${error.message}`, { details: { ...details, mcpCode: error.code } });
-    }
-    return new BridgeError('upstream_error', `The MCP server answered with an error: ${error.message}`, { details: { ...details, mcpCode: error.code } });
-  }
-  return new BridgeError('upstream_error', `The call failed: ${error instanceof Error ? error.message : String(error)}`, { details, cause: error });
 }

@@ -4,12 +4,18 @@ import { BridgeError } from '../../contract/errors.js';
 import type { McpConnector } from '../../mcp/connector.js';
 import { SdkConnector } from '../../mcp/sdk-connector.js';
 import { LOGIN_SHELL_TIMEOUT_MS, resolveLoginPath } from '../../processes/login-path.js';
-import type { CapabilityFactory, CapabilityModule, RunningService } from '../service-context.js';
+import type { CapabilityFactory, CapabilityModule, RunningService, ServiceContext } from '../service-context.js';
+import { openBrowser } from '../../cli/open.js';
+import { CallsInFlight } from './calls-in-flight.js';
 import { connectionEffect } from './connection-effect.js';
 import { LiveConnections } from './live-connections.js';
 import { createCallTool } from './mcp-calls.js';
+import { createMcpRequests } from './mcp-requests.js';
 import { serveMcpRoutes, serveMcpRoutesUnavailable } from './mcp-routes.js';
 import { McpServers } from './mcp-servers.js';
+import { McpOAuth } from './oauth/mcp-oauth.js';
+import { ServerNotifications } from './server-notifications.js';
+import { ServerRequests } from './server-requests.js';
 import { permissionEffect } from './permission-effect.js';
 import { CorruptRegistryError, McpRegistryStore, REGISTRY_FILE_NAME } from './registry-store.js';
 import { ServerDirectory } from './server-directory.js';
@@ -17,6 +23,8 @@ import { ServerDirectory } from './server-directory.js';
 export interface McpCapabilityOptions {
   /** How servers are reached; the SDK over stdio/HTTP unless a test hands in the twin. */
   connector?: McpConnector;
+  /** Opens an OAuth consent page for the local UI; the default browser unless a test records it. */
+  openUrl?: (url: string) => Promise<void>;
 }
 
 /**
@@ -48,6 +56,16 @@ export function createMcpCapability(options: McpCapabilityOptions = {}): Capabil
       loadError = error;
     }
     const directory = store ? new ServerDirectory(store, () => settings().stderrTailLines) : null;
+    const notifications = new ServerNotifications({ bus, subjects, clock });
+    // The server-request actors need the runtime, which exists only once the capability starts.
+    let runtimeRef: ServiceContext['runtime'] | undefined;
+    let serverRequests: ServerRequests | undefined;
+    const oauth = await McpOAuth.open({
+      dataDir: base.paths.dataDir,
+      record: (serverId) => directory?.record(serverId),
+      port: () => runtimeRef?.root.getSnapshot().context.activePort ?? config.current.port,
+      openUrl: options.openUrl ?? ((url) => openBrowser(url)),
+    });
 
     return {
       name: 'mcp',
@@ -61,6 +79,13 @@ export function createMcpCapability(options: McpCapabilityOptions = {}): Capabil
               settings,
               spec: (serverId) => directory?.spec(serverId) ?? null,
               tail: (serverId) => directory!.tail(serverId),
+              serverRequests: (serverId) => (request, signal) => {
+                if (!serverRequests) return Promise.reject(new Error('The MCP capability is not started.'));
+                return serverRequests.handlerFor(serverId)(request, signal);
+              },
+              onNotification: (serverId, notification) => notifications.deliver(serverId, notification),
+              onSessionEnd: (serverId) => serverRequests?.cancelAll(serverId),
+              oauth: { provider: (serverId, spec) => oauth.provider(serverId, spec), consents: oauth.consents },
             }),
             requestPermission: permissionEffect({ bus, subjects, record: (serverId) => directory?.record(serverId) }),
           },
@@ -74,9 +99,27 @@ export function createMcpCapability(options: McpCapabilityOptions = {}): Capabil
           const subscriptions = serveMcpRoutesUnavailable(bus, subjects, () => new BridgeError('unavailable', reason, { details: { file, reason: loadError?.reason } }));
           return { stop: () => subscriptions.forEach((subscription) => subscription.unsubscribe()) };
         }
-        const servers = new McpServers({ directory, runtime: ctx.runtime, live, bus, subjects, clock, settings });
-        const callTool = createCallTool({ servers, live, bus, subjects, settings });
-        const subscriptions = serveMcpRoutes(bus, subjects, servers, callTool);
+        runtimeRef = ctx.runtime;
+        const oauthSecrets = {
+          save: (serverId: string, serverUrl: string, secret: string | undefined) => oauth.saveClientSecret(serverId, serverUrl, secret),
+          forget: (serverId: string) => {
+            notifications.forget(serverId);
+            return oauth.forget(serverId);
+          },
+        };
+        const servers = new McpServers({ directory, runtime: ctx.runtime, live, bus, subjects, clock, settings, oauthSecrets });
+        serverRequests = new ServerRequests({
+          bus,
+          subjects,
+          clock,
+          runtime: ctx.runtime,
+          timeoutMs: () => settings().serverRequestTimeoutMs,
+          serverName: (serverId) => directory.record(serverId)?.name ?? serverId,
+        });
+        const calls = new CallsInFlight();
+        const callTool = createCallTool({ servers, live, bus, subjects, settings, calls });
+        const requests = createMcpRequests({ servers, live, bus, subjects });
+        const subscriptions = serveMcpRoutes(bus, subjects, { servers, callTool, requests, calls, notifications, serverRequests, oauth });
         ctx.capabilities.set('mcp_proxy', { available: true });
         await servers.startAll();
         return {

@@ -22,6 +22,8 @@ export interface McpServersDeps {
   subjects: Subjects;
   clock: Clock;
   settings: () => BridgeConfig['mcp'];
+  /** Keeps a pre-registered OAuth client's secret with the tokens, and forgets a removed server's. */
+  oauthSecrets?: { save(serverId: string, serverUrl: string, secret: string | undefined): Promise<void>; forget(serverId: string): Promise<void> };
 }
 
 type Snapshot = SnapshotFrom<McpConnectionMachine>;
@@ -69,6 +71,7 @@ export class McpServers {
       return created;
     });
     this.deps.directory.setResolved(record.serverId, split.resolved);
+    await this.#saveOauthSecret(record.serverId, split);
     this.#spawn(record);
     this.#publish('mcp.server.registered', this.view(record));
     if (record.options.autoConnect) await this.connect(record.serverId, principal).catch(() => {});
@@ -97,6 +100,7 @@ export class McpServers {
     actor.send({ type: 'server.update', name: record.name, transportType: record.transport.type });
     if (split) {
       this.deps.directory.setResolved(serverId, split.resolved);
+      await this.#saveOauthSecret(serverId, split);
       const changed = JSON.stringify(previousSpec) !== JSON.stringify(split.resolved);
       if (changed && isActive(this.context(serverId).publicState)) {
         await this.disconnect(serverId);
@@ -114,6 +118,7 @@ export class McpServers {
     await this.deps.directory.store.update((servers) => servers.delete(serverId));
     this.deps.runtime.root.send({ type: 'child.stop', id: serverId });
     this.deps.directory.forget(serverId);
+    await this.deps.oauthSecrets?.forget(serverId);
     this.#publish('mcp.server.removed', { serverId, name: record.name });
     return { serverId, removed: true };
   }
@@ -153,7 +158,10 @@ export class McpServers {
     if (context.publicState !== 'connected' || !context.capabilities) {
       throw new BridgeError('conflict', `The MCP server is not connected (state: ${context.publicState}).`, { details: { serverId, state: context.publicState } });
     }
-    return { serverId, ...context.capabilities };
+    // `enabledTools` limits what the web app is offered, so it limits what it is shown too.
+    const enabled = this.#record(serverId).options.enabledTools;
+    const tools = enabled === null ? context.capabilities.tools : context.capabilities.tools.filter((tool) => enabled.includes(tool.name));
+    return { serverId, ...context.capabilities, tools };
   }
 
   /** Disconnects every server and waits for their processes to exit. */
@@ -183,6 +191,7 @@ export class McpServers {
       nonLoopback: isNonLoopback(record.transport),
       needsResolvedValues: this.deps.directory.spec(record.serverId) === null,
       promptId: state === 'awaiting_permission' ? (context?.promptId ?? null) : null,
+      authorizationUrl: state === 'needs_auth' ? (context?.authorizationUrl ?? null) : null,
       lastError: context?.lastError ?? null,
       lastErrorCode: context?.lastErrorCode ?? null,
       pid: context?.pid ?? null,
@@ -192,6 +201,10 @@ export class McpServers {
       updatedAt: record.updatedAt,
       connectedAt: context?.connectedAt ?? null,
     };
+  }
+
+  async #saveOauthSecret(serverId: string, split: ReturnType<typeof splitTransport>): Promise<void> {
+    if (split.resolved.type !== 'stdio') await this.deps.oauthSecrets?.save(serverId, split.resolved.url, split.clientSecret);
   }
 
   #spawn(record: ServerRecord): void {

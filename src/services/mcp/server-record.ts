@@ -4,6 +4,15 @@ import { mcpOptionsSchema, type McpTransportView, type mcpTransportSchema } from
 import type { McpTransportSpec } from '../../mcp/connector.js';
 import type { CommandTemplate } from '../permissions/permission-api.js';
 
+/** OAuth settings as the registry keeps them: the client secret lives with the tokens instead. */
+const storedOauthSchema = z.strictObject({
+  grant: z.enum(['authorization_code', 'client_credentials']),
+  clientId: z.string().optional(),
+  clientMetadataUrl: z.string().optional(),
+  scope: z.string().optional(),
+  hasClientSecret: z.boolean(),
+});
+
 /** A transport in template form: what is persisted and what rules and prompts look at. */
 export const storedTransportSchema = z.discriminatedUnion('type', [
   z.strictObject({
@@ -13,8 +22,8 @@ export const storedTransportSchema = z.discriminatedUnion('type', [
     cwd: z.string().optional(),
     env: z.record(z.string(), z.string()).optional(),
   }),
-  z.strictObject({ type: z.literal('streamable-http'), url: z.string().min(1), headers: z.record(z.string(), z.string()) }),
-  z.strictObject({ type: z.literal('sse'), url: z.string().min(1), headers: z.record(z.string(), z.string()) }),
+  z.strictObject({ type: z.literal('streamable-http'), url: z.string().min(1), headers: z.record(z.string(), z.string()), oauth: storedOauthSchema.optional() }),
+  z.strictObject({ type: z.literal('sse'), url: z.string().min(1), headers: z.record(z.string(), z.string()), oauth: storedOauthSchema.optional() }),
 ]);
 export type StoredTransport = z.infer<typeof storedTransportSchema>;
 
@@ -37,7 +46,7 @@ export type TransportBody = z.infer<typeof mcpTransportSchema>;
  * Splits a transport as the web app sends it into the template (stored, shown) and the
  * resolved values (run, never stored). An HTTP transport without a template holds no secret.
  */
-export function splitTransport(body: TransportBody): { template: StoredTransport; resolved: McpTransportSpec; needsResolvedValues: boolean } {
+export function splitTransport(body: TransportBody): { template: StoredTransport; resolved: McpTransportSpec; needsResolvedValues: boolean; clientSecret?: string } {
   if (body.type === 'stdio') {
     const resolved: McpTransportSpec = { type: 'stdio', command: body.command, args: body.args, ...optional('cwd', body.cwd), ...optional('env', body.env) };
     const { template: t } = body;
@@ -45,8 +54,12 @@ export function splitTransport(body: TransportBody): { template: StoredTransport
     return { template, resolved, needsResolvedValues: !sameJson(template, resolved) };
   }
   const resolved: McpTransportSpec = { type: body.type, url: body.url, headers: body.headers };
-  const template: StoredTransport = body.template ? { type: body.type, url: body.template.url, headers: body.template.headers } : { ...resolved };
-  return { template, resolved, needsResolvedValues: !sameJson(template, resolved) };
+  const base: Extract<StoredTransport, { type: 'streamable-http' | 'sse' }> = body.template ? { type: body.type, url: body.template.url, headers: body.template.headers } : { ...resolved };
+  const needsResolvedValues = !sameJson(base, resolved);
+  if (!body.oauth) return { template: base, resolved, needsResolvedValues };
+  const { clientSecret, grant, clientId, clientMetadataUrl, scope } = body.oauth;
+  const oauth = { grant, hasClientSecret: clientSecret !== undefined, ...optional('clientId', clientId), ...optional('clientMetadataUrl', clientMetadataUrl), ...optional('scope', scope) };
+  return { template: { ...base, oauth }, resolved, needsResolvedValues, ...optional('clientSecret', clientSecret) };
 }
 
 /** The resolved values of a server whose template holds none: the template itself. */
@@ -56,12 +69,27 @@ export function specFromTemplate(template: StoredTransport): McpTransportSpec {
     : { type: template.type, url: template.url, headers: template.headers };
 }
 
+/** A server's OAuth settings, defaults filled in, for the SDK provider. */
+export function oauthSettings(template: StoredTransport) {
+  if (template.type === 'stdio') return null;
+  const oauth = template.oauth;
+  return { grant: oauth?.grant ?? ('authorization_code' as const), clientId: oauth?.clientId, clientMetadataUrl: oauth?.clientMetadataUrl, scope: oauth?.scope };
+}
+
 /** The transport as listings and events show it: names of variables and headers, no values. */
 export function transportView(template: StoredTransport): McpTransportView {
   if (template.type === 'stdio') {
     return { type: 'stdio', command: template.command, args: template.args, cwd: template.cwd ?? null, envNames: Object.keys(template.env ?? {}).sort() };
   }
-  return { type: template.type, url: template.url, headerNames: Object.keys(template.headers).sort() };
+  const { oauth } = template;
+  return {
+    type: template.type,
+    url: template.url,
+    headerNames: Object.keys(template.headers).sort(),
+    oauth: oauth
+      ? { grant: oauth.grant, clientId: oauth.clientId ?? null, clientMetadataUrl: oauth.clientMetadataUrl ?? null, scope: oauth.scope ?? null, hasClientSecret: oauth.hasClientSecret }
+      : null,
+  };
 }
 
 /** What the permission authority shows and matches for a stdio server: its command line. */

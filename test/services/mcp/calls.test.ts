@@ -23,15 +23,22 @@ describe('MCP tool calls', () => {
   it('returns the tool result unchanged and announces the call without its arguments or result', async () => {
     const h = await start();
     const serverId = await connectHttp(h, 'a', A);
-    expect(await call(h, { serverId, tool: 'echo', arguments: { message: 'secret-argument' } })).toEqual({ content: [{ type: 'text', text: 'Echo: secret-argument' }] });
-    expect(completed(h)).toEqual([{ serverId, tool: 'echo', durationMs: expect.any(Number), ok: true, errorCode: null }]);
+    expect(await call(h, { serverId, tool: 'echo', arguments: { message: 'secret-argument' }, callId: 'my-call' })).toEqual({
+      content: [{ type: 'text', text: 'Echo: secret-argument' }],
+      bridge: { callId: 'my-call', outputSchema: 'not_declared', outputSchemaErrors: [] },
+    });
+    expect(completed(h)).toEqual([{ serverId, tool: 'echo', durationMs: expect.any(Number), ok: true, errorCode: null, callId: 'my-call', outputSchema: 'not_declared' }]);
     expect(JSON.stringify([h.events, h.transitions])).not.toContain('secret-argument');
   });
 
   it('keeps a tool error a result, reported as not ok', async () => {
     const h = await start();
     const serverId = await connectHttp(h, 'a', A);
-    expect(await call(h, { serverId, tool: 'fail' })).toEqual({ isError: true, content: [{ type: 'text', text: 'the tool failed' }] });
+    expect(await call(h, { serverId, tool: 'fail' })).toEqual({
+      isError: true,
+      content: [{ type: 'text', text: 'the tool failed' }],
+      bridge: { callId: expect.stringMatching(/^call_/), outputSchema: 'not_declared', outputSchemaErrors: [] },
+    });
     expect(completed(h)).toEqual([expect.objectContaining({ ok: false, errorCode: null })]);
   });
 

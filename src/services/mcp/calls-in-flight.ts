@@ -1,0 +1,57 @@
+import { BridgeError } from '../../contract/errors.js';
+
+/** A call ended because someone cancelled it: `by` says who. */
+export class CallCancelledError extends Error {
+  override readonly name = 'CallCancelledError';
+  constructor(readonly by: 'route' | 'client_gone') {
+    super(by === 'route' ? 'The call was cancelled.' : 'The HTTP client of the call went away.');
+  }
+}
+
+interface InFlight {
+  serverId: string;
+  controller: AbortController;
+  abortKey: string | undefined;
+}
+
+/**
+ * Tool calls in flight, by call id, so they can be cancelled: by the cancel route, or when the
+ * HTTP layer reports (over the bus, by the request's `abortKey`) that the caller went away.
+ * Aborting the SDK request's signal is what sends `notifications/cancelled` to the server.
+ */
+export class CallsInFlight {
+  readonly #calls = new Map<string, InFlight>();
+  readonly #byAbortKey = new Map<string, string>();
+
+  /** Registers a call; 409 when a call with this id is still in flight. */
+  begin(callId: string, serverId: string, abortKey: string | undefined): AbortSignal {
+    if (this.#calls.has(callId)) {
+      throw new BridgeError('conflict', `A call with callId "${callId}" is already in flight.`, { details: { callId, reason: 'duplicate_call_id' } });
+    }
+    const controller = new AbortController();
+    this.#calls.set(callId, { serverId, controller, abortKey });
+    if (abortKey) this.#byAbortKey.set(abortKey, callId);
+    return controller.signal;
+  }
+
+  end(callId: string): void {
+    const call = this.#calls.get(callId);
+    if (!call) return;
+    this.#calls.delete(callId);
+    if (call.abortKey) this.#byAbortKey.delete(call.abortKey);
+  }
+
+  /** The cancel route: 404 for a call that is not (or no longer) in flight. */
+  cancel(callId: string): { callId: string; cancelled: true } {
+    const call = this.#calls.get(callId);
+    if (!call) throw new BridgeError('not_found', `No call "${callId}" is in flight.`, { details: { callId } });
+    call.controller.abort(new CallCancelledError('route'));
+    return { callId, cancelled: true };
+  }
+
+  /** The HTTP client of the request with `abortKey` is gone. */
+  clientGone(abortKey: string): void {
+    const callId = this.#byAbortKey.get(abortKey);
+    if (callId) this.#calls.get(callId)?.controller.abort(new CallCancelledError('client_gone'));
+  }
+}

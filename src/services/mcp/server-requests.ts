@@ -1,0 +1,139 @@
+import { CreateMessageResultSchema, ElicitResultSchema, ErrorCode, ListRootsResultSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { AnyActorRef } from 'xstate';
+import { z } from 'zod';
+import type { McpServerRequestInput } from '../../../machines/mcpServerRequest.machine.js';
+import type { Bus } from '../../bus/bus.js';
+import type { Subjects } from '../../bus/subjects.js';
+import { BridgeError } from '../../contract/errors.js';
+import type { ServerRequestView } from '../../contract/routes/mcp-protocol.js';
+import type { ServerRequest, ServerRequestHandler } from '../../mcp/connector.js';
+import type { ActorRuntime } from '../../runtime/actor-runtime.js';
+import { isoAt, type Clock } from '../../runtime/clock.js';
+import { newId } from '../session/token.js';
+
+export interface ServerRequestsDeps {
+  bus: Bus;
+  subjects: Subjects;
+  clock: Clock;
+  runtime: ActorRuntime;
+  timeoutMs: () => number;
+  serverName: (serverId: string) => string;
+}
+
+type Kind = ServerRequestView['kind'];
+const KIND_OF: Record<ServerRequest['method'], Kind> = { 'elicitation/create': 'elicitation', 'sampling/createMessage': 'sampling', 'roots/list': 'roots' };
+/** The SDK's schema of each answer: a wrong answer is the answerer's 400, not the server's problem. */
+const ANSWER_SCHEMA: Record<Kind, z.ZodType> = { elicitation: ElicitResultSchema, sampling: CreateMessageResultSchema, roots: ListRootsResultSchema };
+
+/** JSON-RPC error a server gets when the user rejects its request (the spec's sampling example). */
+const USER_REJECTED = -1;
+
+interface Pending {
+  view: ServerRequestView;
+  ref: AnyActorRef;
+  answer?: Record<string, unknown>;
+  rejection?: string;
+}
+
+/**
+ * A server's requests to the bridge (elicitation, sampling, roots), each a `mcpServerRequest`
+ * actor until the web app or the local UI answers, the server withdraws it, its session ends, or
+ * it times out. The request's params and its answer stay here, out of the actor.
+ */
+export class ServerRequests {
+  readonly #pending = new Map<string, Pending>();
+
+  constructor(private readonly deps: ServerRequestsDeps) {}
+
+  /** The handler the connector calls for `serverId`'s requests. */
+  handlerFor(serverId: string): ServerRequestHandler {
+    return (request, signal) => this.#ask(serverId, request, signal);
+  }
+
+  list(): ServerRequestView[] {
+    return [...this.#pending.values()].map((pending) => pending.view);
+  }
+
+  respond(requestId: string, body: { result: Record<string, unknown> } | { reject: { message: string } }): { requestId: string; state: ServerRequestView['state'] } {
+    const pending = this.#pending.get(requestId);
+    if (!pending) throw new BridgeError('not_found', `No server request ${requestId} is pending.`, { details: { requestId } });
+    if ('reject' in body) {
+      pending.rejection = body.reject.message;
+      pending.ref.send({ type: 'request.reject' });
+      return { requestId, state: 'rejected' };
+    }
+    const parsed = ANSWER_SCHEMA[pending.view.kind].safeParse(body.result);
+    if (!parsed.success) {
+      throw new BridgeError('invalid_request', `Not a valid answer to a ${pending.view.kind} request: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`, {
+        details: { requestId, kind: pending.view.kind },
+      });
+    }
+    pending.answer = body.result;
+    pending.ref.send({ type: 'request.answer' });
+    return { requestId, state: 'answered' };
+  }
+
+  /** The server's session ended: its pending requests can no longer be answered. */
+  cancelAll(serverId: string): void {
+    for (const pending of this.#pending.values()) if (pending.view.serverId === serverId) pending.ref.send({ type: 'request.cancel' });
+  }
+
+  async #ask(serverId: string, request: ServerRequest, signal: AbortSignal): Promise<Record<string, unknown>> {
+    const requestId = newId('sreq');
+    const kind = KIND_OF[request.method];
+    const now = this.deps.clock.now();
+    const timeoutMs = this.deps.timeoutMs();
+    const input: McpServerRequestInput = { requestId, serverId, kind, timeoutMs, createdAt: isoAt(now), expiresAt: isoAt(now + timeoutMs) };
+    const view: ServerRequestView = {
+      requestId,
+      serverId,
+      serverName: this.deps.serverName(serverId),
+      kind,
+      // URL mode: the URL is shown for the user to decide; the bridge never opens it.
+      mode: kind === 'elicitation' ? (request.params.mode === 'url' ? 'url' : 'form') : null,
+      params: request.params,
+      state: 'pending',
+      createdAt: input.createdAt,
+      expiresAt: input.expiresAt,
+    };
+    const ref = this.deps.runtime.spawn('mcpServerRequest', requestId, input);
+    const pending: Pending = { view, ref };
+    this.#pending.set(requestId, pending);
+    const onAbort = () => ref.send({ type: 'request.cancel' });
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.deps.bus.publish(this.deps.subjects.event('mcp.server_request.created'), view);
+    try {
+      const state = await finalState(ref);
+      if (state === 'answered' && pending.answer) return pending.answer;
+      if (state === 'rejected') throw new McpError(USER_REJECTED, pending.rejection ?? 'The user rejected the request.');
+      if (state === 'timed_out') throw new McpError(ErrorCode.RequestTimeout, `Nobody answered the ${kind} request within ${timeoutMs} ms.`, { timeout: timeoutMs });
+      throw new McpError(ErrorCode.ConnectionClosed, `The ${kind} request was withdrawn.`);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.#pending.delete(requestId);
+      this.deps.runtime.root.send({ type: 'child.stop', id: requestId });
+    }
+  }
+}
+
+/** Resolves with the final state the actor reached. */
+function finalState(ref: AnyActorRef): Promise<string> {
+  return new Promise((resolve) => {
+    const check = () => {
+      const snapshot = ref.getSnapshot() as { status: string; value: unknown };
+      if (snapshot.status === 'active') return false;
+      resolve(String(snapshot.value));
+      return true;
+    };
+    if (check()) return;
+    const subscription = ref.subscribe({
+      next: () => {
+        if (check()) subscription.unsubscribe();
+      },
+      complete: () => {
+        check();
+        subscription.unsubscribe();
+      },
+    });
+  });
+}
