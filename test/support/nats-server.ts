@@ -4,8 +4,9 @@ import { createServer, connect as connectTcp } from 'node:net';
 import path from 'node:path';
 
 /**
- * Starts Debian's real nats-server for tests and benchmarks. No mock: the NATS bus must be
- * proven against the server it will talk to.
+ * Starts Debian's real nats-server for tests and benchmarks. No mock: the fleet edge must be
+ * proven against the server it will talk to. A 3-node cluster with TLS and JetStream is in
+ * nats-cluster.ts.
  */
 
 export interface NatsServerHandle {
@@ -37,7 +38,7 @@ export function findNatsServer(): string | undefined {
 /**
  * Decides whether a NATS suite runs: `{ skip: true }` (with a printed notice) when nats-server
  * is missing on a developer machine; on CI a missing server throws, failing the test file,
- * because a silently skipped suite there would hide that the NATS bus is untested.
+ * because a silently skipped suite there would hide that the fleet edge is untested.
  */
 export function requireNatsServer(): { skip: boolean } {
   if (findNatsServer()) return { skip: false };
@@ -87,7 +88,7 @@ async function launch(binary: string, port: number): Promise<NatsServerHandle> {
 }
 
 /** Waits for the server's "Server is ready" log line; fails with its output if it exits first. */
-function readyLine(child: ChildProcess): Promise<void> {
+export function readyLine(child: ChildProcess): Promise<void> {
   return new Promise((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => done(new Error(`nats-server not ready after ${READY_TIMEOUT_MS} ms:\n${output}`)), READY_TIMEOUT_MS);

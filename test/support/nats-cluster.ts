@@ -1,0 +1,106 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { freePort } from './free-port.js';
+import { findNatsServer, readyLine } from './nats-server.js';
+import type { ThrowawayTls } from './throwaway-ca.js';
+
+/**
+ * A real nats-server cluster on loopback (Debian's 2.9.10): every node with JetStream, TLS for
+ * clients from a throwaway CA, and only the users the test lists (nkey users with subject
+ * permissions). No anonymous user exists.
+ */
+export interface ClusterUser {
+  nkey: string;
+  permissions: {
+    publish?: { allow?: string[]; deny?: string[] };
+    subscribe?: { allow?: string[]; deny?: string[] };
+    allow_responses?: boolean;
+  };
+}
+
+export interface ClusterNode {
+  name: string;
+  url: string;
+  /** SIGKILL: the node vanishes without telling its peers. Resolves once it exited. */
+  kill(): Promise<void>;
+  readonly alive: boolean;
+}
+
+export interface NatsCluster {
+  nodes: ClusterNode[];
+  urls: string[];
+  /** The server config of node 1, as written (docs/fleet.md shows the same shape). */
+  config: unknown;
+  stop(): Promise<void>;
+}
+
+export async function startNatsCluster(options: { dir: string; tls: ThrowawayTls; users: ClusterUser[]; size?: number }): Promise<NatsCluster> {
+  const binary = findNatsServer();
+  if (!binary) throw new Error('nats-server not found; see requireNatsServer()');
+  const size = options.size ?? 3;
+  const clientPorts: number[] = [];
+  const routePorts: number[] = [];
+  for (let i = 0; i < size; i++) {
+    clientPorts.push(await freePort());
+    routePorts.push(await freePort());
+  }
+  const children: ChildProcess[] = [];
+  const exits: Array<Promise<void>> = [];
+  const configs: unknown[] = [];
+  try {
+    await Promise.all(
+      clientPorts.map(async (port, i) => {
+        const name = `n${i + 1}`;
+        const storeDir = path.join(options.dir, `${name}-js`);
+        await mkdir(storeDir, { recursive: true });
+        const config = {
+          server_name: name,
+          listen: `127.0.0.1:${port}`,
+          tls: { cert_file: options.tls.certFile, key_file: options.tls.keyFile, ca_file: options.tls.caFile, timeout: 5 },
+          jetstream: { store_dir: storeDir, max_memory_store: 64 * 1024 * 1024, max_file_store: 256 * 1024 * 1024 },
+          cluster: {
+            name: 'osloop-test',
+            listen: `127.0.0.1:${routePorts[i]}`,
+            routes: routePorts.filter((_, j) => j !== i).map((p) => `nats-route://127.0.0.1:${p}`),
+          },
+          authorization: { users: options.users },
+        };
+        configs[i] = config;
+        // nats-server reads JSON as its config format.
+        const file = path.join(options.dir, `${name}.conf`);
+        await writeFile(file, JSON.stringify(config, null, 2));
+        const child = spawn(binary, ['-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+        children[i] = child;
+        exits[i] = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        await readyLine(child);
+      }),
+    );
+  } catch (error) {
+    for (const child of children) child?.kill('SIGKILL');
+    await Promise.all(exits);
+    throw error;
+  }
+  const nodes: ClusterNode[] = clientPorts.map((port, i) => ({
+    name: `n${i + 1}`,
+    url: `nats://127.0.0.1:${port}`,
+    get alive() {
+      return children[i]!.exitCode === null && children[i]!.signalCode === null;
+    },
+    async kill() {
+      if (this.alive) children[i]!.kill('SIGKILL');
+      await exits[i];
+    },
+  }));
+  return {
+    nodes,
+    urls: nodes.map((node) => node.url),
+    config: configs[0],
+    async stop() {
+      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const escalate = setTimeout(() => children.forEach((child) => child.kill('SIGKILL')), 5_000);
+      await Promise.all(exits);
+      clearTimeout(escalate);
+    },
+  };
+}
