@@ -59,7 +59,7 @@ const VALID_BODIES: Partial<Record<RouteName, Record<string, unknown>>> = {
   filesystemWrite: { path: '/tmp/a.txt', content: 'hello' },
   filesystemList: { path: '/tmp' },
   systemToolsLocate: { names: ['git'] },
-  systemToolsInstall: { tool: 'jq' },
+  systemToolsInstall: { toolId: 'jq' },
   systemToolsRecipesResolve: { tool: 'jq' },
   systemCommandsExecute: { ...command, template: command, title: 'Git status', reason: 'See what changed' },
   systemPermissionsPromptsResolve: { decision: 'allow_once' },

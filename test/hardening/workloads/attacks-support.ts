@@ -55,7 +55,7 @@ export function sampleRequests(target: string): Record<RouteName, { params?: Rec
     systemInfo: {},
     systemToolsList: {},
     systemToolsLocate: { body: { names: ['node'] } },
-    systemToolsInstall: { body: { tool: 'jq' } },
+    systemToolsInstall: { body: { toolId: 'jq' } },
     systemToolsRecipesList: {},
     systemToolsRecipesResolve: { body: { tool: 'jq' } },
     systemCommandsExecute: { body: command },
