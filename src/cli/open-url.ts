@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { mkdir, open as openFile, readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigStore } from '../config/config-store.js';
 import { resolvePaths, type BridgePaths } from '../config/paths.js';
 import { PROTOCOL_VERSION } from '../contract/constants.js';
-import { CLI_BIN } from '../package-root.js';
 import { NoControlChannel, sendControlRequest } from '../services/ui/control-client.js';
 import { controlSocketPath } from '../services/ui/control-path.js';
 import type { ControlStatus } from '../services/ui/control-protocol.js';
@@ -17,6 +17,7 @@ export type OsloopAction = (typeof OSLOOP_ACTIONS)[number];
 /** Exit codes of `open-url`, so a desktop launcher or a script can tell what happened. */
 export const EXIT = { ok: 0, failed: 1, foreignProcess: 3, bindFailed: 4, usage: 64 } as const;
 
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/osloop-bridge.js');
 const START_WAIT_MS = 20_000;
 
 /** `osloop://ensure-server`, `osloop://open/`, `osloop:settings` → the action; anything else → null. */
@@ -49,12 +50,19 @@ export async function probePort(port: number): Promise<'free' | 'bridge' | 'fore
     socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code !== 'ECONNREFUSED'));
   });
   if (!open) return 'free';
+  // A timer of our own, not AbortSignal.timeout(): that one is unref'd, and when the program on the
+  // port resets the connection, fetch can be left holding nothing that keeps Node running, so the
+  // CLI would exit with 13 (unsettled top-level await) and print nothing.
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), 3000);
   try {
-    const response = await fetch(`http://127.0.0.1:${port}/api/v1/health`, { signal: AbortSignal.timeout(3000) });
+    const response = await fetch(`http://127.0.0.1:${port}/api/v1/health`, { signal: abort.signal });
     const body = (await response.json()) as { protocolVersion?: unknown };
     return body.protocolVersion === PROTOCOL_VERSION ? 'bridge' : 'foreign';
   } catch {
     return 'foreign';
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -82,9 +90,14 @@ async function controlStatus(paths: BridgePaths, token: string | null, command: 
  */
 export async function ensureServer(env: NodeJS.ProcessEnv = process.env): Promise<EnsureResult> {
   const paths = resolvePaths(env);
-  const port = (await ConfigStore.open(paths.configFile)).current.port;
   const token = await readUiToken(paths);
+  // The running bridge first, through its control channel: it may serve a port other than the
+  // config file's (`start --port`), and that is the port it retries.
   const ours = await controlStatus(paths, token, 'status');
+  if (ours?.bindState === 'listening' && ours.activePort !== null) {
+    return { outcome: 'running', exitCode: EXIT.ok, message: `The bridge is running on 127.0.0.1:${ours.activePort}.` };
+  }
+  const port = ours?.configuredPort ?? (await ConfigStore.open(paths.configFile)).current.port;
   const onPort = await probePort(port);
 
   if (onPort === 'bridge') {
@@ -134,7 +147,7 @@ async function startDetached(paths: BridgePaths, port: number, env: NodeJS.Proce
   await mkdir(paths.dataDir, { recursive: true, mode: 0o700 });
   const logFile = path.join(paths.dataDir, 'bridge.log');
   const log = await openFile(logFile, 'a', 0o600);
-  const child = spawn(process.execPath, [CLI_BIN, 'start'], { detached: true, stdio: ['ignore', log.fd, log.fd], env, windowsHide: true });
+  const child = spawn(process.execPath, [BIN, 'start'], { detached: true, stdio: ['ignore', log.fd, log.fd], env, windowsHide: true });
   child.unref();
   await log.close();
   let exited: number | null = null;
@@ -148,6 +161,30 @@ async function startDetached(paths: BridgePaths, port: number, env: NodeJS.Proce
   }
   const tail = (await readFile(logFile, 'utf8').catch(() => '')).trim().split('\n').slice(-5).join('\n');
   return { outcome: 'failed', exitCode: EXIT.failed, message: `The bridge did not come up on port ${port}${exited !== null ? ` (it exited with code ${exited})` : ''}. Last lines of ${logFile}:\n${tail}` };
+}
+
+/**
+ * The port this data directory's bridge serves: asked through its control channel first (it may
+ * have been started with another `--port` than the config file's), else the config file's port
+ * when a bridge answers there; null when none does.
+ */
+async function servingPort(paths: BridgePaths): Promise<number | null> {
+  const ours = await controlStatus(paths, await readUiToken(paths), 'status');
+  if (ours?.activePort) return ours.activePort;
+  const port = (await ConfigStore.open(paths.configFile)).current.port;
+  return (await probePort(port)) === 'bridge' ? port : null;
+}
+
+async function showDesktopOnly(paths: BridgePaths, page: UiPage): Promise<boolean> {
+  const token = await readUiToken(paths);
+  if (!token) return false;
+  try {
+    const reply = await sendControlRequest(controlSocketPath(paths), { token, command: 'show', page });
+    return reply.ok && reply.shown === true;
+  } catch (error) {
+    if (error instanceof NoControlChannel) return false;
+    throw error;
+  }
 }
 
 /** `osloop-bridge open-url <url>`: what the OS runs when a page opens an osloop:// link. */
@@ -164,12 +201,17 @@ export async function runOpenUrl(raw: string, env: NodeJS.ProcessEnv = process.e
       (ensured.exitCode === EXIT.ok ? console.log : console.error)(ensured.message);
       if (ensured.exitCode !== EXIT.ok || action === 'ensure-server') return ensured.exitCode;
     }
-    const port = (await ConfigStore.open(paths.configFile)).current.port;
-    if ((await probePort(port)) !== 'bridge') {
-      console.error(`No bridge answers on 127.0.0.1:${port}; use osloop://ensure-server to start it.`);
+    const page: UiPage = action === 'settings' ? 'settings' : 'status';
+    const port = await servingPort(paths);
+    if (port === null) {
+      // No listener (bind_failed), but a desktop window still answers through the control channel.
+      if (await showDesktopOnly(paths, page)) {
+        console.log(`Brought the bridge window forward (${page}).`);
+        return EXIT.ok;
+      }
+      console.error(`No bridge of ${paths.dataDir} answers; use osloop://ensure-server to start it.`);
       return EXIT.failed;
     }
-    const page: UiPage = action === 'settings' ? 'settings' : 'status';
     console.log((await showUi(paths, port, page, env)).message);
     return EXIT.ok;
   } catch (error) {

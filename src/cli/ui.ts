@@ -2,12 +2,14 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startBridge, type RunningBridge, type StartBridgeOptions } from '../bridge.js';
 import { CorruptConfigError } from '../config/config-store.js';
 import { createLogger } from '../logging.js';
-import { CLI_BIN as BIN, packagePath } from '../package-root.js';
+import { runtimeView } from '../../machines/bridge.machine.js';
 
-const UI_DIR = packagePath('ui');
+const UI_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../ui');
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/osloop-bridge.js');
 
 /** Neutralino's binary for this machine, as `neu update` names it in `ui/bin/`. */
 export function neutralinoBinary(uiDir = UI_DIR, platform: NodeJS.Platform = process.platform, arch = process.arch): string {
@@ -26,6 +28,30 @@ export function missingBinariesMessage(binary: string): string {
     'which downloads them into ui/bin/ (they then work offline). Until then the bridge runs without a window;',
     'open its pages in your browser with `osloop-bridge open`.',
   ].join('\n');
+}
+
+/** What the window needs to know of the bridge at start (the pages read it as `--osloop-*`). */
+export interface WindowLaunch {
+  windowPort: number;
+  bridge: Pick<RunningBridge, 'port' | 'paths'>;
+  /** The bridge's state as this process sees it: the window's only source while the port is unbound. */
+  runtime: Pick<ReturnType<typeof runtimeView>, 'configuredPort' | 'activePort' | 'bindState' | 'bindError' | 'trayMode'>;
+  uiDir?: string;
+}
+
+/** The Neutralino command line of the desktop window (`ui/resources/js/shell.js` reads the `--osloop-*` ones). */
+export function windowArgs({ windowPort, bridge, runtime, uiDir = UI_DIR }: WindowLaunch): string[] {
+  const { configuredPort, activePort, bindState, bindError, trayMode } = runtime;
+  return [
+    // Neutralino resolves resources and icons against --path, the app root.
+    `--path=${uiDir}`,
+    '--load-dir-res',
+    `--port=${windowPort}`,
+    `--osloop-bridge-url=http://127.0.0.1:${bridge.port()}`,
+    `--osloop-token-file=${bridge.paths.uiTokenFile}`,
+    `--osloop-cli=${[process.execPath, BIN].map((a) => JSON.stringify(a)).join(' ')}`,
+    `--osloop-runtime=${JSON.stringify({ configuredPort, activePort, bindState, bindError, trayMode })}`,
+  ];
 }
 
 function freePort(): Promise<number> {
@@ -68,14 +94,8 @@ export async function runDesktop(options: Omit<StartBridgeOptions, 'logger'>, en
 
   let window: ReturnType<typeof spawn> | null = null;
   if (hasWindow) {
-    window = spawn(binary, [
-      `--path=${UI_DIR}`,
-      '--load-dir-res',
-      `--port=${windowPort}`,
-      `--osloop-bridge-url=http://127.0.0.1:${bridge.port()}`,
-      `--osloop-token-file=${bridge.paths.uiTokenFile}`,
-      `--osloop-cli=${[process.execPath, BIN].map((a) => JSON.stringify(a)).join(' ')}`,
-    ], { cwd: UI_DIR, stdio: 'inherit', env });
+    const snapshot = bridge.runtime.root.getSnapshot();
+    window = spawn(binary, windowArgs({ windowPort: windowPort!, bridge, runtime: runtimeView(snapshot.context, snapshot.value) }), { cwd: UI_DIR, stdio: 'inherit', env });
     window.once('error', (error) => logger.error({ err: error }, 'the desktop window could not start'));
   } else {
     console.error(missingBinariesMessage(binary));

@@ -100,6 +100,23 @@ describe('osloop-bridge open-url (the real CLI)', { timeout: 120_000 }, () => {
     expect(bridge.runtime.root.getSnapshot().context).toMatchObject({ configuredPort: port, activePort: port });
   });
 
+  it.each(['focus', 'open'])('%s finds a bridge started with another --port than the config file\'s, through its control channel', async (action) => {
+    const bridge = await startTestBridge();
+    cleanups.push(() => bridge.close());
+    const { writeFile, chmod } = await import('node:fs/promises');
+    // The config file names a port nothing serves: the bridge was started with --port.
+    const configured = await freePort();
+    await writeFile(path.join(bridge.home, 'config.json'), JSON.stringify({ port: configured }));
+    const opened = path.join(bridge.home, 'opened-url');
+    const browser = path.join(bridge.home, 'browser.sh');
+    await writeFile(browser, `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`);
+    await chmod(browser, 0o755);
+
+    const result = await cli(['open-url', `osloop://${action}`], { OSLOOP_BRIDGE_HOME: bridge.home, BROWSER: browser });
+    expect({ code: result.exitCode, err: result.stderr }).toEqual({ code: 0, err: '' });
+    await expect.poll(() => readFile(opened, 'utf8').catch(() => '')).toBe(`http://127.0.0.1:${bridge.port()}/ui/#token=${bridge.uiToken}`);
+  });
+
   it('open and settings open the signed-in page in the default browser ($BROWSER)', async () => {
     const bridge = await startTestBridge();
     cleanups.push(() => bridge.close());

@@ -114,6 +114,28 @@ describe('Neutralino adapter (against a stand-in of the Neutralino API)', () => 
     expect(page.pages).toEqual(['approvals']);
   });
 
+  it('asks for the webview\'s notification permission on the first click, not at start-up (WebKit refuses it outside a gesture)', async () => {
+    const n = standIn();
+    const page = pageStandIns();
+    const asked: string[] = [];
+    const WebNotification = { permission: 'default', requestPermission: async () => void asked.push('asked') };
+    const gestures = new EventTarget();
+    await startNeutralinoAdapter({ neutralino: n.api, ...page, runtime: listening, webNotification: WebNotification, gestures });
+    expect(asked).toEqual([]);
+    gestures.dispatchEvent(new Event('click'));
+    gestures.dispatchEvent(new Event('keydown'));
+    expect(asked).toEqual(['asked']);
+  });
+
+  it('takes a bridge state learned outside HTTP/WS into the tray', async () => {
+    const n = standIn();
+    const page = pageStandIns();
+    const adapter = await startNeutralinoAdapter({ neutralino: n.api, ...page, runtime: null, webNotification: undefined });
+    expect(n.lastTray()[0]!.text).toBe('Bridge: starting…');
+    adapter.update({ configuredPort: 47832, activePort: null, bindState: 'bind_failed', trayMode: false });
+    expect(n.lastTray()[0]!.text).toBe('Bridge: port 47832 could not be bound');
+  });
+
   it('uses a clickable webview notification when allowed: a click opens the approvals page', async () => {
     const n = standIn();
     const page = pageStandIns();

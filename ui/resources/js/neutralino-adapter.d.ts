@@ -33,12 +33,15 @@ export interface AdapterOptions {
   prompts: { list(): PromptLike[]; onNew(fn: (prompt: PromptLike) => void): () => void; onChange(fn: () => void): () => void };
   navigate(page: string): void;
   runtime?: RuntimeView | null;
+  fetchRuntime?: (() => Promise<RuntimeView | null>) | null;
   webNotification?: unknown;
+  gestures?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'> | null;
 }
 
 export declare function trayStateText(runtime: RuntimeView | null): string;
 export declare function startNeutralinoAdapter(options: AdapterOptions): Promise<{
   show(page?: string): Promise<void>;
+  update(runtime: RuntimeView): void;
   readonly trayMode: boolean;
   readonly runtime: RuntimeView | null;
 }>;

@@ -118,9 +118,13 @@ export async function startNeutralinoAdapter({
  */
 function askForNotificationsOnGesture(webNotification, gestures) {
   if (webNotification?.permission !== 'default' || typeof webNotification.requestPermission !== 'function' || !gestures) return;
+  let asked = false;
   const ask = () => {
-    for (const type of GESTURES) gestures.removeEventListener(type, ask, true);
-    if (webNotification.permission === 'default') void Promise.resolve(webNotification.requestPermission()).catch(() => {});
+    for (const type of GESTURES) gestures.removeEventListener(type, ask, { capture: true });
+    if (asked || webNotification.permission !== 'default') return;
+    asked = true;
+    // Called synchronously inside the event handler: that is what WebKit counts as the gesture.
+    void Promise.resolve(webNotification.requestPermission()).catch(() => {});
   };
-  for (const type of GESTURES) gestures.addEventListener(type, ask, true);
+  for (const type of GESTURES) gestures.addEventListener(type, ask, { capture: true });
 }

@@ -108,11 +108,13 @@ function bindFailed(port, message, ctx) {
           class: 'primary',
           id: 'retry-bind',
           onclick: async (event) => {
-            event.currentTarget.disabled = true;
+            // Taken now: `currentTarget` is null once the handler awaits.
+            const button = event.currentTarget;
+            button.disabled = true;
             result.textContent = 'Retrying the same port…';
             const outcome = await ctx.shell.retryBind();
             result.textContent = outcome.message;
-            event.currentTarget.disabled = false;
+            button.disabled = false;
           },
         }, `Retry port ${port}`)
       : h('p', {}, 'To retry, run ', h('code', {}, 'osloop-bridge open-url osloop://ensure-server'), '.'),
