@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { formatSection, type ReliabilityPart, type ReliabilitySection, type ReliabilitySize } from './reliability/section.js';
 
 /**
- * `npm run reliability`: runs the hardening workloads (fuzzing, attacks, faults, soak, load) at
+ * `npm run reliability`: runs the hardening workloads (fuzzing, attacks, faults, soak, load, stops) at
  * the issue's full size and prints their figures. `--size ci` runs the bounded sizes the tests
  * use; `--write` records the report in docs/reliability.md. Pass part names to run a subset:
  * `npm run reliability -- soak load`. Each part runs in a fresh process, so that one part's
@@ -19,10 +19,11 @@ const parts: Record<string, () => Promise<ReliabilityPart>> = {
   faults: async () => (await import('./reliability/faults.js')).faultsReport,
   soak: async () => (await import('./reliability/soak.js')).soakReport,
   load: async () => (await import('./reliability/load.js')).loadReport,
+  stops: async () => (await import('./reliability/stops.js')).stopsReport,
 };
 
 /** Section title of each part, to keep the document in the order of `parts`. */
-const TITLES: Record<string, string> = { fuzz: 'Fuzzing', attacks: 'Attacks', faults: 'Faults', soak: 'Soak', load: 'Load' };
+const TITLES: Record<string, string> = { fuzz: 'Fuzzing', attacks: 'Attacks', faults: 'Faults', soak: 'Soak', load: 'Load', stops: 'Stops' };
 
 const { values: flags, positionals: wanted } = parseArgs({
   allowPositionals: true,
