@@ -139,7 +139,12 @@ export const eventEnvelopeSchema = z.object({
   ts: z.iso.datetime(),
   data: z.unknown(),
 });
-export type EventEnvelope<T extends EventType = EventType> = { seq: number; type: T; ts: string; data: EventData<T> };
+/**
+ * Who an event belongs to (absent: everyone): the origin that asked for the run, prompt, rule,
+ * job or session it is about, or only the local UI. Sockets of other origins never receive it.
+ */
+export type EventAudience = { origin: string | null } | { uiOnly: true };
+export type EventEnvelope<T extends EventType = EventType> = { seq: number; type: T; ts: string; data: EventData<T>; audience?: EventAudience };
 
 /** Control frames the socket sends besides events. */
 export const controlFrameSchema = z.discriminatedUnion('type', [

@@ -5,10 +5,13 @@ import { z } from 'zod';
 import { subjectMatches } from '../../bus/subject-match.js';
 import { WS_CLOSE_BRIDGE_STOPPING, WS_CLOSE_SESSION_EXPIRED, WS_CLOSE_SLOW_CONSUMER } from '../../contract/constants.js';
 import { BridgeError } from '../../contract/errors.js';
+import { audienceAllows } from '../../contract/event-audience.js';
 import type { ControlFrame, EventEnvelope } from '../../contract/events.js';
+import type { Principal } from '../../contract/principal.js';
 import type { ReplayReply } from '../../services/events/event-log.js';
 import { sendError } from '../errors.js';
 import type { HttpDeps } from '../http-deps.js';
+import { answerClientMessage } from './client-messages.js';
 import { upgradeRequired } from './upgrade-required.js';
 import { FramePump } from './frame-pump.js';
 
@@ -59,6 +62,7 @@ export async function eventStreamRoute(app: FastifyInstance, deps: HttpDeps): Pr
         patterns,
         sessionId: principal.kind === 'session' ? principal.sessionId : null,
         queueLimit: deps.policy().wsQueueLimit,
+        principal,
       });
     },
     handler: upgradeRequired,
@@ -70,6 +74,8 @@ interface StreamOptions {
   patterns: string[] | null;
   sessionId: string | null;
   queueLimit: number;
+  /** Who the socket belongs to: client messages act with it. */
+  principal: Principal;
 }
 
 function streamEvents(socket: WebSocket, deps: HttpDeps, options: StreamOptions): void {
@@ -97,7 +103,8 @@ function streamEvents(socket: WebSocket, deps: HttpDeps, options: StreamOptions)
   const deliver = (envelope: EventEnvelope, fromReplay: boolean) => {
     // Replay and live overlap while the replay is fetched: `lastSent` drops the duplicates.
     if (envelope.seq <= lastSent) return;
-    if (wanted(envelope.type)) {
+    // Origins are isolated: another origin's runs, prompts, rules and jobs never reach this socket.
+    if (wanted(envelope.type) && audienceAllows(envelope.audience, options.principal)) {
       if (fromReplay) pump.backlog(envelope);
       else pump.live(envelope);
     }
@@ -121,8 +128,12 @@ function streamEvents(socket: WebSocket, deps: HttpDeps, options: StreamOptions)
     live.unsubscribe();
     pump.stop();
   });
-  socket.on('message', () => {
-    // The stream is one-way; client messages are ignored rather than buffered.
+  // Prompts can be answered here too: a page whose HTTP connections are all held by waiting
+  // executes still reaches the bridge. Each answer gets a result frame, queued like events.
+  socket.on('message', (raw) => {
+    void answerClientMessage(raw, options.principal, deps).then((frame) => {
+      if (!closed) pump.live(frame);
+    });
   });
 
   const replayAndGoLive = async () => {
