@@ -27,6 +27,7 @@ import { startSessionService } from './services/session/session-service.js';
 import { commandPermissionsModule } from './services/commands/commands-module.js';
 import { createUiModule } from './services/ui/ui-module.js';
 import { writeUiToken } from './services/ui-token.js';
+import type { Principal } from './contract/principal.js';
 import { BRIDGE_VERSION } from './version.js';
 
 export interface StartBridgeOptions {
@@ -148,7 +149,15 @@ export async function startBridge(options: StartBridgeOptions = {}): Promise<Run
 
   const ctx: ServiceContext = { ...base, runtime };
   const services: RunningService[] = [
-    startEventLog({ bus, subjects, clock, capacity: config.current.eventBufferSize, maxBytes: config.current.eventBufferBytes, logger }),
+    startEventLog({
+      bus,
+      subjects,
+      clock,
+      capacity: config.current.eventBufferSize,
+      maxBytes: config.current.eventBufferBytes,
+      logger,
+      ownerOf: (id) => (runtime.child(id)?.getSnapshot() as { context?: { requestedBy?: Principal } } | undefined)?.context?.requestedBy ?? undefined,
+    }),
     startConnectionLog({ bus, subjects }),
     startBridgeService(ctx),
     startSessionService(ctx, { uiToken }),

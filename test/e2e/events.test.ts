@@ -137,7 +137,7 @@ describe('event stream', () => {
       const subject = subjectsFor(loaded.bridgeId).event('session.created');
       const padding = 'x'.repeat(20_000);
       for (let i = 0; i < total; i++) {
-        loaded.bus.publish(subject, { sessionId: `ses_${i}`, origin: null, clientName: padding, expiresAt: new Date().toISOString() });
+        loaded.bus.publish(subject, { sessionId: `ses_${i}`, origin: loaded.origin, clientName: padding, expiresAt: new Date().toISOString() });
         // Pace like real output does, so a healthy reader is never behind by a whole burst.
         if (i % 20 === 19) await new Promise((resolve) => setImmediate(resolve));
       }

@@ -3,7 +3,9 @@ import { EVENT_SCHEMAS, type EventEnvelope } from '../../contract/events.js';
 import type { Logger } from 'pino';
 import type { Bus } from '../../bus/bus.js';
 import type { Subjects } from '../../bus/subjects.js';
+import type { Principal } from '../../contract/principal.js';
 import type { Clock } from '../../runtime/clock.js';
+import { createAudienceTracker } from './event-audience.js';
 import type { RunningService } from '../service-context.js';
 
 export interface ReplayRequest {
@@ -21,7 +23,16 @@ export interface ReplayReply {
  * Numbers every contract event (`seq` strictly increasing per bridge), keeps the latest ones in a
  * ring for `since` replay, and republishes them numbered for the sockets.
  */
-export function startEventLog(options: { bus: Bus; subjects: Subjects; clock: Clock; capacity: number; maxBytes?: number; logger: Logger }): RunningService & {
+export function startEventLog(options: {
+  bus: Bus;
+  subjects: Subjects;
+  clock: Clock;
+  capacity: number;
+  maxBytes?: number;
+  logger: Logger;
+  /** Who asked for the live actor `id` (a run, a prompt), for events that name only an id. */
+  ownerOf?: (id: string) => Principal | undefined;
+}): RunningService & {
   lastSeq(): number;
 } {
   const { bus, subjects, capacity } = options;
@@ -32,6 +43,7 @@ export function startEventLog(options: { bus: Bus; subjects: Subjects; clock: Cl
   let heldBytes = 0;
   let seq = 0;
   const prefixLength = subjects.allEvents.length - 1; // strip `osloop.<id>.event.`
+  const audienceOf = createAudienceTracker(options.ownerOf ?? (() => undefined));
 
   const hold = (envelope: EventEnvelope) => {
     const bytes = approximateBytes(envelope.data);
@@ -60,7 +72,8 @@ export function startEventLog(options: { bus: Bus; subjects: Subjects; clock: Cl
     const checked = schema.safeParse(message.data);
     if (!checked.success) options.logger.error({ type, issues: checked.error.issues }, 'event payload does not match its schema');
     seq += 1;
-    const envelope = { seq, type, ts: new Date(options.clock.now()).toISOString(), data: message.data } as EventEnvelope;
+    const audience = audienceOf(type, message.data);
+    const envelope = { seq, type, ts: new Date(options.clock.now()).toISOString(), data: message.data, ...(audience ? { audience } : {}) } as EventEnvelope;
     hold(envelope);
     bus.publish(subjects.sequenced(type), envelope);
   });

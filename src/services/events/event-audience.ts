@@ -1,0 +1,61 @@
+import { principalScope, type Principal } from '../../contract/principal.js';
+import type { EventAudience } from '../../contract/events.js';
+
+/**
+ * Who may see an event: origins are isolated. An event about a run, a prompt, a decision, a rule,
+ * a job or a session belongs to the origin that asked for it, and only that origin's sockets (and
+ * the local UI, which sees everything) receive it. Other events (bridge, MCP registry, awake,
+ * inventory) go to everyone.
+ *
+ * The owner is read from the event itself when it carries who asked (`requestedBy` of a run,
+ * prompt or decision, a rule's `scope.origin`, a new session's `origin`), and remembered for the
+ * ids it names, so that events naming only an id (`stdout`, `prompt.resolved`, `job.updated`)
+ * find it. An id never seen is looked up in the live actor that owns it; an event about
+ * something whose owner cannot be found goes to the local UI only.
+ */
+const OWNED_TYPES = ['system.command.', 'permission.', 'bridge.job.', 'system.tool.install_', 'session.'];
+/** Owners remembered; the oldest are forgotten first (far more than a ring of events names). */
+const MAX_REMEMBERED = 100_000;
+
+const UI_ONLY: EventAudience = { uiOnly: true };
+
+export function createAudienceTracker(lookup: (id: string) => Principal | undefined) {
+  const owners = new Map<string, EventAudience>();
+  const remember = (id: unknown, audience: EventAudience) => {
+    if (typeof id !== 'string' || owners.has(id)) return;
+    owners.set(id, audience);
+    if (owners.size > MAX_REMEMBERED) owners.delete(owners.keys().next().value!);
+  };
+  const ofPrincipal = (principal: Principal): EventAudience => (principal.kind === 'ui' ? UI_ONLY : { origin: principalScope(principal) });
+
+  return function audienceOf(type: string, data: unknown): EventAudience | undefined {
+    if (!OWNED_TYPES.some((prefix) => type.startsWith(prefix))) return undefined;
+    const record = (data ?? {}) as Record<string, unknown>;
+    const ids = [record.runId, record.promptId, record.installId, record.subjectId, (record.subject as { id?: unknown } | undefined)?.id, record.sessionId].filter(
+      (id): id is string => typeof id === 'string',
+    );
+    let audience: EventAudience | undefined;
+    if (isPrincipal(record.requestedBy)) audience = ofPrincipal(record.requestedBy);
+    else if (type === 'permission.whitelist.updated') audience = { origin: (record.rule as { scope?: { origin?: string | null } } | undefined)?.scope?.origin ?? null };
+    else if (type === 'session.created') audience = { origin: typeof record.origin === 'string' ? record.origin : null };
+    if (audience) {
+      for (const id of ids) remember(id, audience);
+      return audience;
+    }
+    for (const id of ids) {
+      const known = owners.get(id);
+      if (known) return known;
+      const principal = lookup(id);
+      if (principal) {
+        const found = ofPrincipal(principal);
+        remember(id, found);
+        return found;
+      }
+    }
+    return UI_ONLY;
+  };
+}
+
+function isPrincipal(value: unknown): value is Principal {
+  return typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string';
+}

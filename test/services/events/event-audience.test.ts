@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { audienceAllows } from '../../../src/contract/event-audience.js';
+import type { Principal } from '../../../src/contract/principal.js';
+import { createAudienceTracker } from '../../../src/services/events/event-audience.js';
+
+const A: Principal = { kind: 'session', sessionId: 'ses_a', origin: 'https://a.example' };
+const B: Principal = { kind: 'session', sessionId: 'ses_b', origin: 'https://b.example' };
+const UI: Principal = { kind: 'ui' };
+
+describe('event audience (origins are isolated)', () => {
+  it('gives a run\'s events, including those naming only its id, to its origin and the local UI only', () => {
+    const audienceOf = createAudienceTracker(() => undefined);
+    const started = audienceOf('system.command.started', { runId: 'run_1', requestedBy: A });
+    const stdout = audienceOf('system.command.stdout', { runId: 'run_1', offset: 0, bytes: 1, chunk: 'x' });
+    const job = audienceOf('bridge.job.updated', { runId: 'run_1', status: 'running' });
+    for (const audience of [started, stdout, job]) {
+      expect(audienceAllows(audience, A)).toBe(true);
+      expect(audienceAllows(audience, UI)).toBe(true);
+      expect(audienceAllows(audience, B)).toBe(false);
+    }
+  });
+
+  it('finds the owner of an id it has not seen in the live actor, and sends the unknown to the local UI only', () => {
+    const audienceOf = createAudienceTracker((id) => (id === 'run_live' ? B : undefined));
+    expect(audienceAllows(audienceOf('bridge.job.created', { runId: 'run_live' }), B)).toBe(true);
+    expect(audienceAllows(audienceOf('bridge.job.created', { runId: 'run_live' }), A)).toBe(false);
+    const unknown = audienceOf('system.command.stdout', { runId: 'run_nobody' });
+    expect(audienceAllows(unknown, A)).toBe(false);
+    expect(audienceAllows(unknown, UI)).toBe(true);
+  });
+
+  it('scopes prompts, decisions and rules to the origin that asked, and leaves bridge-wide events to everyone', () => {
+    const audienceOf = createAudienceTracker(() => undefined);
+    expect(audienceAllows(audienceOf('permission.prompt.created', { promptId: 'prm_1', subjectId: 'run_2', requestedBy: A }), B)).toBe(false);
+    expect(audienceAllows(audienceOf('permission.prompt.resolved', { promptId: 'prm_1' }), A)).toBe(true);
+    expect(audienceAllows(audienceOf('permission.prompt.resolved', { promptId: 'prm_1' }), B)).toBe(false);
+    expect(audienceAllows(audienceOf('permission.decision.recorded', { decisionId: 'dec_1', subject: { id: 'run_3' }, requestedBy: B }), A)).toBe(false);
+    expect(audienceAllows(audienceOf('permission.whitelist.updated', { change: 'created', rule: { scope: { origin: 'https://a.example' } } }), B)).toBe(false);
+    expect(audienceOf('bridge.runtime.updated', {})).toBeUndefined();
+    expect(audienceOf('mcp.server.state_changed', { serverId: 'mcp_1' })).toBeUndefined();
+  });
+
+  it('keeps a session\'s own events to its origin', () => {
+    const audienceOf = createAudienceTracker(() => undefined);
+    audienceOf('session.created', { sessionId: 'ses_a', origin: 'https://a.example' });
+    expect(audienceAllows(audienceOf('session.expired', { sessionId: 'ses_a' }), B)).toBe(false);
+    expect(audienceAllows(audienceOf('session.expired', { sessionId: 'ses_a' }), A)).toBe(true);
+  });
+});
