@@ -32,7 +32,7 @@ export interface BridgeProcess {
   /** The last lines it logged, for failure messages. */
   log(): string;
   /** An HTTP call as the local UI (UI token), on a fresh connection each time. */
-  call<T = Record<string, unknown>>(method: string, route: string, body?: unknown): Promise<Reply<T>>;
+  call<T = Record<string, unknown>>(method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<Reply<T>>;
   /** SIGKILL: no handler runs, nothing is flushed. */
   kill9(): Promise<void>;
   /** SIGTERM, the orderly stop; SIGKILL if it takes longer than `timeoutMs`. */
@@ -82,7 +82,7 @@ export async function startBridgeProcess(home: string, options: { config?: Bridg
     child,
     exited,
     log: () => tail,
-    call: (method, route, body) => request(port, token, method, route, body),
+    call: (method, route, body, headers) => request(port, token, method, route, body, headers),
     async kill9() {
       child.kill('SIGKILL');
       await exited;
@@ -102,9 +102,9 @@ export async function startBridgeProcess(home: string, options: { config?: Bridg
  * One HTTP request on its own connection (`agent: false`, so `Connection: close`): no socket
  * is pooled, in this process or in the bridge, to blur its file-descriptor count.
  */
-export function request<T>(port: number, uiToken: string, method: string, route: string, body?: unknown): Promise<Reply<T>> {
+export function request<T>(port: number, uiToken: string, method: string, route: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<Reply<T>> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
-  const headers: Record<string, string> = { host: `127.0.0.1:${port}`, 'x-osloop-ui-token': uiToken };
+  const headers: Record<string, string> = { ...extraHeaders, host: `127.0.0.1:${port}`, 'x-osloop-ui-token': uiToken };
   if (method !== 'GET') headers['content-type'] = 'application/json';
   if (payload !== undefined) headers['content-length'] = String(Buffer.byteLength(payload));
   return new Promise((resolve, reject) => {
