@@ -11,6 +11,7 @@ import { PermissionStore } from '../permissions/permission-store.js';
 import { promptEffects } from '../permissions/prompt-effects.js';
 import type { CapabilityFactory, RunningService } from '../service-context.js';
 import { startCommandsService } from './commands-service.js';
+import { jobEventOfSummary } from './job-reply.js';
 import { runEffects } from './run-effects.js';
 import { RunOutputs } from './run-outputs.js';
 import { RunSlots } from './run-slots.js';
@@ -70,7 +71,10 @@ export function commandPermissionsModule(options: CommandPermissionsOptions = {}
       start(ctx) {
         // Whatever was live belonged to a bridge process that is gone: say so, once.
         const now = isoAt(clock.now());
-        for (const run of runs.interruptLive(now)) bus.publish(subjects.event('system.command.failed'), run);
+        for (const run of runs.interruptLive(now)) {
+          bus.publish(subjects.event('system.command.failed'), run);
+          if (run.kind === 'command') bus.publish(subjects.event('bridge.job.updated'), jobEventOfSummary(run));
+        }
         store.prompts.cancelPending(now);
 
         const services: RunningService[] = [

@@ -1,6 +1,6 @@
 import { BridgeError, type ErrorCode } from '../../contract/errors.js';
 import type { ExecuteAccepted, RunSummary } from '../../contract/routes/commands.js';
-import type { JobDecision } from '../../contract/routes/jobs.js';
+import type { JobDecision, JobEvent } from '../../contract/routes/jobs.js';
 
 /** How a reply came about: a repeated requestId, a request held for the decision, or the held cap. */
 export interface ReplyFacts {
@@ -60,3 +60,18 @@ export function refusalOf(run: RunSummary): BridgeError | null {
 
 /** What a full queue suggests as `retryAfterMs`. */
 export const RETRY_AFTER_MS = 1_000;
+
+/** A stored run as a `bridge.job.updated` event (for runs a previous bridge process left live). */
+export function jobEventOfSummary(run: RunSummary): JobEvent {
+  return {
+    runId: run.runId,
+    requestId: run.requestId,
+    kind: run.kind,
+    status: run.status,
+    summary: { command: [run.template.command, ...run.template.args].join(' '), toolId: null },
+    recoveryHint: run.recoveryHint,
+    context: run.context,
+    exitCode: run.exitCode,
+    errorCode: run.errorCode,
+  };
+}

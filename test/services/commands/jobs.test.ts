@@ -2,7 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { resolvePaths } from '../../../src/config/paths.js';
 import type { Principal } from '../../../src/contract/principal.js';
+import { openDatabase } from '../../../src/storage/database.js';
+import { RunsRepository } from '../../../src/storage/runs-repository.js';
 import { UI } from '../capability-harness.js';
 import { eventually, executeBody, startCommandsHarness, USER, type CommandsHarness } from './harness.js';
 
@@ -168,5 +171,38 @@ describe('the job queue', () => {
     expect(await stateOf(running!)).toMatchObject({ state: 'interrupted', status: 'failed', recoveryHint: 'bridge_restart' });
     expect(await stateOf(queued!)).toMatchObject({ state: 'interrupted', status: 'failed', recoveryHint: 'spawn_failure' });
     expect(harness.runner.processes.map((p) => p.spec.command)).toEqual(['busy']);
+  });
+});
+
+describe('runs a crashed bridge left live', () => {
+  it('come back interrupted with bridge_restart (or spawn_failure if they never started), announced as job updates', async () => {
+    const home = await mkdtemp(path.join(os.tmpdir(), 'osloop-jobs-crash-'));
+    try {
+      // A bridge that died: its runs are still "running" and "queued" in SQLite.
+      const first = await startCommandsHarness({ home });
+      const running = await first.call<Accepted>(EXECUTE, { body: executeBody('tool', [], { requestId: 'req-live' }) });
+      const db = openDatabase(resolvePaths({ OSLOOP_BRIDGE_HOME: home }).databaseFile);
+      const runs = new RunsRepository(db);
+      const stored = runs.get(running.runId)!;
+      runs.save({ ...stored, state: 'running', status: 'running', pid: 1 });
+      runs.save({ ...stored, runId: 'run_queued', state: 'queued', status: 'queued' });
+      db.close();
+      first.runtime.root.stop(); // no graceful stop: nothing is interrupted on the way out
+
+      const harness = await startCommandsHarness({ home });
+      try {
+        const updates = harness.events.filter((e) => e.type === 'bridge.job.updated').map((e) => e.data as { runId: string; status: string; recoveryHint: string });
+        expect(updates).toEqual(
+          expect.arrayContaining([
+            expect.objectContaining({ runId: running.runId, status: 'failed', recoveryHint: 'bridge_restart' }),
+            expect.objectContaining({ runId: 'run_queued', status: 'failed', recoveryHint: 'spawn_failure' }),
+          ]),
+        );
+      } finally {
+        await harness.stop();
+      }
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
   });
 });
