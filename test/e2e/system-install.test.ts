@@ -192,3 +192,28 @@ describe('tool installs: one job, one prompt', () => {
     expect(await postInstall(body)).toMatchObject({ status, body: { accepted: false, reason: { code }, error: { code } } });
   });
 });
+
+describe('held install requests', () => {
+  it('share the session\'s cap with executes: past it an install answers at once, saying so', async () => {
+    const capped = await startClientBridge({ config: { system: { recipesFile }, commandPath: 'inherited', maxHeldRequestsPerSession: 1 } });
+    try {
+      const headers = (await handshake(capped.bridge)).headers;
+      const events = collectEvents(capped.ui, ['permission.prompt.created']);
+      const post = (route: string, body: unknown) => fetch(`${capped.bridge.baseUrl}${route}`, { method: 'POST', headers, body: JSON.stringify(body) });
+      // The one held place goes to an execute waiting for its prompt.
+      const execute = post('/api/v1/system/commands/execute', { command: 'echo', args: ['held'], reason: 'hold the only place' });
+      const executePrompt = await events.next('permission.prompt.created', (data) => data.reason === 'hold the only place');
+      const install = await post('/api/v1/system/tools/install', { toolId: 'osloop-fixture', reason: 'past the cap' });
+      expect(install.status).toBe(202);
+      expect(await install.json()).toMatchObject({ accepted: true, status: 'queued', held: false, heldLimitReached: true, decision: { source: 'pending' } });
+      const installPrompt = await events.next('permission.prompt.created', (data) => data.reason === 'past the cap');
+      for (const prompt of [executePrompt, installPrompt]) {
+        await capped.ui.api.systemPermissionsPromptsResolve({ params: { requestId: String(prompt.promptId) }, body: { decision: 'reject' } });
+      }
+      expect((await execute).status).toBe(403);
+      events.stop();
+    } finally {
+      await capped.close();
+    }
+  });
+});

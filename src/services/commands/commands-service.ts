@@ -31,7 +31,7 @@ import { requestOriginOf, type RunScope, type RunsRepository } from '../../stora
 import { serveRoute } from '../serve-route.js';
 import { newId } from '../session/token.js';
 import type { RunningService, ServiceContext } from '../service-context.js';
-import { HeldRequests } from './held-requests.js';
+import { heldRequestsOf } from './held-requests.js';
 import { RETRY_AFTER_MS, acceptedReply, refusalOf, type ReplyFacts } from './job-reply.js';
 import type { RunOutputs } from './run-outputs.js';
 import type { RunSlots } from './run-slots.js';
@@ -88,7 +88,8 @@ export function startCommandsService(ctx: ServiceContext, deps: { runs: RunsRepo
   const { bus, subjects, runtime, clock, config } = ctx;
   const { runs, outputs, slots } = deps;
   const live = new Set<string>();
-  const held = new HeldRequests(() => config.current.maxHeldRequestsPerSession);
+  // Shared with installs: both hold requests of the same browser.
+  const held = heldRequestsOf(config);
   const now = () => isoAt(clock.now());
 
   /** A live run as its actor knows it now (with live output counters), else as stored. */

@@ -45,3 +45,18 @@ function holderKey(principal: Principal): string {
       return 'ui';
   }
 }
+
+const perBridge = new WeakMap<object, HeldRequests>();
+
+/**
+ * The one counter of a bridge (keyed by its config store): executes and installs hold requests
+ * of the same browser, so they share one cap.
+ */
+export function heldRequestsOf(config: { readonly current: { readonly maxHeldRequestsPerSession: number } }): HeldRequests {
+  let held = perBridge.get(config);
+  if (!held) {
+    held = new HeldRequests(() => config.current.maxHeldRequestsPerSession);
+    perBridge.set(config, held);
+  }
+  return held;
+}

@@ -9,7 +9,7 @@ import { INSTALL_HOLD_MAX_MS, type InstallAccepted, type Recipe, type RecipeStep
 import { resolveExecutable } from '../../processes/resolve-executable.js';
 import type { Clock } from '../../runtime/clock.js';
 import { findRecipe, resolveRecipe } from '../../system/recipes.js';
-import { HeldRequests } from '../commands/held-requests.js';
+import { heldRequestsOf } from '../commands/held-requests.js';
 import { checkPolicy } from '../permissions/policy.js';
 import { serveRoute } from '../serve-route.js';
 import type { RunningService, ServiceContext } from '../service-context.js';
@@ -37,7 +37,8 @@ const decided = (s: InstallSnapshot) => !s.matches('awaiting_permission') || s.s
  */
 export function startInstallService(ctx: ServiceContext, deps: { catalog: SystemCatalog; recipes: readonly Recipe[] }): RunningService {
   const { bus, subjects, runtime, clock, config } = ctx;
-  const held = new HeldRequests(() => config.current.maxHeldRequestsPerSession);
+  // The same cap as executes': a browser's connections are shared by both.
+  const held = heldRequestsOf(config);
   const requests = new InstallRequests<InstallSnapshot>(() => config.current.requestIdRetentionMs, () => clock.now());
 
   const subscription = serveRoute(bus, subjects, ROUTES.systemToolsInstall, async ({ principal, body, prefer }) => {
