@@ -1,7 +1,8 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handshake, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { startTestBridge, type TestBridge } from '../support/test-bridge.js';
 import { chromiumAvailable, launchChromium, openUi, pageErrors } from './support/chromium.js';
+import { webAppFor, type WebApp } from './support/web-app.js';
 
 /** A command printing green text: its output must come back coloured, not as raw escapes. */
 const GREEN = '\u001b[32mgreen\u001b[0m and plain\n';
@@ -12,25 +13,17 @@ describe.skipIf(!chromiumAvailable('approvals, runs and rules pages'))('approval
   let bridge: TestBridge;
   let browser: Browser;
   let page: Page;
-  let webApp: Awaited<ReturnType<typeof handshake>>;
+  let webApp: WebApp;
   const ui = () => ({ 'x-osloop-ui-token': bridge.uiToken, 'content-type': 'application/json' });
 
   /** The web app asks to run `printf <text>`, as a browser agent would. */
-  const execute = async (text: string, title: string) => {
-    const response = await fetch(`${bridge.baseUrl}/api/v1/system/commands/execute`, {
-      method: 'POST',
-      headers: webApp.headers,
-      body: JSON.stringify({ command: 'printf', args: [text], template: { command: 'printf', args: [text] }, title, reason: 'the UI test asked' }),
-    });
-    expect(response.status).toBe(202);
-    return (await response.json()) as { runId: string; state: string; promptId?: string };
-  };
+  const execute = (text: string, title: string) => webApp.execute('printf', [text], { title });
 
   beforeAll(async () => {
     // Commands resolve on the bridge's own PATH: this test is about the pages, not about the
     // user's login shell (whose rc files can take a minute to load on a busy machine).
     bridge = await startTestBridge({ config: { commandPath: 'inherited' } });
-    webApp = await handshake(bridge);
+    webApp = await webAppFor(bridge);
     browser = await launchChromium();
     page = await openUi(browser, bridge.baseUrl, bridge.uiToken, 'approvals');
     page.on('dialog', (dialog) => void dialog.accept());

@@ -11,7 +11,7 @@ const BOTTOM_SLACK = 4;
  * come from the buffered page or from live events.
  */
 export function runTerminal(run) {
-  const terminal = h('pre', { class: 'terminal', id: 'run-output', tabindex: '0', 'aria-label': 'Output' });
+  const terminal = h('pre', { class: 'terminal', id: 'run-output', tabindex: '0', role: 'log', 'aria-live': 'off', 'aria-label': 'Output' });
   const jump = h('button', { class: 'primary jump-live', id: 'jump-live', type: 'button', hidden: true }, 'Jump to live ↓');
   const search = h('input', { type: 'search', id: 'output-search', placeholder: 'Search output…', 'aria-label': 'Search output' });
   const found = h('span', { class: 'small muted', id: 'output-found', role: 'status' });

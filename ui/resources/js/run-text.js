@@ -30,7 +30,7 @@ const CODE_WORDS = {
   rejected_by_user: 'It was rejected when asked.',
   permission_timeout: 'Nobody answered the prompt in time, so it was rejected.',
   bridge_policy_denied: 'The deny list in Settings forbids this executable.',
-  spawn_failed: 'It could not be started.',
+  spawn_failure: 'It could not be started, so nothing ran.',
   timeout: 'It ran past its time limit and was killed.',
   upstream_error: 'The server reported an error.',
 };
@@ -41,7 +41,8 @@ const CODE_WORDS = {
  * over the generic words for its code.
  */
 export function failureReason(run) {
-  const code = run.errorCode ?? null;
+  // A run that never started has no error code, but the bridge's recovery hint names the cause.
+  const code = run.errorCode ?? (run.recoveryHint === 'spawn_failure' ? 'spawn_failure' : null);
   const message = run.errorMessage ?? null;
   switch (run.state) {
     case 'failed':

@@ -131,6 +131,16 @@ export function approvalsQueue(ctx, makeCard) {
       render();
     }),
   ];
+  // A link to one prompt (`#approvals?prompt=…`) while the page is open makes it the current one.
+  const onHash = () => {
+    const id = new URLSearchParams(location.hash.split('?')[1] ?? '').get('prompt');
+    if (location.hash.startsWith('#approvals') && id && id !== currentId) {
+      currentId = id;
+      render();
+    }
+  };
+  window.addEventListener('hashchange', onHash);
+  offs.push(() => window.removeEventListener('hashchange', onHash));
   render();
   const timer = setInterval(() => {
     tick();

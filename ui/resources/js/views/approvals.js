@@ -1,6 +1,8 @@
 import { post } from '../api.js';
 import { h, toast } from '../dom.js';
 import { principal, time, visible } from '../format.js';
+import { commandText } from '../run-text.js';
+import { approvalsQueue } from './approvals-queue.js';
 import { heading } from './common.js';
 
 /**
@@ -9,39 +11,13 @@ import { heading } from './common.js';
  * saved and what it would match; installs never offer it.
  */
 export async function mount(root, ctx) {
-  const list = h('div', { id: 'prompts' });
-  root.append(...heading('Approvals', 'Agents asking to run something on this computer. Nothing runs until you answer; unanswered prompts are rejected when their time runs out.'), list);
-  const cards = new Map();
-
-  const render = () => {
-    const pending = ctx.prompts.list();
-    for (const [id, card] of cards) {
-      if (!pending.some((p) => p.promptId === id)) {
-        card.remove();
-        cards.delete(id);
-      }
-    }
-    for (const prompt of pending) {
-      if (!cards.has(prompt.promptId)) {
-        const card = promptCard(prompt, ctx);
-        cards.set(prompt.promptId, card);
-        list.append(card);
-      }
-    }
-    const empty = list.querySelector('.empty');
-    if (pending.length === 0 && !empty) list.append(h('p', { class: 'muted empty' }, 'No pending prompts.'));
-    if (pending.length > 0) empty?.remove();
-  };
-  render();
-  const off = ctx.prompts.onChange(render);
-  const tick = setInterval(() => {
-    for (const card of cards.values()) card.tick();
-    render();
-  }, 1000);
-  return () => {
-    off();
-    clearInterval(tick);
-  };
+  const queue = approvalsQueue(ctx, (prompt) => promptCard(prompt, ctx));
+  root.append(
+    ...heading('Approvals', 'Agents asking to run something on this computer. Nothing runs until you answer; unanswered prompts are rejected when their time runs out.'),
+    h('p', { class: 'keys' }, 'Keyboard: ', h('kbd', {}, 'Tab'), ' moves to "Allow once", then "Reject"; ', h('kbd', {}, 'Enter'), ' answers. After an answer, focus moves to the next prompt.'),
+    queue.el,
+  );
+  return () => queue.stop();
 }
 
 function commandLine(template) {
@@ -75,7 +51,9 @@ function details(prompt) {
 }
 
 function promptCard(prompt, ctx) {
-  const countdown = h('span', { class: 'countdown', role: 'timer', 'aria-live': 'off' });
+  const countdown = h('span', { class: 'countdown countdown-big', role: 'timer', 'aria-live': 'off' });
+  const bar = h('span', {});
+  const total = Math.max(1, Date.parse(prompt.expiresAt) - Date.parse(prompt.createdAt));
   const status = h('p', { role: 'status', class: 'small' });
   const buttons = [];
   const resolve = async (decision, extra = {}) => {
@@ -117,6 +95,7 @@ function promptCard(prompt, ctx) {
 
   const allowOnce = h('button', { class: 'primary', 'data-action': 'allow_once', onclick: () => resolve('allow_once') }, 'Allow once');
   const reject = h('button', { class: 'danger', 'data-action': 'reject', onclick: () => resolve('reject') }, 'Reject');
+  // "Allow and whitelist" sits with the rule it saves, after the two plain answers.
   buttons.push(allowOnce, reject);
   let whitelist = null;
   if (rulePreview) {
@@ -135,20 +114,28 @@ function promptCard(prompt, ctx) {
     ? [commandLine(prompt.template), h('p', { class: 'small muted' }, `Step of the install recipe for ${prompt.details.tool ?? 'the tool'}:`), h('ol', { class: 'mono small' }, steps.map((step) => h('li', {}, [step.command, ...(step.args ?? [])].join(' '), step.description ? h('span', { class: 'muted' }, ` — ${step.description}`) : null)))]
     : commandLine(prompt.template);
 
+  // What runs is the heading; the agent's own title is only a claim about it.
   const card = h('article', { class: 'panel prompt', 'data-prompt-id': prompt.promptId, 'aria-labelledby': `title-${prompt.promptId}` },
-    h('header', {}, h('h2', { id: `title-${prompt.promptId}` }, prompt.title), h('span', {}, 'expires in ', countdown)),
+    h('header', {},
+      h('div', {},
+        h('h2', { id: `title-${prompt.promptId}`, class: 'mono what' }, prompt.template ? commandText(prompt.template, prompt.shell) : prompt.title),
+        h('p', { class: 'claim' }, `The agent calls it "${visible(prompt.title)}".`)),
+      h('div', { class: 'countdown-box' }, h('div', { class: 'small muted' }, 'expires in'), countdown, h('div', { class: 'countdown-bar', 'aria-hidden': 'true' }, bar))),
     h('h3', {}, 'What would run'),
     what,
     details(prompt),
-    rulePreview?.el,
     prompt.kind === 'install' ? h('p', { class: 'small muted' }, 'Installs always ask: they can never be whitelisted.') : null,
-    h('div', { class: 'actions' }, allowOnce, whitelist, reject),
+    h('div', { class: 'actions' }, allowOnce, reject),
+    rulePreview ? h('div', { class: 'whitelist' }, rulePreview.el, h('div', { class: 'actions' }, whitelist)) : null,
     status,
   );
   card.tick = () => {
-    const left = Math.max(0, Math.round((Date.parse(prompt.expiresAt) - Date.now()) / 1000));
+    const ms = Date.parse(prompt.expiresAt) - Date.now();
+    const left = Math.max(0, Math.round(ms / 1000));
     countdown.textContent = `${left} s`;
     countdown.classList.toggle('soon', left <= 10);
+    // The bar's width is the one style set from script, through the CSSOM (allowed by the CSP).
+    bar.style.width = `${Math.max(0, Math.min(100, (ms / total) * 100))}%`;
   };
   card.tick();
   return card;

@@ -96,6 +96,6 @@ function serverCard(s, reload, formOpen) {
       h('button', { 'data-action': 'disconnect', disabled: s.state === 'disconnected', onclick: act('disconnect') }, 'Disconnect'),
       h('button', { class: 'danger', 'data-action': 'remove', onclick: act('remove', del) }, 'Remove')),
     tools,
-    s.stderrTail.length ? [h('h3', {}, 'stderr of its current process (last lines)'), h('pre', { class: 'terminal', tabindex: '0', 'aria-label': `stderr of ${s.name}` }, s.stderrTail.join('\n'))] : null,
+    s.stderrTail.length ? [h('h3', {}, 'stderr of its current process (last lines)'), h('pre', { class: 'terminal', tabindex: '0', role: 'log', 'aria-live': 'off', 'aria-label': `stderr of ${s.name}` }, s.stderrTail.join('\n'))] : null,
   );
 }

@@ -1,20 +1,21 @@
-import { get, post } from '../api.js';
-import { h, replace, toast } from '../dom.js';
-import { bytes, duration, principal, time } from '../format.js';
-import { AnsiUp } from '../../vendor/ansi_up.js';
+import { get } from '../api.js';
+import { h, replace } from '../dom.js';
+import { duration, time } from '../format.js';
+import { runTitle } from '../run-text.js';
 import { heading, problem, stateTag } from './common.js';
-
-const LIVE = new Set(['awaiting_permission', 'starting', 'running']);
+import { showRun } from './run-detail.js';
 
 /**
- * Runs: the newest command runs and, for the selected one, its output (buffered, then live from
- * events; ANSI colours rendered as classes, never as HTML from the process) and a terminate button.
+ * Runs: the newest command runs (what runs, when, for how long), and for the selected one its
+ * details and output (buffered in the order written, then live from events; ANSI colours as
+ * classes, never as HTML from the process), who decided it, why it failed, and terminate.
+ * A run is listed the moment it exists, while it still awaits permission.
  */
 export async function mount(root, ctx) {
   const list = h('ul', { class: 'list', id: 'run-list', 'aria-label': 'Runs' });
-  const detail = h('section', { id: 'run-detail', 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Select a run to see its output.'));
+  const detail = h('section', { id: 'run-detail', 'aria-label': 'Selected run', tabindex: '-1' }, h('p', { class: 'muted' }, 'Select a run to see its output.'));
   const listBox = h('div', { class: 'panel' }, list);
-  root.append(...heading('Runs', 'Commands agents ran through this bridge, newest first.'), h('div', { class: 'split' }, listBox, detail));
+  root.append(...heading('Runs', 'Commands agents ran through this bridge, newest first.'), h('div', { class: 'split runs-split' }, listBox, detail));
   const runs = new Map();
   let selected = null;
   let output = null;
@@ -23,24 +24,44 @@ export async function mount(root, ctx) {
     const sorted = [...runs.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     if (sorted.length === 0) return replace(list, h('li', { class: 'muted' }, 'No runs yet.'));
     replace(list, sorted.map((run) => h('li', {}, h('button', {
-      class: 'item',
+      class: 'item run-item',
       'data-run-id': run.runId,
       'aria-pressed': String(run.runId === selected),
-      onclick: () => select(run.runId),
-    }, h('span', {}, run.title, h('div', { class: 'small muted mono' }, [run.template.command, ...run.template.args].join(' '))), stateTag(run.state)))));
+      onclick: () => void select(run.runId, { scroll: true }),
+    },
+    h('span', { class: 'what' }, runTitle(run)),
+    stateTag(run.state),
+    h('span', { class: 'when' }, `${time(run.createdAt)}${run.durationMs !== null && run.durationMs !== undefined ? ` · ${duration(run.durationMs)}` : ''}${run.title ? ` · "${run.title}"` : ''}`)))));
   };
 
-  const select = async (runId) => {
+  const select = async (runId, { scroll = false } = {}) => {
     selected = runId;
     renderList();
+    output?.stop();
     output = null;
     try {
       const run = await get(`/api/v1/system/commands/runs/${encodeURIComponent(runId)}`);
       if (selected !== runId) return;
       runs.set(runId, run);
       output = showRun(detail, run);
+      // At small widths the details sit above the list: bring them into view, visibly.
+      if (scroll) {
+        detail.scrollIntoView({ block: 'start' });
+        detail.focus({ preventScroll: true });
+      }
     } catch (error) {
       replace(detail, problem('Run details', error));
+    }
+  };
+
+  /** A run the list does not know yet (it awaits permission, or was queued): fetch and add it. */
+  const learn = async (runId) => {
+    if (!runId || runs.has(runId)) return;
+    try {
+      runs.set(runId, await get(`/api/v1/system/commands/runs/${encodeURIComponent(runId)}`));
+      renderList();
+    } catch {
+      // Not a command run this page can show (or already gone).
     }
   };
 
@@ -62,66 +83,25 @@ export async function mount(root, ctx) {
       renderList();
       if (data.runId === selected) output?.update(runs.get(data.runId));
     }),
+    ctx.feed.on('permission.prompt.created', ({ data }) => {
+      if (data.kind === 'command' || data.kind === 'install') void learn(data.subjectId);
+    }),
+    ctx.feed.on('bridge.job.*', ({ data }) => void learn(data.runId)),
+    // A decision changes the "who decided" line of the selected run before its next state event.
+    ctx.feed.on('permission.decision.recorded', ({ data }) => {
+      if (data.subject?.id === selected && runs.has(selected)) output?.update({ ...runs.get(selected), decisionId: data.decisionId });
+    }),
   ];
-  const wanted = new URLSearchParams(location.hash.split('?')[1] ?? '').get('run');
-  if (wanted) await select(wanted);
-  return () => offs.forEach((off) => off());
-}
-
-function showRun(el, run) {
-  const terminal = h('pre', { class: 'terminal', id: 'run-output', tabindex: '0', 'aria-label': 'Output' });
-  const facts = h('dl', { class: 'kv' });
-  const title = h('h2', {});
-  const terminate = h('button', {
-    class: 'danger',
-    id: 'terminate',
-    onclick: async () => {
-      terminate.disabled = true;
-      try {
-        await post(`/api/v1/system/commands/runs/${encodeURIComponent(run.runId)}/terminate`, {});
-        toast('Run terminated');
-      } catch (error) {
-        toast(`${error.code}: ${error.message}`, { bad: true });
-        terminate.disabled = false;
-      }
-    },
-  }, 'Terminate');
-  const ansi = createAnsi();
-  const offsets = { stdout: 0, stderr: 0 };
-  const write = (stream, offset, text) => {
-    // Events and the buffered page overlap: keep each byte range once.
-    if (offset < offsets[stream]) return;
-    offsets[stream] = offset + new TextEncoder().encode(text).length;
-    const span = document.createElement('span');
-    if (stream === 'stderr') span.className = 'stderr';
-    span.innerHTML = ansi.render(text); // ansi_up escapes HTML and emits classes only
-    terminal.append(span);
-    terminal.scrollTop = terminal.scrollHeight;
+  // Links such as the overview's `#runs?run=…` also arrive while this page is open.
+  const wanted = () => new URLSearchParams(location.hash.split('?')[1] ?? '').get('run');
+  const onHash = () => {
+    if (location.hash.startsWith('#runs') && wanted() && wanted() !== selected) void select(wanted(), { scroll: true });
   };
-  const update = (r) => {
-    replace(title, r.title, ' ', stateTag(r.state));
-    replace(facts, ...[
-      ['Command', [r.template.command, ...r.template.args].join(' ')],
-      ['Directory', r.template.cwd ?? 'home directory'],
-      ['Asked by', principal(r.requestedBy)],
-      ['Why', r.reason],
-      ['Started', time(r.startedAt)],
-      ['Duration', duration(r.durationMs)],
-      ['Exit', r.exitCode !== null && r.exitCode !== undefined ? `code ${r.exitCode}` : r.signal ?? (r.errorCode ?? '—')],
-      ['Output', `${bytes(r.stdoutBytes ?? 0)} stdout, ${bytes(r.stderrBytes ?? 0)} stderr${r.partialOutput ? ' (partial: buffer full)' : ''}`],
-    ].flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
-    terminate.hidden = !LIVE.has(r.state);
+  window.addEventListener('hashchange', onHash);
+  if (wanted()) await select(wanted());
+  return () => {
+    window.removeEventListener('hashchange', onHash);
+    output?.stop();
+    offs.forEach((off) => off());
   };
-  update(run);
-  replace(el, h('div', { class: 'panel' }, title, facts, h('div', { class: 'actions' }, terminate)), h('h3', {}, 'Output'), terminal);
-  if (run.stdout) write('stdout', run.stdout.offset, run.stdout.data);
-  if (run.stderr) write('stderr', run.stderr.offset, run.stderr.data);
-  return { update, append: (stream, chunk) => write(stream, chunk.offset, chunk.chunk) };
-}
-
-function createAnsi() {
-  const ansi = new AnsiUp();
-  ansi.use_classes = true;
-  ansi.escape_html = true;
-  return { render: (text) => ansi.ansi_to_html(text) };
 }
