@@ -26,6 +26,8 @@ export interface UiOptions {
   width?: number;
   height?: number;
   colorScheme?: 'light' | 'dark';
+  /** Installs Playwright's controllable clock before the page loads (timers then obey `page.clock`). */
+  clock?: boolean;
 }
 
 /**
@@ -34,6 +36,7 @@ export interface UiOptions {
  */
 export async function openUi(browser: Browser, baseUrl: string, uiToken: string, page = 'status', options: UiOptions = {}): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: options.height ?? 860 }, colorScheme: options.colorScheme ?? 'light' });
+  if (options.clock) await context.clock.install();
   const tab = await context.newPage();
   const errors: string[] = [];
   tab.on('pageerror', (error) => errors.push(error.message));

@@ -79,6 +79,9 @@ export function approvalsQueue(ctx, makeCard) {
 
   const render = () => {
     const pending = ctx.prompts.list();
+    // The shown prompt left the queue because its time ran out: say so before moving on.
+    const shownCard = cards.get(shownId);
+    if (shownCard && !expired.has(shownId) && !pending.some((p) => p.promptId === shownId) && Date.parse(shownCard.dataset.expiresAt) <= Date.now() + 500) markExpired(shownId);
     for (const id of [...cards.keys()]) if (!pending.some((p) => p.promptId === id) && id !== shownId) cards.delete(id);
     let current = pending.find((p) => p.promptId === currentId);
     if (!current && expired.has(currentId)) current = { promptId: currentId };
@@ -103,7 +106,7 @@ export function approvalsQueue(ctx, makeCard) {
   /** The prompt shown expired: say so on its card, keep it until the person moves on. */
   const markExpired = (promptId) => {
     const card = cards.get(promptId);
-    if (!card || shownId !== promptId) return;
+    if (!card || shownId !== promptId || expired.has(promptId)) return;
     card.classList.add('expired');
     for (const b of card.querySelectorAll('.actions button')) b.disabled = true;
     card.append(h('div', { class: 'notice bad expired-note', role: 'alert', 'data-expired': 'true' },
@@ -144,9 +147,6 @@ export function approvalsQueue(ctx, makeCard) {
   render();
   const timer = setInterval(() => {
     tick();
-    // The store drops prompts whose time ran out before their event arrives.
-    const before = cards.get(shownId);
-    if (shownId && before && !ctx.prompts.list().some((p) => p.promptId === shownId) && !expired.has(shownId) && Date.parse(before.dataset.expiresAt ?? '') <= Date.now()) markExpired(shownId);
     render();
   }, 1000);
   return { el, stop: () => (clearInterval(timer), offs.forEach((off) => off())) };
