@@ -22,6 +22,8 @@ export interface CallOptions {
   query?: Record<string, unknown>;
   body?: unknown;
   signal?: AbortSignal;
+  /** On routes that honour it (execute): answer at once instead of waiting for the user's decision (`Prefer: respond-async`). */
+  respondAsync?: boolean;
 }
 
 const BODY_METHODS = new Set(['POST', 'PATCH', 'DELETE']);
@@ -83,6 +85,7 @@ export async function sendRoute(context: HttpContext, route: RouteDef, options: 
   const url = buildRouteUrl(context.baseUrl, route, options);
   const headers: Record<string, string> = { accept: 'application/json', ...credentialHeaders(route.auth, credentials) };
   if (context.origin) headers.origin = context.origin;
+  if (options.respondAsync && route.preferAsync) headers.prefer = 'respond-async';
   const init: RequestInit = { method: route.method, headers };
   if (options.signal) init.signal = options.signal;
   if (BODY_METHODS.has(route.method)) {

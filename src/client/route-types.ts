@@ -50,7 +50,15 @@ type BodyPart<R extends RouteDef> =
 type Simplify<T> = { [K in keyof T]: T[K] };
 
 /** What one call takes: `params`, `query` and `body` as the route declares them, and a signal. */
-export type RouteCallOptions<R extends RouteDef> = Simplify<ParamsPart<R> & QueryPart<R> & BodyPart<R> & { signal?: AbortSignal }>;
+export type RouteCallOptions<R extends RouteDef> = Simplify<
+  ParamsPart<R> &
+    QueryPart<R> &
+    BodyPart<R> & {
+      signal?: AbortSignal;
+      /** Execute: reply at once (decision `pending`, follow the job's events) instead of being held until the user decides. */
+      respondAsync?: boolean;
+    }
+>;
 
 /** What one call resolves to: the route's reply, as parsed. */
 export type RouteResult<R extends RouteDef> = z.output<R['reply']>;

@@ -39,6 +39,18 @@ afterAll(async () => {
 });
 
 describe('client against a live bridge', () => {
+  it('executes in the web app\'s shape: respondAsync answers at once, a refusal is a BridgeClientError with its code', async () => {
+    const client = newClient();
+    await client.handshake();
+    const body = { command: 'echo', args: ['from the client'], reason: 'client test', requestId: 'req-client-1', context: { source: 'skill', skillId: 'client' } };
+    const accepted = await client.api.systemCommandsExecute({ body, respondAsync: true });
+    expect(accepted).toMatchObject({ accepted: true, status: 'queued', decision: { source: 'pending' }, held: false, requestId: 'req-client-1' });
+    await expect(client.api.systemCommandsExecute({ body, respondAsync: true })).resolves.toMatchObject({ runId: accepted.runId, duplicate: true });
+    const refused = await client.api.systemCommandsExecute({ body: { command: 'sh', args: ['-c', 'id'], commandTemplate: 'echo', argsTemplate: ['hi'] } }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(BridgeClientError);
+    expect(refused).toMatchObject({ code: 'invalid_request', status: 400 });
+  });
+
   it('discovers the bridge on its port', async () => {
     await expect(newClient().discover()).resolves.toMatchObject({ status: 'ok', protocolVersion: PROTOCOL_VERSION, port: live.port });
   });

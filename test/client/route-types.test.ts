@@ -25,6 +25,18 @@ describe('typed API derived from ROUTES', () => {
     expectTypeOf<Execute>().toBeCallableWith();
   });
 
+  it('takes execute in the web app\'s flat shape and answers in its accepted shape', () => {
+    type Execute = BridgeApi['systemCommandsExecute'];
+    expectTypeOf<Execute>().toBeCallableWith({
+      body: { command: 'echo', args: ['x'], commandTemplate: 'echo', argsTemplate: ['x'], workingDirectory: null, requestId: 'req-1', context: { skillId: 's' } },
+      respondAsync: true,
+    });
+    type Reply = Awaited<ReturnType<Execute>>;
+    expectTypeOf<Reply['accepted']>().toEqualTypeOf<true>();
+    expectTypeOf<Reply['decision']['source']>().toEqualTypeOf<'whitelist' | 'user' | 'pending'>();
+    expectTypeOf<Reply['recoveryHint']>().toEqualTypeOf<'bridge_restart' | 'timeout' | 'spawn_failure' | null>();
+  });
+
   it('types coerced query values by what they parse to', () => {
     type Query = NonNullable<RouteOptionsOf<'systemCommandsRunsList'>['query']>;
     expectTypeOf<Query['limit']>().toEqualTypeOf<number | undefined>();
