@@ -16,6 +16,7 @@ const suites: Record<string, () => Promise<BenchRow[]>> = {
   system: async () => (await import('./system.bench.js')).benchSystem(),
   mcp: async () => (await import('./mcp.bench.js')).benchMcp(),
   actors: async () => (await import('./actors.bench.js')).benchActors(),
+  startup: async () => (await import('./startup.bench.js')).benchStartup(),
 };
 
 const args = process.argv.slice(2);

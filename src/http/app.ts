@@ -59,8 +59,9 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   });
 
   app.options('*', { config: {} }, async (_request, reply) => reply.code(204).send());
-  const openApi = buildOpenApiDocument();
-  app.get('/api/v1/openapi.json', async () => openApi);
+  // Built on first request, not at every start: few starts are ever asked for it.
+  let openApi: ReturnType<typeof buildOpenApiDocument> | undefined;
+  app.get('/api/v1/openapi.json', async () => (openApi ??= buildOpenApiDocument()));
   await app.register(contractRoutes, deps);
   await app.register(eventStreamRoute, deps);
   await app.register(inspectorStreamRoute, deps);

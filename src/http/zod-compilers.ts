@@ -4,12 +4,18 @@ import { ResponseSerializationError, serializerCompiler as encodingSerializerCom
 import { z } from 'zod';
 
 /**
- * fastify-type-provider-zod's compilers with every schema compiled once (`z.compile`), at route
- * registration. Same checks, same errors; measured on the bridge-info reply, a compiled parse
- * takes 0.06 µs where the provider's `safeEncode` took 3.5 µs.
+ * fastify-type-provider-zod's compilers with every schema compiled once (`z.compile`), when its
+ * route is first used. Same checks, same errors; measured on the bridge-info reply, a compiled
+ * parse takes 0.06 µs where the provider's `safeEncode` took 3.5 µs. Compiling all ~100 request
+ * and reply schemas at registration was half of the bridge's start-up CPU (docs/performance.md),
+ * and most routes of a given start are never called.
  */
-export const validatorCompiler: FastifySchemaCompiler<z.ZodType> = (route) =>
-  zodValidatorCompiler(route.schema instanceof z.ZodType ? { ...route, schema: z.compile(route.schema) } : route);
+export const validatorCompiler: FastifySchemaCompiler<z.ZodType> = (route) => {
+  if (!(route.schema instanceof z.ZodType)) return zodValidatorCompiler(route);
+  const schema = route.schema;
+  let validate: ReturnType<FastifySchemaCompiler<z.ZodType>> | undefined;
+  return (data) => (validate ??= zodValidatorCompiler({ ...route, schema: z.compile(schema) }))(data);
+};
 
 /**
  * Replies are checked against their zod schema, unknown keys stripped, then stringified. The
@@ -18,6 +24,11 @@ export const validatorCompiler: FastifySchemaCompiler<z.ZodType> = (route) =>
  * a forward parse gives the same verdict and value, so that one is compiled and used instead.
  */
 export const serializerCompiler: FastifySerializerCompiler<z.ZodType> = (route) => {
+  let serialize: ((data: unknown) => string) | undefined;
+  return (data) => (serialize ??= compileSerializer(route))(data);
+};
+
+function compileSerializer(route: Parameters<FastifySerializerCompiler<z.ZodType>>[0]): (data: unknown) => string {
   const schema = route.schema as z.ZodType;
   if (!(schema instanceof z.ZodType) || !isDirectionFree(schema)) return encodingSerializerCompiler(route);
   const compiled = z.compile(schema);
@@ -26,7 +37,7 @@ export const serializerCompiler: FastifySerializerCompiler<z.ZodType> = (route) 
     if (!result.success) throw new ResponseSerializationError(route.method, route.url, { cause: result.error });
     return JSON.stringify(result.data);
   };
-};
+}
 
 /** Schema kinds whose encoding differs from their parsing (or cannot be inspected up front). */
 const DIRECTIONAL = new Set(['transform', 'pipe', 'default', 'prefault', 'catch', 'success', 'readonly', 'lazy', 'promise', 'custom']);
