@@ -17,7 +17,7 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser, Neutralino: 'readonly', NL_OS: 'readonly' } },
   },
   {
-    files: ['scripts/**/*.{js,mjs}', 'bin/**/*.js', 'test/fixtures/**/*.{js,mjs,cjs}'],
+    files: ['scripts/**/*.{js,mjs}', 'bin/**/*.js', 'bench/**/*.mjs', 'test/fixtures/**/*.{js,mjs,cjs}'],
     languageOptions: { globals: { ...globals.node } },
   },
   {
