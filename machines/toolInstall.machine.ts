@@ -62,6 +62,8 @@ export type PermissionEvent =
 
 /** What one step's run reports; `index` tells stale reports of an earlier step apart. */
 export type StepEvent =
+  /** The step's run exists (it may still wait for a slot). */
+  | { type: 'step.created'; index: number; runId: string }
   | { type: 'step.started'; index: number; runId: string; at: string }
   | {
       type: 'step.ended';
@@ -78,7 +80,10 @@ export type StepEvent =
       recoveryHint: RecoveryHint;
     };
 
-export type ToolInstallEvent = PermissionEvent | StepEvent;
+/** Terminate the install before any step ran (its prompt is withdrawn); a running step is terminated as a run. */
+export type TerminateEvent = { type: 'install.terminate' };
+
+export type ToolInstallEvent = PermissionEvent | StepEvent | TerminateEvent;
 
 /** Input of the permission gate: the install as the one prompt shows it. */
 export interface InstallPermissionInput {
@@ -223,6 +228,10 @@ export const toolInstallMachine = setup({
             failure: ({ event }) => ({ state: 'rejected' as const, errorCode: event.code, message: event.message, exitCode: null, signal: null, recoveryHint: null }),
           }),
         },
+        'install.terminate': {
+          target: 'failed',
+          actions: assign({ failure: () => ({ state: 'terminated' as const, errorCode: null, message: 'The install was terminated before it ran.', exitCode: null, signal: null, recoveryHint: null }) }),
+        },
         'permission.failed': {
           target: 'failed',
           actions: assign({ failure: ({ event }) => ({ state: 'failed' as const, errorCode: 'unavailable' as const, message: event.message, exitCode: null, signal: null, recoveryHint: null }) }),
@@ -250,6 +259,7 @@ export const toolInstallMachine = setup({
         }),
       },
       on: {
+        'step.created': { guard: 'isCurrent', actions: assign(({ context, event }) => ({ runIds: withRun(context.runIds, context.step, event.runId) })) },
         'step.started': [
           {
             guard: 'isFirstStart',

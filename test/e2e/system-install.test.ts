@@ -11,12 +11,15 @@ const fixtureSteps = [
   ['-e', "console.log('installed osloop-fixture')"],
 ];
 
+/** Another allowed web-app origin: its sessions see only their own jobs. */
+const OTHER_ORIGIN = 'https://other.osloop.example';
+
 let b: ClientBridge;
 /** A web-app session's headers, for what only the raw reply shows (the refusal body). */
 let session: Record<string, string>;
 beforeAll(async () => {
   // `inherited`: the steps' `node` is on the test's PATH, and the runs need not wait for a login shell.
-  b = await startClientBridge({ config: { system: { recipesFile }, commandPath: 'inherited' } });
+  b = await startClientBridge({ config: { system: { recipesFile }, commandPath: 'inherited', allowedOrigins: [OTHER_ORIGIN] } });
   session = (await handshake(b.bridge)).headers;
 });
 
@@ -215,5 +218,49 @@ describe('held install requests', () => {
     } finally {
       await capped.close();
     }
+  });
+});
+
+describe('install jobs through the runs routes, by the bridge\'s id and the requestId', () => {
+  it('long-polls an install job to its outcome and finds it by requestId', async () => {
+    const { reply, promptId } = await install({ toolId: 'osloop-fixture', requestId: 'req-install-lookup' });
+    await resolve(promptId, 'allow_once');
+    const { runId } = await reply;
+    const details = await b.app.api.systemCommandsRunsGet({ params: { runId }, query: { waitMs: 10_000 } });
+    expect(details).toMatchObject({ runId, kind: 'install', state: 'completed', status: 'completed', exitCode: 0, requestId: 'req-install-lookup', promptId, recoveryHint: null, template: { command: 'node', args: fixtureSteps[0] } });
+    const { runs } = await b.app.api.systemCommandsRunsList({ query: { requestId: 'req-install-lookup' } });
+    expect(runs.map((run) => [run.runId, run.kind, run.status])).toEqual([[runId, 'install', 'completed']]);
+  });
+
+  it('terminates an install still waiting for its answer: the prompt is withdrawn and nothing runs', async () => {
+    const events = collectEvents(b.ui, ['permission.prompt.resolved', 'bridge.job.updated', 'system.command.started']);
+    const response = await fetch(`${b.bridge.baseUrl}/api/v1/system/tools/install`, {
+      method: 'POST',
+      headers: { ...session, prefer: 'respond-async' },
+      body: JSON.stringify({ toolId: 'osloop-fixture', reason: 'to be terminated' }),
+    });
+    const { runId, promptId } = (await response.json()) as { runId: string; promptId: string };
+    // Bodyless, as fetch() sends a terminate.
+    const terminated = await fetch(`${b.bridge.baseUrl}/api/v1/system/commands/runs/${runId}/terminate`, { method: 'POST', headers: { origin: session.origin!, 'x-osloop-bridge-token': session['x-osloop-bridge-token']! } });
+    expect(terminated.status).toBe(200);
+    expect(await terminated.json()).toEqual({ runId, state: 'terminated' });
+    expect(await events.next('bridge.job.updated', (data) => data.runId === runId)).toMatchObject({ status: 'terminated', kind: 'install' });
+    expect(await events.next('permission.prompt.resolved', (data) => data.promptId === promptId)).toMatchObject({ state: 'cancelled' });
+    expect(await b.app.api.systemCommandsRunsGet({ params: { runId } })).toMatchObject({ state: 'terminated', status: 'terminated', decisionId: null });
+    expect(events.events.filter((event) => event.type === 'system.command.started' && (event.data as { promptId: string | null }).promptId === promptId)).toEqual([]);
+    events.stop();
+  });
+
+  it('shows an install to its own origin and the local UI only', async () => {
+    const { reply, promptId } = await install({ toolId: 'osloop-fixture' });
+    await resolve(promptId, 'reject');
+    const error = (await reply.catch((e: unknown) => e)) as { details: { runId: string } };
+    const runId = error.details.runId;
+    expect(await b.ui.api.systemCommandsRunsGet({ params: { runId } })).toMatchObject({ runId, state: 'rejected', errorCode: 'rejected_by_user' });
+    const other = (await handshake(b.bridge, OTHER_ORIGIN)).headers;
+    const seen = await fetch(`${b.bridge.baseUrl}/api/v1/system/commands/runs/${runId}`, { headers: { origin: OTHER_ORIGIN, 'x-osloop-bridge-token': other['x-osloop-bridge-token']! } });
+    expect(seen.status).toBe(404);
+    const terminate = await fetch(`${b.bridge.baseUrl}/api/v1/system/commands/runs/${runId}/terminate`, { method: 'POST', headers: { origin: OTHER_ORIGIN, 'x-osloop-bridge-token': other['x-osloop-bridge-token']! } });
+    expect(terminate.status).toBe(404);
   });
 });

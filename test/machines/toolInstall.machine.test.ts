@@ -197,3 +197,24 @@ describe('tool install machine', () => {
     expect(actor.getSnapshot().context.step).toBe(1);
   });
 });
+
+describe('terminating an install', () => {
+  it('before the user answered: ends terminated, withdraws the prompt, runs nothing', () => {
+    const { actor, published, steps: stepActors, ask } = startInstall();
+    ask({ type: 'permission.pending', promptId: 'prm_1' });
+    actor.send({ type: 'install.terminate' });
+    expect(actor.getSnapshot().value).toBe('failed');
+    expect(actor.getSnapshot().context.failure).toMatchObject({ state: 'terminated', recoveryHint: null });
+    expect(stepActors).toHaveLength(0);
+    expect(published.at(-1)).toMatchObject({ type: 'bridge.job.updated', data: { status: 'terminated' } });
+  });
+
+  it('once a step runs: is left to the step\'s own run (terminated through the runs route)', () => {
+    const { actor, published, steps: stepActors, ask } = startInstall();
+    ask(allowed);
+    actor.send({ type: 'install.terminate' });
+    expect(actor.getSnapshot().matches('running')).toBe(true);
+    stepActors[0]!.send(ended(0, { state: 'terminated', exitCode: null, signal: 'SIGTERM' }));
+    expect(published.at(-1)).toMatchObject({ type: 'bridge.job.updated', data: { status: 'terminated' } });
+  });
+});

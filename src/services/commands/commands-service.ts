@@ -31,6 +31,7 @@ import { requestOriginOf, type RunScope, type RunsRepository } from '../../stora
 import { serveRoute } from '../serve-route.js';
 import { newId } from '../session/token.js';
 import type { RunningService, ServiceContext } from '../service-context.js';
+import { installJobSubjects, isInstallJobId } from '../system/install-job-lookups.js';
 import { heldRequestsOf } from './held-requests.js';
 import { RETRY_AFTER_MS, acceptedReply, refusalOf, type ReplyFacts } from './job-reply.js';
 import type { RunOutputs } from './run-outputs.js';
@@ -213,8 +214,13 @@ export function startCommandsService(ctx: ServiceContext, deps: { runs: RunsRepo
       return replyFor((await waitFor(ref, settled, { timeout: DECIDING_TIMEOUT_MS })) as RunSnapshot, { duplicate: false, held: false, heldLimitReached: false });
     }),
 
-    serveRoute(bus, subjects, ROUTES.systemCommandsRunsList, ({ principal, query }) => {
+    serveRoute(bus, subjects, ROUTES.systemCommandsRunsList, async ({ principal, query }) => {
       const scope: RunScope = principal.kind === 'ui' ? 'all' : { origin: principalScope(principal) };
+      // A requestId may name an install job, which the install service keeps.
+      if (query.requestId !== undefined && !query.cursor) {
+        const install = await bus.request<{ runs: RunSummary[] }>(installJobSubjects(subjects).byRequest, { principal, requestId: query.requestId }).catch(() => ({ runs: [] }));
+        if (install.runs.length > 0) return { runs: install.runs, nextCursor: null };
+      }
       const page = runs.list({
         ...(query.state ? { states: query.state } : {}),
         ...(query.requestId !== undefined ? { requestId: query.requestId } : {}),
@@ -226,6 +232,7 @@ export function startCommandsService(ctx: ServiceContext, deps: { runs: RunsRepo
     }),
 
     serveRoute(bus, subjects, ROUTES.systemCommandsRunsGet, async ({ principal, params, query }): Promise<RunDetails> => {
+      if (isInstallJobId(params.runId)) return bus.request<RunDetails>(installJobSubjects(subjects).get, { principal, runId: params.runId, waitMs: query.waitMs }, { timeoutMs: query.waitMs + TERMINATE_MARGIN_MS });
       let run = visible(principal, params.runId);
       const ref = liveRun(runtime, params.runId);
       if (query.waitMs > 0 && !isFinal(run.state) && ref) {
@@ -244,6 +251,7 @@ export function startCommandsService(ctx: ServiceContext, deps: { runs: RunsRepo
     }),
 
     serveRoute(bus, subjects, ROUTES.systemCommandsRunsTerminate, async ({ principal, params }) => {
+      if (isInstallJobId(params.runId)) return bus.request<{ runId: string; state: RunState }>(installJobSubjects(subjects).terminate, { principal, runId: params.runId }, { timeoutMs: config.current.killGraceMs + 2 * TERMINATE_MARGIN_MS });
       const run = visible(principal, params.runId);
       const ref = liveRun(runtime, params.runId);
       if (!ref) {

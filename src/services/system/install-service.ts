@@ -1,23 +1,23 @@
 import os from 'node:os';
-import { waitFor, type AnyActorRef, type SnapshotFrom } from 'xstate';
-import { installJob, type toolInstallMachine, type ToolInstallContext } from '../../../machines/toolInstall.machine.js';
+import { waitFor, type AnyActorRef } from 'xstate';
+import { installJob, type ToolInstallContext } from '../../../machines/toolInstall.machine.js';
 import { BridgeError } from '../../contract/errors.js';
 import type { Principal } from '../../contract/principal.js';
 import { ROUTES } from '../../contract/routes/index.js';
 import { normaliseJobContext, type JobDecision } from '../../contract/routes/jobs.js';
 import { INSTALL_HOLD_MAX_MS, type InstallAccepted, type Recipe, type RecipeStep } from '../../contract/routes/system.js';
 import { resolveExecutable } from '../../processes/resolve-executable.js';
-import type { Clock } from '../../runtime/clock.js';
+import { isoAt, type Clock } from '../../runtime/clock.js';
 import { findRecipe, resolveRecipe } from '../../system/recipes.js';
 import { heldRequestsOf } from '../commands/held-requests.js';
 import { checkPolicy } from '../permissions/policy.js';
 import { serveRoute } from '../serve-route.js';
 import type { RunningService, ServiceContext } from '../service-context.js';
 import { newId } from '../session/token.js';
-import { InstallRequests } from './install-requests.js';
+import { serveInstallJobs } from './install-job-lookups.js';
+import { InstallJobs } from './install-jobs.js';
+import type { InstallRecord, InstallSnapshot } from './install-run-view.js';
 import type { SystemCatalog } from './system-service.js';
-
-type InstallSnapshot = SnapshotFrom<typeof toolInstallMachine>;
 
 /** Longest wait for the authority's verdict (the prompt opening, or a policy refusal). */
 const DECIDING_TIMEOUT_MS = 20_000;
@@ -39,14 +39,11 @@ export function startInstallService(ctx: ServiceContext, deps: { catalog: System
   const { bus, subjects, runtime, clock, config } = ctx;
   // The same cap as executes': a browser's connections are shared by both.
   const held = heldRequestsOf(config);
-  const requests = new InstallRequests<InstallSnapshot>(() => config.current.requestIdRetentionMs, () => clock.now());
+  const jobs = new InstallJobs<InstallRecord>(() => config.current.requestIdRetentionMs, () => clock.now());
 
   const subscription = serveRoute(bus, subjects, ROUTES.systemToolsInstall, async ({ principal, body, prefer }) => {
-    const first = body.requestId !== undefined ? requests.find(principal, body.requestId) : undefined;
-    if (first) {
-      const snapshot = (runtime.child(first.installId)?.getSnapshot() as InstallSnapshot | undefined) ?? first.last;
-      if (snapshot) return replyFor(snapshot, { duplicate: true, held: false, heldLimitReached: false });
-    }
+    const first = body.requestId !== undefined ? jobs.byRequest(principal, body.requestId) : undefined;
+    if (first) return replyFor(first.last.snapshot, { duplicate: true, held: false, heldLimitReached: false });
 
     const recipe = findRecipe(body.toolId, deps.recipes);
     if (!recipe) throw new BridgeError('not_found', `The catalogue has no recipe for ${body.toolId}.`, { details: { tools: deps.recipes.map((r) => r.tool) } });
@@ -66,7 +63,6 @@ export function startInstallService(ctx: ServiceContext, deps: { catalog: System
     }
 
     const installId = newId('inst');
-    if (body.requestId !== undefined) requests.remember(principal, body.requestId, installId);
     const ref: AnyActorRef = runtime.spawn('toolInstall', installId, {
       installId,
       tool: recipe.tool,
@@ -82,7 +78,13 @@ export function startInstallService(ctx: ServiceContext, deps: { catalog: System
       requestId: body.requestId ?? null,
       context: normaliseJobContext(body.context),
     });
-    if (body.requestId !== undefined) ref.subscribe((snapshot) => requests.update(installId, snapshot as InstallSnapshot));
+    // Remembered before anything can interleave: a repeat of this requestId finds this install.
+    const createdAt = isoAt(clock.now());
+    jobs.add(installId, { snapshot: ref.getSnapshot() as InstallSnapshot, createdAt, endedAt: null }, body.requestId !== undefined ? { principal, requestId: body.requestId } : null);
+    ref.subscribe((snapshot) => {
+      const done = (snapshot as InstallSnapshot).status === 'done';
+      jobs.update(installId, { snapshot: snapshot as InstallSnapshot, createdAt, endedAt: done ? isoAt(clock.now()) : null });
+    });
     return hold(ref, principal, prefer?.respondAsync ?? false, clock);
   });
 
@@ -102,9 +104,12 @@ export function startInstallService(ctx: ServiceContext, deps: { catalog: System
     return replyFor(snapshot, { duplicate: false, held: true, heldLimitReached: false });
   };
 
+  const lookups = serveInstallJobs(ctx, jobs);
+
   return {
     stop() {
       subscription.unsubscribe();
+      lookups.unsubscribe();
     },
   };
 }

@@ -72,6 +72,7 @@ export function installStepActor(deps: { bus: Bus; subjects: Subjects; grants: I
         },
         { timeoutMs: START_TIMEOUT_MS },
       )
+      .then(() => send({ type: 'step.created', index: input.index, runId }))
       .catch((error: unknown) => {
         const code: ErrorCode = error instanceof BridgeError ? error.code : 'unavailable';
         const message = error instanceof Error ? error.message : String(error);
