@@ -19,6 +19,8 @@ let tmp: string;
 let work: string;
 let bridge: TestBridge;
 let ui: BridgeClient;
+/** The web app's own client, for its event socket (a session of the web app's origin). */
+let webApp: BridgeClient;
 let token: string;
 
 beforeAll(async () => {
@@ -37,9 +39,12 @@ beforeAll(async () => {
     body: JSON.stringify({ clientName: 'OS Loop' }),
   });
   token = ((await handshake.json()) as { sessionToken: string }).sessionToken;
+  webApp = createBridgeClient({ baseUrl: bridge.baseUrl, origin: WEB_APP, clientName: 'OS Loop events' });
+  await webApp.handshake();
 });
 afterAll(async () => {
   ui.close();
+  webApp.close();
   await bridge.close();
   await rm(tmp, { recursive: true, force: true });
 });
@@ -71,6 +76,7 @@ async function heldUntilAnswered(route: string, body: { reason: string } & Recor
 describe('installs', () => {
   it('install of claude-code, rejected by the user: accepted false, rejected_by_user, and nothing ran', async () => {
     const events = collectEvents(ui, ['system.command.started', 'bridge.job.*']);
+    const appEvents = collectEvents(webApp, ['bridge.job.*']);
     const { reply, prompt } = await heldUntilAnswered('/api/v1/system/tools/install', { toolId: 'claude-code', reason: 'The skill needs Claude Code', requestId: 'req-install-claude' }, 'reject');
     expect(reply.status).toBe(403);
     expect(reply.body).toMatchObject({ accepted: false, reason: { code: 'rejected_by_user', message: expect.any(String) } });
@@ -81,6 +87,10 @@ describe('installs', () => {
     expect(events.events.filter((event) => event.type === 'system.command.started')).toEqual([]);
     const { runs } = await ui.api.systemCommandsRunsList({ query: { limit: 500 } });
     expect(runs.filter((run) => run.kind === 'install')).toEqual([]);
+    // The web app follows its install job on its own socket.
+    expect(await appEvents.next('bridge.job.updated', (data) => data.runId === installId)).toMatchObject({ status: 'failed', errorCode: 'rejected_by_user' });
+    expect(appEvents.events.map((event) => event.type)).toEqual(['bridge.job.created', 'bridge.job.updated']);
+    appEvents.stop();
     events.stop();
   });
 
