@@ -71,10 +71,12 @@ describe('buildOpenApiDocument', () => {
 
   it('documents query parameters and request bodies', () => {
     const runs = doc.paths['/api/v1/system/commands/runs']?.get;
-    expect(runs?.parameters.map((p) => `${p.in}:${p.name}`)).toEqual(['query:state', 'query:limit', 'query:cursor']);
+    expect(runs?.parameters.map((p) => `${p.in}:${p.name}`)).toEqual(['query:state', 'query:requestId', 'query:limit', 'query:cursor']);
     const execute = doc.paths['/api/v1/system/commands/execute']?.post;
     expect(execute?.requestBody?.content['application/json']?.schema.$ref).toBe('#/components/schemas/SystemCommandsExecuteRequest');
     expect(Object.keys(execute?.responses ?? {})).toEqual(['202', '4XX', '5XX']);
+    // A job route answers every error in the refused shape the web app reads.
+    expect(execute?.responses['4XX']).toEqual({ $ref: '#/components/responses/Refused' });
   });
 
   it('resolves every $ref inside the document', () => {

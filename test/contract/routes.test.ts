@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DEFAULT_COMMAND_TIMEOUT_MS } from '../../src/contract/constants.js';
 import { LONG_POLL_MARGIN_MS } from '../../src/contract/routes/commands.js';
+import { commandPairOf, runTitleOf } from '../../src/contract/routes/commands.js';
 import { ROUTES, ROUTE_LIST, type RouteName } from '../../src/contract/routes/index.js';
 
 /** The 35 routes of the seed README, as it spells them. */
@@ -61,7 +62,7 @@ const VALID_BODIES: Partial<Record<RouteName, Record<string, unknown>>> = {
   systemToolsLocate: { names: ['git'] },
   systemToolsInstall: { toolId: 'jq' },
   systemToolsRecipesResolve: { tool: 'jq' },
-  systemCommandsExecute: { ...command, template: command, title: 'Git status', reason: 'See what changed' },
+  systemCommandsExecute: { ...command, commandTemplate: 'git', argsTemplate: ['status'], workingDirectory: null, reason: 'See what changed', requestId: 'req-1', context: { source: 'skill', skillId: 'git-helper' } },
   systemPermissionsPromptsResolve: { decision: 'allow_once' },
   uiPickersResolve: { cancelled: true },
   uiSettingsUpdate: { trayMode: true },
@@ -144,18 +145,35 @@ describe('ROUTES', () => {
     });
 
     it.each([
-      ['an argument with a NUL byte', { args: ['a\0b'], template: { ...command, args: ['x'] } }],
+      ['an argument with a NUL byte', { args: ['a\0b'], argsTemplate: ['x'] }],
       ['a template with fewer arguments', { args: ['status', '--short'] }],
-      ['a template missing an env variable', { env: { TOKEN: 'secret' } }],
-      ['stdin without a template stdin', { stdin: 'data' }],
-      ['a missing template', { template: undefined }],
+      ['a template missing an env variable', { env: { TOKEN: 'secret' }, envTemplate: {} }],
+      ['stdin with another template stdin', { stdin: 'data', stdinTemplate: 'other' }],
+      ['the nested template object', { template: command }],
+      ['a resolved command that is not an instance of its template', { command: 'sh', args: ['-c', 'touch x'] }],
+      ['a title longer than 200 characters', { title: 'x'.repeat(201) }],
+      ['a requestId with a space', { requestId: 'req 1' }],
+      ['a context with a bidi control', { context: { skillId: 'a\u202eb' } }],
+      ['a context with an unknown field', { context: { skillId: 'a', extra: 'b' } }],
+      ['a context field longer than 128 characters', { context: { taskId: 't'.repeat(129) } }],
     ])('rejects %s', (_label, change) => {
       expect(body.safeParse({ ...base, ...change }).success).toBe(false);
     });
 
-    it('accepts resolved values that differ from their template', () => {
-      const resolved = { ...base, env: { TOKEN: 's3cr3t' }, template: { ...command, env: { TOKEN: '__OSL_SECRET[api]__' } } };
+    it('accepts resolved values that differ from their template only in secret spans', () => {
+      const resolved = { ...base, env: { TOKEN: 's3cr3t' }, envTemplate: { TOKEN: '__OSL_SECRET[api]__' } };
       expect(body.safeParse(resolved).success).toBe(true);
+    });
+
+    it('takes a missing template twin as "the same as resolved", and needs no title', () => {
+      const parsed = body.parse({ command: 'ls', args: ['-la'], workingDirectory: '/tmp', env: { A: '1' }, stdin: 'x' });
+      expect(commandPairOf(parsed).template).toEqual({ command: 'ls', args: ['-la'], cwd: '/tmp', env: { A: '1' }, stdin: 'x' });
+      expect(runTitleOf(parsed, commandPairOf(parsed).template)).toBe('Run ls -la');
+      expect(runTitleOf({ reason: 'Check the disk\nmore text' }, commandPairOf(parsed).template)).toBe('Check the disk');
+    });
+
+    it('reads a null workingDirectory as the home directory', () => {
+      expect(commandPairOf(body.parse({ ...base, workingDirectory: null })).resolved).not.toHaveProperty('cwd');
     });
   });
 
