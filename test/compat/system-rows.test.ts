@@ -2,26 +2,19 @@ import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBridgeClient, type BridgeClient } from '../../src/client/index.js';
-import { collectEvents } from '../e2e/system-support.js';
-import { startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { startCompatBridge, type CompatBridge, type Reply, type WebAppSession } from './support.js';
 
 /*
  * The rows of ../shared/web-app-contract.md for installs, locate, directory listing and bodyless
- * requests, played the way the OS Loop web app plays them: plain fetch() from its own origin, with
- * its session token, in its request shapes. The user answers in the bridge's own window (the UI
- * token), as a person would.
+ * requests: the web app's requests in its shapes, plain fetch() with its session token, and only
+ * what it reads from the replies and its own event socket. The person at the machine answers in
+ * the bridge's own window.
  */
-
-const WEB_APP = 'https://app.osloop.example';
 
 let tmp: string;
 let work: string;
-let bridge: TestBridge;
-let ui: BridgeClient;
-/** The web app's own client, for its event socket (a session of the web app's origin). */
-let webApp: BridgeClient;
-let token: string;
+let compat: CompatBridge;
+let app: WebAppSession;
 
 beforeAll(async () => {
   tmp = await realpath(await mkdtemp(path.join(os.tmpdir(), 'compat-system-')));
@@ -31,101 +24,77 @@ beforeAll(async () => {
   await writeFile(path.join(work, 'README.md'), '# project');
   await writeFile(path.join(tmp, 'outside', 'secret.txt'), 'secret');
   await symlink(path.join(tmp, 'outside'), path.join(work, 'escape'));
-  bridge = await startTestBridge({ config: { allowedOrigins: [WEB_APP], filesystem: { roots: [{ path: work, access: 'read-write' }] } } });
-  ui = createBridgeClient({ baseUrl: bridge.baseUrl, origin: bridge.origin, uiToken: bridge.uiToken });
-  const handshake = await fetch(`${bridge.baseUrl}/api/v1/session/handshake`, {
-    method: 'POST',
-    headers: { origin: WEB_APP, 'content-type': 'application/json' },
-    body: JSON.stringify({ clientName: 'OS Loop' }),
-  });
-  token = ((await handshake.json()) as { sessionToken: string }).sessionToken;
-  webApp = createBridgeClient({ baseUrl: bridge.baseUrl, origin: WEB_APP, clientName: 'OS Loop events' });
-  await webApp.handshake();
+  // The real catalogue and the login-shell PATH, as a user's bridge has them.
+  compat = await startCompatBridge({ config: { commandPath: 'login_shell', filesystem: { roots: [{ path: work, access: 'read-write' }] } } });
+  app = await compat.session();
 });
 afterAll(async () => {
-  ui.close();
-  webApp.close();
-  await bridge.close();
+  app.close();
+  await compat.dispose();
   await rm(tmp, { recursive: true, force: true });
 });
 
-/** A request as the web app's fetch() makes it: a JSON body gets its Content-Type, no body gets none. */
-async function app(method: string, route: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${bridge.baseUrl}${route}`, {
-    method,
-    headers: { origin: WEB_APP, 'x-osloop-bridge-token': token, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
+/** What fetch() sends for a request with no body: the token and the origin, no Content-Type. */
+const bodyless = () => Object.fromEntries(Object.entries(app.headers).filter(([name]) => name.toLowerCase() !== 'content-type'));
 
-/** The bridge window answers a prompt. */
-const answer = (promptId: string, decision: 'allow_once' | 'allow_and_whitelist' | 'reject') =>
-  ui.api.systemPermissionsPromptsResolve({ params: { requestId: promptId }, body: { decision } });
-
-/** Sends a held request and answers its prompt (found by its reason) once it is open. */
-async function heldUntilAnswered(route: string, body: { reason: string } & Record<string, unknown>, decision: 'allow_once' | 'allow_and_whitelist' | 'reject') {
-  const events = collectEvents(ui, ['permission.prompt.created']);
-  const reply = app('POST', route, body);
-  const prompt = await events.next('permission.prompt.created', (data) => data.reason === body.reason);
-  const resolved = await answer(String(prompt.promptId), decision);
-  events.stop();
-  return { reply: await reply, prompt, resolved };
+/** Sends a held request, answers its prompt in the bridge window once it is open, and returns the reply and the prompt. */
+async function heldUntilAnswered(route: string, body: Record<string, unknown>, decision: 'allow_once' | 'allow_and_whitelist' | 'reject') {
+  const seen = app.events.frames.length;
+  const reply = app.call('POST', route, body);
+  const promptId = await app.nextPromptId(seen);
+  const prompt = app.events.frames.find((f) => f.type === 'permission.prompt.created' && (f.data as { promptId: string }).promptId === promptId)!.data as Record<string, unknown>;
+  const answered = await compat.user.answer(promptId, decision);
+  return { reply: await reply, prompt, answered };
 }
 
 describe('installs', () => {
   it('install of claude-code, rejected by the user: accepted false, rejected_by_user, and nothing ran', async () => {
-    const events = collectEvents(ui, ['system.command.started', 'bridge.job.*']);
-    const appEvents = collectEvents(webApp, ['bridge.job.*']);
     const { reply, prompt } = await heldUntilAnswered('/api/v1/system/tools/install', { toolId: 'claude-code', reason: 'The skill needs Claude Code', requestId: 'req-install-claude' }, 'reject');
     expect(reply.status).toBe(403);
     expect(reply.body).toMatchObject({ accepted: false, reason: { code: 'rejected_by_user', message: expect.any(String) } });
     expect(prompt).toMatchObject({ kind: 'install', whitelistAllowed: false, details: { tool: 'claude-code', steps: [{ command: 'npm', args: ['install', '--global', '@anthropic-ai/claude-code'] }] } });
 
+    // The web app follows the job on its socket: created, then failed; no command ever started.
     const installId = (prompt.details as { installId: string }).installId;
-    expect(await events.next('bridge.job.updated', (data) => data.runId === installId)).toMatchObject({ kind: 'install', status: 'failed', errorCode: 'rejected_by_user', summary: { toolId: 'claude-code' } });
-    expect(events.events.filter((event) => event.type === 'system.command.started')).toEqual([]);
-    const { runs } = await ui.api.systemCommandsRunsList({ query: { limit: 500 } });
+    expect(await app.jobReaches(installId)).toMatchObject({ data: { kind: 'install', status: 'failed', summary: { toolId: 'claude-code' }, recoveryHint: null } });
+    expect(app.jobFrames(installId).map((frame) => [frame.type, frame.data.status])).toEqual([
+      ['bridge.job.created', 'queued'],
+      ['bridge.job.updated', 'failed'],
+    ]);
+    expect(app.events.frames.filter((frame) => frame.type === 'system.command.started')).toEqual([]);
+    const runs = (await app.call<{ runs: Array<{ kind: string }> }>('GET', '/api/v1/system/commands/runs?limit=500')).body.runs;
     expect(runs.filter((run) => run.kind === 'install')).toEqual([]);
-    // The web app follows its install job on its own socket.
-    expect(await appEvents.next('bridge.job.updated', (data) => data.runId === installId)).toMatchObject({ status: 'failed', errorCode: 'rejected_by_user' });
-    expect(appEvents.events.map((event) => event.type)).toEqual(['bridge.job.created', 'bridge.job.updated']);
-    appEvents.stop();
-    events.stop();
+    // The job is found again by its id and by its requestId.
+    expect((await app.call('GET', `/api/v1/system/commands/runs/${installId}`)).body).toMatchObject({ runId: installId, kind: 'install', status: 'failed', errorCode: 'rejected_by_user' });
+    expect((await app.call<{ runs: Array<{ runId: string }> }>('GET', '/api/v1/system/commands/runs?requestId=req-install-claude')).body.runs.map((run) => run.runId)).toEqual([installId]);
   });
 
   it('the install prompt lists every step of the recipe, exactly as each would run', async () => {
     // jq here resolves to apt's two steps (update, then install).
-    const resolved = await ui.api.systemToolsRecipesResolve({ body: { tool: 'jq' } });
+    const resolved = (await app.call<{ status: string; steps: Array<{ command: string; args: string[] }> }>('POST', '/api/v1/system/tools/recipes/resolve', { tool: 'jq' })).body;
     expect(resolved.status).toBe('resolved');
-    const steps = resolved.status === 'resolved' ? resolved.steps : [];
-    expect(steps.length).toBeGreaterThan(1);
+    expect(resolved.steps.length).toBeGreaterThan(1);
     const { reply, prompt } = await heldUntilAnswered('/api/v1/system/tools/install', { toolId: 'jq', reason: 'The skill parses JSON' }, 'reject');
     expect(reply.body).toMatchObject({ accepted: false, reason: { code: 'rejected_by_user' } });
-    expect((prompt.details as { steps: unknown }).steps).toEqual(steps);
-    expect(prompt.template).toMatchObject({ command: steps[0]!.command, args: steps[0]!.args });
+    expect((prompt.details as { steps: unknown }).steps).toEqual(resolved.steps);
+    expect(prompt.template).toMatchObject({ command: resolved.steps[0]!.command, args: resolved.steps[0]!.args });
   });
 });
 
 describe('locate', () => {
   it('answers tools[{ id, status, version, path }] for each name asked, in order', async () => {
-    const { status, body } = await app('POST', '/api/v1/system/tools/locate', { names: ['node', 'claude-code', 'surely-not-installed-here'] });
+    const { status, body } = await app.call<{ tools: Array<Record<string, unknown>> }>('POST', '/api/v1/system/tools/locate', { names: ['node', 'claude-code', 'surely-not-installed-here'] });
     expect(status).toBe(200);
-    const tools = body.tools as Array<Record<string, unknown>>;
-    expect(tools.map((tool) => Object.keys(tool).sort())).toEqual([
-      ['id', 'path', 'status', 'version'],
-      ['id', 'path', 'status', 'version'],
-      ['id', 'path', 'status', 'version'],
-    ]);
-    expect(tools[0]).toEqual({ id: 'node', status: 'installed', version: process.versions.node, path: expect.stringMatching(/node$/) });
-    expect(tools[1]).toMatchObject({ id: 'claude-code', status: expect.stringMatching(/^(installed|missing)$/) });
-    expect(tools[2]).toEqual({ id: 'surely-not-installed-here', status: 'missing', version: null, path: null });
+    expect(body.tools.map((tool) => Object.keys(tool).sort())).toEqual(Array(3).fill(['id', 'path', 'status', 'version']));
+    expect(body.tools[0]).toEqual({ id: 'node', status: 'installed', version: expect.stringMatching(/^\d+\.\d+/), path: expect.stringMatching(/node$/) });
+    expect(body.tools[1]).toMatchObject({ id: 'claude-code', status: expect.stringMatching(/^(installed|missing)$/) });
+    expect(body.tools[2]).toEqual({ id: 'surely-not-installed-here', status: 'missing', version: null, path: null });
   });
 });
 
 describe('directory listing', () => {
   it('lists a directory inside a target as entries of { name, type, path }', async () => {
-    const { status, body } = await app('POST', '/api/v1/filesystem/list', { path: work });
+    const { status, body } = await app.call('POST', '/api/v1/filesystem/list', { path: work });
     expect(status).toBe(200);
     expect(body.entries).toEqual([
       { name: 'README.md', type: 'file', path: path.join(work, 'README.md') },
@@ -138,29 +107,29 @@ describe('directory listing', () => {
     ['a symlink out of the target', () => path.join(work, 'escape')],
     ['a climb out with ..', () => `${work}/../outside`],
   ])('refuses %s with 403 path_outside_target', async (_, requested) => {
-    expect(await app('POST', '/api/v1/filesystem/list', { path: requested() })).toMatchObject({ status: 403, body: { error: { code: 'path_outside_target' } } });
+    expect(await app.call('POST', '/api/v1/filesystem/list', { path: requested() })).toMatchObject({ status: 403, body: { error: { code: 'path_outside_target' } } });
   });
 });
 
 describe('bodyless requests, as fetch() sends them', () => {
   it('revokes a whitelist rule with a DELETE that has no body and no Content-Type', async () => {
-    const { reply, resolved } = await heldUntilAnswered('/api/v1/system/commands/execute', { command: 'echo', args: ['compat-rule'], reason: 'make a rule to revoke' }, 'allow_and_whitelist');
+    const { reply, answered } = await heldUntilAnswered('/api/v1/system/commands/execute', { command: 'echo', args: ['compat-rule'], reason: 'make a rule to revoke' }, 'allow_and_whitelist');
     expect(reply.body).toMatchObject({ accepted: true });
-    const ruleId = resolved.ruleId!;
-    expect(await app('DELETE', `/api/v1/system/permissions/commands/${ruleId}`)).toEqual({ status: 200, body: { ruleId, deleted: true } });
-    expect(await app('GET', `/api/v1/system/permissions/commands/${ruleId}`)).toMatchObject({ status: 404 });
+    const ruleId = String((answered as Reply).body.ruleId);
+    expect(await app.call('DELETE', `/api/v1/system/permissions/commands/${ruleId}`, undefined, bodyless())).toMatchObject({ status: 200, body: { ruleId, deleted: true } });
+    expect(await app.call('GET', `/api/v1/system/permissions/commands/${ruleId}`, undefined, bodyless())).toMatchObject({ status: 404 });
   });
 
   it('terminates a run with a POST that has no body and no Content-Type', async () => {
-    const events = collectEvents(ui, ['system.command.started']);
     const { reply } = await heldUntilAnswered('/api/v1/system/commands/execute', { command: 'sleep', args: ['30'], reason: 'a run to terminate' }, 'allow_once');
     const runId = String(reply.body.runId);
-    await events.next('system.command.started', (data) => data.runId === runId);
-    expect(await app('POST', `/api/v1/system/commands/runs/${runId}/terminate`)).toMatchObject({ status: 200, body: { runId, state: 'terminated' } });
-    events.stop();
+    await app.jobReaches(runId, 'running');
+    expect(await app.call('POST', `/api/v1/system/commands/runs/${runId}/terminate`, undefined, bodyless())).toMatchObject({ status: 200, body: { runId, state: 'terminated' } });
   });
 
   it('still refuses a text/plain body with 415', async () => {
-    expect(await app('POST', '/api/v1/system/tools/locate', '{"names":["node"]}', { 'content-type': 'text/plain' })).toMatchObject({ status: 415, body: { error: { code: 'unsupported_media_type' } } });
+    const response = await fetch(`${compat.bridge.baseUrl}/api/v1/system/tools/locate`, { method: 'POST', headers: { ...bodyless(), 'content-type': 'text/plain' }, body: '{"names":["node"]}' });
+    expect(response.status).toBe(415);
+    expect(await response.json()).toMatchObject({ error: { code: 'unsupported_media_type' } });
   });
 });
