@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { startCompiledBridge, type CompiledBridge } from './support/compiled-bridge.js';
+import { bridgeSession, startCompiledBridge, type CompiledBridge } from './support/compiled-bridge.js';
 import type { BenchRow } from './table.js';
 
 const INHIBITOR = fileURLToPath(new URL('../test/fixtures/awake-inhibitor.mjs', import.meta.url));
@@ -63,19 +63,9 @@ async function measure(mode: 'idle' | 'loaded'): Promise<Measured> {
   }
 }
 
-async function handshake(bridge: CompiledBridge): Promise<{ headers: Record<string, string> }> {
-  const response = await fetch(`${bridge.baseUrl}/api/v1/session/handshake`, {
-    method: 'POST',
-    headers: { origin: bridge.origin, 'content-type': 'application/json' },
-    body: JSON.stringify({ clientName: 'bench' }),
-  });
-  if (response.status !== 201) throw new Error(`handshake failed: ${response.status} ${await response.text()}`);
-  const { sessionToken } = (await response.json()) as { sessionToken: string };
-  return { headers: { origin: bridge.origin, 'content-type': 'application/json', 'x-osloop-bridge-token': sessionToken } };
-}
 
 async function createActors(bridge: CompiledBridge): Promise<void> {
-  const session = await handshake(bridge);
+  const session = await bridgeSession(bridge);
   const call = async (path: string, body: unknown, headers: Record<string, string> = session.headers) => {
     // respond-async: the reply comes at once with the run and its prompt, not after the decision.
     const response = await fetch(`${bridge.baseUrl}${path}`, { method: 'POST', headers: { ...headers, prefer: 'respond-async' }, body: JSON.stringify(body) });
@@ -94,7 +84,7 @@ async function createActors(bridge: CompiledBridge): Promise<void> {
   for (let i = 0; i < AWAKE_LOCKS; i++) await call('/api/v1/awake/acquire', { reason: `bench ${i}` });
   // Sessions fill the rest, counted through the runtime rather than assumed.
   for (let missing = LIVE_ACTORS - (await count(bridge)); missing > 0; missing = LIVE_ACTORS - (await count(bridge))) {
-    await Promise.all(Array.from({ length: Math.min(missing, 50) }, () => handshake(bridge)));
+    await Promise.all(Array.from({ length: Math.min(missing, 50) }, () => bridgeSession(bridge)));
   }
 }
 

@@ -1,8 +1,5 @@
 import autocannon from 'autocannon';
-import Fastify from 'fastify';
-import pino from 'pino';
-import { handshake, startTestBridge } from '../test/support/test-bridge.js';
-import { freePort } from '../test/support/free-port.js';
+import { bridgeSession, startBareServer, startCompiledBridge } from './support/compiled-bridge.js';
 import type { BenchRow } from './table.js';
 
 const DURATION_S = 4;
@@ -15,25 +12,25 @@ async function requestsPerSecond(url: string, headers: Record<string, string>): 
 }
 
 /**
- * Authenticated `GET /api/v1/bridge/info` through the whole bridge (guard, bus request, session
- * verification over the bus, zod reply serialisation) against a bare fastify route returning
- * the same JSON, both measured here, one after the other.
+ * Authenticated `GET /api/v1/bridge/info` through the whole bridge (guard, session check, bus
+ * request, reply check and serialisation) against a bare fastify route returning the same JSON.
+ * Each server runs in its own process, the bridge as users run it (the compiled CLI), and
+ * autocannon drives both from this one, so all three share the same cores in the same way.
  */
 export async function benchHttp(): Promise<BenchRow[]> {
-  const bridge = await startTestBridge({ logger: pino({ level: 'silent' }) });
+  const bridge = await startCompiledBridge();
   try {
-    const { headers } = await handshake(bridge);
-    const info = await (await fetch(`${bridge.baseUrl}/api/v1/bridge/info`, { headers })).json();
-
-    const bare = Fastify();
-    bare.get('/api/v1/bridge/info', async () => info);
-    const barePort = await freePort();
-    await bare.listen({ host: '127.0.0.1', port: barePort });
+    const { headers } = await bridgeSession(bridge);
+    const info = await (await fetch(`${bridge.baseUrl}/api/v1/bridge/info`, { headers })).text();
+    const bare = await startBareServer('fastify', info);
     try {
+      const bareUrl = `http://127.0.0.1:${bare.port}/api/v1/bridge/info`;
+      const bridgeUrl = `${bridge.baseUrl}/api/v1/bridge/info`;
       // Warm both up, then measure.
-      await requestsPerSecond(`http://127.0.0.1:${barePort}/api/v1/bridge/info`, {});
-      const baseline = await requestsPerSecond(`http://127.0.0.1:${barePort}/api/v1/bridge/info`, {});
-      const value = await requestsPerSecond(`${bridge.baseUrl}/api/v1/bridge/info`, headers);
+      await requestsPerSecond(bareUrl, {});
+      await requestsPerSecond(bridgeUrl, headers);
+      const baseline = await requestsPerSecond(bareUrl, {});
+      const value = await requestsPerSecond(bridgeUrl, headers);
       return [
         {
           name: 'GET /api/v1/bridge/info (authenticated)',
@@ -41,13 +38,14 @@ export async function benchHttp(): Promise<BenchRow[]> {
           unit: 'req/s',
           baseline,
           ratio: value / baseline,
-          note: `autocannon, ${CONNECTIONS} connections, ${DURATION_S} s; baseline: bare fastify route, same JSON`,
+          note: `autocannon, ${CONNECTIONS} connections, ${DURATION_S} s, each server in its own process (the bridge compiled); baseline: bare fastify route, same JSON`,
         },
       ];
     } finally {
-      await bare.close();
+      await bare.stop();
     }
   } finally {
-    await bridge.close();
+    await bridge.stop();
   }
 }
+

@@ -29,14 +29,17 @@ export interface CompiledBridge {
   stop(): Promise<void>;
 }
 
-/** Starts the compiled bridge on a fresh home (with `config`), resolved once it serves. */
-export async function startCompiledBridge(config: BridgeConfigInput = {}): Promise<CompiledBridge> {
+/**
+ * Starts the compiled bridge on a fresh home (with `config`), resolved once it serves.
+ * `nodeArgs` go to its node (e.g. `--cpu-prof` to profile what a bench drives).
+ */
+export async function startCompiledBridge(config: BridgeConfigInput = {}, nodeArgs: string[] = []): Promise<CompiledBridge> {
   await ensureCompiled();
   const home = await mkdtemp(path.join(os.tmpdir(), 'osloop-bench-'));
   await writeFile(path.join(home, 'config.json'), JSON.stringify(config));
   const port = await freePort();
   const memoryFile = path.join(home, 'memory.json');
-  const child = spawn(process.execPath, ['--import', MEMORY_PROBE, COMPILED_BIN, 'start', '--port', String(port)], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', MEMORY_PROBE, COMPILED_BIN, 'start', '--port', String(port)], {
     env: { ...process.env, OSLOOP_BRIDGE_HOME: home, OSLOOP_LOG_LEVEL: 'warn', OSLOOP_BENCH_MEMORY_FILE: memoryFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -104,6 +107,18 @@ export async function untilHealthy(port: number, child: ChildProcess, log: () =>
     if (Date.now() - started > START_TIMEOUT_MS) throw new Error(`not serving after ${START_TIMEOUT_MS} ms: ${log()}`);
     await sleep(pollMs);
   }
+}
+
+/** A web-app session on the bridge (its own origin): the headers of its authenticated calls. */
+export async function bridgeSession(bridge: CompiledBridge): Promise<{ headers: Record<string, string> }> {
+  const response = await fetch(`${bridge.baseUrl}/api/v1/session/handshake`, {
+    method: 'POST',
+    headers: { origin: bridge.origin, 'content-type': 'application/json' },
+    body: JSON.stringify({ clientName: 'bench' }),
+  });
+  if (response.status !== 201) throw new Error(`handshake failed: ${response.status} ${await response.text()}`);
+  const { sessionToken } = (await response.json()) as { sessionToken: string };
+  return { headers: { origin: bridge.origin, 'content-type': 'application/json', 'x-osloop-bridge-token': sessionToken } };
 }
 
 function healthStatus(port: number): Promise<number> {
