@@ -30,8 +30,8 @@ export async function benchCommands(): Promise<BenchRow[]> {
     const post = (args: string[]) =>
       fetch(`${bridge.baseUrl}/api/v1/system/commands/execute`, {
         method: 'POST',
-        headers,
-        body: JSON.stringify({ command: process.execPath, args, template: { command: process.execPath, args }, title: 'bench', reason: 'bench' }),
+        headers: { ...headers, prefer: 'respond-async' },
+        body: JSON.stringify({ command: process.execPath, args, title: 'bench', reason: 'bench' }),
       }).then((r) => r.json() as Promise<{ runId: string; promptId?: string; state: string }>);
     const execute = async (args: string[]) => {
       const reply = await post(args);

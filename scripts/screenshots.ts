@@ -23,7 +23,7 @@ try {
     return (await response.json().catch(() => ({}))) as Record<string, string>;
   };
   const execute = (command: string, args: string[], title: string, reason: string) =>
-    call('POST', '/api/v1/system/commands/execute', { command, args, template: { command, args }, title, reason });
+    call('POST', '/api/v1/system/commands/execute', { command, args, title, reason }, { ...webApp.headers, prefer: 'respond-async' });
 
   await fetch(`${bridge.baseUrl}/api/v1/api/v1/bridge/info`, { headers: webApp.headers });
   await call('GET', '/api/v1/bridge/info');

@@ -27,7 +27,7 @@ export const WS_PATHS = [
  */
 export function sampleRequests(target: string): Record<RouteName, { params?: Record<string, string>; query?: string; body?: unknown }> {
   const id = 'atk_0';
-  const command = { command: 'touch', args: [path.join(target, 'csrf-run')], template: { command: 'touch', args: [path.join(target, 'csrf-run')] }, title: 'Run touch', reason: 'attack' };
+  const command = { command: 'touch', args: [path.join(target, 'csrf-run')], reason: 'attack' };
   return {
     health: {},
     sessionHandshake: { body: { clientName: 'attacker' } },

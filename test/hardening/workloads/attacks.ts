@@ -425,8 +425,8 @@ export async function smugglingAttack(a: AttackBridge, rounds = 1): Promise<Smug
 /** A run awaiting its prompt, asked for by the WEB_APP session. */
 export async function pendingRun(a: AttackBridge, marker: string): Promise<{ runId: string; promptId: string }> {
   const file = path.join(a.target, marker);
-  const body = { command: 'touch', args: [file], template: { command: 'touch', args: [file] }, title: 'Run touch', reason: 'attack suite' };
-  const reply = await send(a.port, 'POST', '/api/v1/system/commands/execute', { host: a.host, ...a.webApp.headers }, JSON.stringify(body));
+  const body = { command: 'touch', args: [file], reason: 'attack suite' };
+  const reply = await send(a.port, 'POST', '/api/v1/system/commands/execute', { host: a.host, ...a.webApp.headers, prefer: 'respond-async' }, JSON.stringify(body));
   const parsed = JSON.parse(reply.body) as { runId: string; promptId: string; state: string };
   if (reply.status !== 202 || parsed.state !== 'awaiting_permission') throw new Error(`execute: ${reply.status} ${reply.body}`);
   return { runId: parsed.runId, promptId: parsed.promptId };
@@ -517,7 +517,7 @@ export async function ruleCreationAttack(a: AttackBridge): Promise<AttackResult>
     attempts.push(refused(`${c.method} ${c.path} with the web-app token as the UI token`, c.method, c.path, { host: a.host, origin: WEB_APP, 'content-type': 'application/json', 'x-osloop-ui-token': a.webApp.token }, c.body, [[401, 'unauthorized']]));
   }
   const file = path.join(a.target, 'rule-attack');
-  const execute = { command: 'touch', args: [file], template: { command: 'touch', args: [file] }, title: 'Run touch', reason: 'attack' };
+  const execute = { command: 'touch', args: [file], reason: 'attack' };
   for (const extra of [{ ruleId: 'rule_1' }, { requestedBy: { kind: 'ui' } }, { whitelistAllowed: true }, { subjectKind: 'command' }, { decision: 'allow_once' }]) {
     attempts.push(refused(`execute with ${Object.keys(extra)[0]}`, 'POST', '/api/v1/system/commands/execute', web, JSON.stringify({ ...execute, ...extra }), [[400, 'invalid_request']]));
   }

@@ -154,10 +154,10 @@ export async function runKill9Workload(options: Kill9Options): Promise<Kill9Figu
 }
 
 /** Calls, counting requests and in-flight writes; null when the bridge died under the request. */
-async function write(bridge: BridgeProcess, ledger: Ledger, method: string, route: string, body?: unknown): Promise<Reply | null> {
+async function write(bridge: BridgeProcess, ledger: Ledger, method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<Reply | null> {
   ledger.requests++;
   try {
-    return await bridge.call(method, route, body);
+    return await bridge.call(method, route, body, headers);
   } catch {
     ledger.inFlight++;
     return null;
@@ -173,7 +173,7 @@ async function rulesWriter(bridge: BridgeProcess, ledger: Ledger, tag: string, s
   for (let n = 0; !stop.stopped; n++) {
     const args = [`${tag}-${n}`];
     // A command that cannot start: the rule is what matters, and no process outlives the kill.
-    const execute = await write(bridge, ledger, 'POST', '/api/v1/system/commands/execute', { command: MISSING, args, template: { command: MISSING, args }, title: 'faults', reason: 'kill -9 workload' });
+    const execute = await write(bridge, ledger, 'POST', '/api/v1/system/commands/execute', { command: MISSING, args, reason: 'kill -9 workload' }, { prefer: 'respond-async' });
     if (!execute) return;
     if (execute.status !== 202 || typeof execute.body.promptId !== 'string') return unexpected(ledger, 'execute', execute);
     const resolved = await write(bridge, ledger, 'POST', `/api/v1/system/permissions/prompts/${execute.body.promptId}/resolve`, { decision: 'allow_and_whitelist' });

@@ -220,7 +220,7 @@ export async function concurrentForkBombs(fb: FaultBridge, requests: number, wav
     await ruleFor(escaping);
 
     const burst = async (script: string) => {
-      const replies = await Promise.all(Array.from({ length: requests }, () => bridge.call('POST', '/api/v1/system/commands/execute', executeBody('sh', ['-c', script]))));
+      const replies = await Promise.all(Array.from({ length: requests }, () => bridge.call('POST', '/api/v1/system/commands/execute', executeBody('sh', ['-c', script]), ASYNC)));
       const runIds: string[] = [];
       for (const reply of replies) {
         if (reply.status === 202) {
@@ -383,12 +383,15 @@ function errorCode(reply: Reply): string {
   return (reply.body.error as { code?: string } | undefined)?.code ?? 'ok';
 }
 
+/** Executes answer at once: the workload answers the prompts itself. */
+const ASYNC = { prefer: 'respond-async' };
+
 function executeBody(command: string, args: string[], extra: Record<string, unknown> = {}) {
-  return { command, args, template: { command, args }, title: `faults: ${command}`, reason: 'fault workload', ...extra };
+  return { command, args, title: `faults: ${command}`, reason: 'fault workload', ...extra };
 }
 
 async function execute(bridge: BridgeProcess, command: string, args: string[], extra: Record<string, unknown> = {}): Promise<{ runId: string; promptId: string }> {
-  const body = await ok(bridge.call('POST', '/api/v1/system/commands/execute', executeBody(command, args, extra)), 202);
+  const body = await ok(bridge.call('POST', '/api/v1/system/commands/execute', executeBody(command, args, extra), ASYNC), 202);
   return { runId: body.runId as string, promptId: body.promptId as string };
 }
 

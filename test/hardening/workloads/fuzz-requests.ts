@@ -137,7 +137,15 @@ export function categoryArbitrary(category: Category, target: FuzzTarget, models
   switch (category) {
     case 'valid-shaped':
       return perRoute((m) =>
-        http(m, fc.tuple(authArbitrary(m.route), m.params, m.query, m.body ?? fc.constant(undefined)).map(([auth, p, q, b]) => jsonRequest(target, m, auth, p, q, json(b)))),
+        http(
+          m,
+          fc
+            .tuple(authArbitrary(m.route), m.params, m.query, m.body ?? fc.constant(undefined), m.route.preferAsync ? preferArbitrary : fc.constant(null))
+            .map(([auth, p, q, b, prefer]) => {
+              const request = jsonRequest(target, m, auth, p, q, json(b));
+              return prefer === null ? request : { ...request, headers: [...request.headers, ['Prefer', prefer] as [string, string]] };
+            }),
+        ),
       );
     case 'mutated-body':
       return fc.oneof(
@@ -456,7 +464,29 @@ function wsHeaders(target: FuzzTarget): fc.Arbitrary<Array<[string, string]>> {
   });
 }
 
+/** `Prefer` values for routes that honour `respond-async` (execute): held, async, and odd spellings. */
+const preferArbitrary: fc.Arbitrary<string | null> = fc.oneof(
+  fc.constant(null),
+  fc.constantFrom('respond-async', 'RESPOND-ASYNC', 'respond-async, wait=5', 'wait=1;respond-async', 'return=minimal', ''),
+  nastyString.map((value) => value.replace(/[\r\n\0]/g, '').slice(0, 200)),
+);
+
+/** Client messages the event socket reads (`prompt.resolve`), with lying and malformed fields. */
+const promptResolveFrame: fc.Arbitrary<FrameAction> = fc
+  .record(
+    {
+      type: fc.constantFrom('prompt.resolve', 'prompt.resolve', 'prompt.reject', ''),
+      id: fc.oneof(fc.string({ maxLength: 20 }), nastyValue),
+      promptId: fc.oneof(fc.constantFrom('prm_nonexistent', '__proto__', 'constructor', '..'), nastyString),
+      decision: fc.oneof(fc.constantFrom('allow_once', 'allow_and_whitelist', 'reject'), nastyValue),
+      ruleArgsPrefix: fc.oneof(nastyNumber, nastyValue),
+    },
+    { requiredKeys: ['type'] },
+  )
+  .map((message): FrameAction => ({ kind: 'text', data: JSON.stringify(message).slice(0, 100_000) }));
+
 const frameArbitrary: fc.Arbitrary<FrameAction> = fc.oneof(
+  promptResolveFrame,
   fc.oneof(nastyString, fc.json(), fc.constantFrom('{"type":"subscribe"}', '{"since":-1}', 'ping', '')).map((data): FrameAction => ({ kind: 'text', data: data.slice(0, 100_000) })),
   fc.uint8Array({ maxLength: 200 }).map((data): FrameAction => ({ kind: 'binary', data })),
   fc.tuple(fc.integer({ min: 60 * 1024, max: 200 * 1024 }), fc.boolean()).map(([bytes, binary]): FrameAction => ({ kind: 'huge', bytes, binary })),

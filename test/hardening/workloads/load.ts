@@ -403,7 +403,7 @@ export async function runMixedSessions(options: Pick<LoadOptions, 'sessions' | '
     await setup.handshake();
     clients.push(setup);
     // `echo *` whitelisted once, and server-everything connected, as the user would allow them.
-    const first = await setup.api.systemCommandsExecute({ body: echoBody('setup') });
+    const first = await setup.api.systemCommandsExecute({ body: echoBody('setup'), respondAsync: true });
     await ui.api.systemPermissionsPromptsResolve({ params: { requestId: first.promptId! }, body: { decision: 'allow_and_whitelist', ruleArgsPrefix: 0 } });
     const args = [EVERYTHING_ENTRY, 'stdio'];
     const { serverId } = await setup.api.mcpServersRegister({
@@ -538,7 +538,7 @@ export async function runMixedSessions(options: Pick<LoadOptions, 'sessions' | '
 
 function echoBody(tag: string) {
   const args = ['load', tag];
-  return { command: 'echo', args, template: { command: 'echo', args }, title: 'load echo', reason: 'reliability load' };
+  return { command: 'echo', args, title: 'load echo', reason: 'reliability load' };
 }
 
 /** A call kind from a number in [0, 1), by the weights of MIX. */

@@ -312,7 +312,8 @@ class SoakHarness {
 
   execute(command: string, args: string[], extra: { timeoutMs?: number } = {}) {
     return this.app.api.systemCommandsExecute({
-      body: { command, args, template: { command, args }, title: `soak ${command}`, reason: 'reliability soak', ...extra },
+      body: { command, args, title: `soak ${command}`, reason: 'reliability soak', ...extra },
+      respondAsync: true,
     });
   }
 
