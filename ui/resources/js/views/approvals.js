@@ -111,14 +111,15 @@ function promptCard(prompt, ctx) {
 
   const steps = prompt.details?.steps;
   const what = prompt.kind === 'install' && steps?.length
-    ? [commandLine(prompt.template), h('p', { class: 'small muted' }, `Step of the install recipe for ${prompt.details.tool ?? 'the tool'}:`), h('ol', { class: 'mono small' }, steps.map((step) => h('li', {}, [step.command, ...(step.args ?? [])].join(' '), step.description ? h('span', { class: 'muted' }, ` — ${step.description}`) : null)))]
+    // One approval covers every step of the install, exactly as listed, and nothing else.
+    ? [h('p', { class: 'small muted' }, `Every step of installing ${visible(prompt.details.tool ?? 'the tool')}, in order. Allowing it runs exactly these and nothing else:`), h('ol', { class: 'mono small' }, steps.map((step) => h('li', {}, commandLine(step), step.description ? h('span', { class: 'muted' }, ` — ${visible(step.description)}`) : null)))]
     : commandLine(prompt.template);
 
   // What runs is the heading; the agent's own title is only a claim about it.
   const card = h('article', { class: 'panel prompt', 'data-prompt-id': prompt.promptId, 'aria-labelledby': `title-${prompt.promptId}` },
     h('header', {},
       h('div', {},
-        h('h2', { id: `title-${prompt.promptId}`, class: 'mono what' }, prompt.template ? commandText(prompt.template, prompt.shell) : prompt.title),
+        h('h2', { id: `title-${prompt.promptId}`, class: 'mono what' }, prompt.kind === 'install' && steps?.length > 1 ? `${steps.length} steps, the first: ${commandText(prompt.template, prompt.shell)}` : prompt.template ? commandText(prompt.template, prompt.shell) : prompt.title),
         h('p', { class: 'claim' }, `The agent calls it "${visible(prompt.title)}".`)),
       h('div', { class: 'countdown-box' }, h('div', { class: 'small muted' }, 'expires in'), countdown, h('div', { class: 'countdown-bar', 'aria-hidden': 'true' }, bar))),
     h('h3', {}, 'What would run'),
