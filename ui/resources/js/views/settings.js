@@ -120,7 +120,7 @@ function render(el, s, onSaved) {
   field('promptTimeoutMs', 'Prompt timeout (seconds)', inputs.promptTimeoutMs, 'An unanswered permission prompt is rejected after this long.'),
   field('defaultCommandTimeoutMs', 'Default command timeout (seconds)', inputs.defaultCommandTimeoutMs, 'For runs that set no timeout of their own. No maximum.'),
   field('denyList', 'Deny list', inputs.denyList, 'Executables (names or absolute paths), one per line, that never run, whatever anyone answers.'),
-  h('div', { class: 'field checkbox' }, inputs.approvalsLocalOnly, ' ', h('label', { for: 'approvalsLocalOnly' }, 'Only this UI may answer prompts'), h('div', { class: 'hint' }, 'Off by default, so web apps that relay your decision keep working.')),
+  h('div', { class: 'field checkbox' }, inputs.approvalsLocalOnly, ' ', h('label', { for: 'approvalsLocalOnly' }, 'Only this UI may answer prompts'), h('div', { class: 'hint' }, 'On by default: a web app cannot answer its own prompts. Turn it off only for a web app that relays your decision to the bridge.')),
   h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit', id: 'save' }, 'Save')),
   status);
   replace(el, form);
