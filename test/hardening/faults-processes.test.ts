@@ -57,7 +57,7 @@ describe.runIf(process.platform === 'linux')('process faults end in a documented
     expectClean(timedOut);
   });
 
-  it('never has more than maxConcurrentRuns run trees alive, refusing the excess with 429, even when shells leave their children behind', async () => {
+  it('never has more than maxConcurrentRuns run trees alive, refusing the excess with 429 when the queue is full, even when shells leave their children behind', async () => {
     const outcome = await concurrentForkBombs(fb, FORK_BOMB.requests, FORK_BOMB.waves);
     expect(outcome.figures.other).toBe(0);
     // The held wave: exactly the limit runs, the rest refused; the escaping waves may race with

@@ -50,7 +50,8 @@ export interface FaultBridge {
   close(): Promise<void>;
 }
 
-export const FAULT_LIMITS = { maxConcurrentRuns: 4, killGraceMs: 300, inhibitorMaxAttempts: 3, mcpCallTimeoutMs: 500, mcpConnectTimeoutMs: 5_000 } as const;
+/** `maxQueuedRuns: 0`: runs over the limit are refused rather than queued, so a burst shows the bound. */
+export const FAULT_LIMITS = { maxConcurrentRuns: 4, maxQueuedRuns: 0, killGraceMs: 300, inhibitorMaxAttempts: 3, mcpCallTimeoutMs: 500, mcpConnectTimeoutMs: 5_000 } as const;
 
 const node = process.execPath;
 const IGNORES_SIGTERM = path.join(FAULT_FIXTURES, 'ignores-sigterm.mjs');
@@ -62,6 +63,7 @@ function faultConfig(): BridgeConfigInput {
     commandPath: 'inherited',
     killGraceMs: FAULT_LIMITS.killGraceMs,
     maxConcurrentRuns: FAULT_LIMITS.maxConcurrentRuns,
+    maxQueuedRuns: FAULT_LIMITS.maxQueuedRuns,
     awake: {
       inhibitorCommand: [node, AWAKE_INHIBITOR_FIXTURE, '{pid}', '{reason}'],
       restart: { initialDelayMs: 50, maxDelayMs: 200, maxAttempts: FAULT_LIMITS.inhibitorMaxAttempts, stableMs: 60_000 },
