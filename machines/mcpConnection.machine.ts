@@ -39,7 +39,8 @@ const machineSetup = setup({
     dropConnection: assign({ capabilities: null, pid: null, connectedAt: null }),
   },
   guards: {
-    needsPermission: ({ context }) => context.transportType === 'stdio',
+    // Every server needs the user's approval: a stdio server runs a command, an HTTP one is sent requests (and headers).
+    needsPermission: () => true,
     canRetry: ({ context }) => context.reconnectAttempts < context.retry.maxAttempts,
     wasConnected: ({ context }) => context.capabilities !== null,
   },
@@ -108,7 +109,7 @@ export const mcpConnectionMachine = machineSetup.createMachine({
     },
     awaiting_permission: {
       description:
-        'A stdio server is a command the bridge runs: the permission authority decides (policy, whitelist rule on the template, or a prompt). ' +
+        'A stdio server is a command the bridge runs: the permission authority decides (policy, whitelist rule on the template, or a prompt); an HTTP server is approved by the user for its exact URL and header names. ' +
         'The allowance covers this connection and its supervised restarts; a new connect after a disconnect asks again.',
       invoke: { src: 'requestPermission', input: ({ context }) => ({ serverId: context.serverId, requestedBy: context.requestedBy }) },
       initial: 'asking',

@@ -86,6 +86,33 @@ export function isTemplateInstance(template: string, resolved: string): boolean 
   return true;
 }
 
+/**
+ * The text each placeholder stands for in `resolved` (leftmost placement), with the placeholder
+ * it replaced: what an error message must never quote. Empty when `resolved` is no instance.
+ */
+export function secretSpans(template: string, resolved: string): Array<{ placeholder: string; value: string }> {
+  const parts = templateParts(template);
+  if (!parts || parts.placeholders === 0 || !isTemplateInstance(template, resolved)) return [];
+  const { literals } = parts;
+  const names: string[] = [];
+  let rest = template;
+  for (let i = 0; i < literals.length - 1; i++) {
+    rest = rest.slice(literals[i]!.length);
+    const end = rest.indexOf(SECRET_PLACEHOLDER_CLOSE) + SECRET_PLACEHOLDER_CLOSE.length;
+    names.push(rest.slice(0, end));
+    rest = rest.slice(end);
+  }
+  const spans: Array<{ placeholder: string; value: string }> = [];
+  let at = literals[0]!.length;
+  const limit = resolved.length - literals[literals.length - 1]!.length;
+  for (let i = 1; i < literals.length; i++) {
+    const next = i === literals.length - 1 ? limit : indexOfWithin(resolved, literals[i]!, at, limit);
+    spans.push({ placeholder: names[i - 1]!, value: resolved.slice(at, next) });
+    at = next + (i === literals.length - 1 ? 0 : literals[i]!.length);
+  }
+  return spans;
+}
+
 /** `haystack.indexOf(needle, from)` restricted to end by `limit`, in O(length) (KMP). */
 function indexOfWithin(haystack: string, needle: string, from: number, limit: number): number {
   if (needle.length === 0) return from <= limit ? from : -1;

@@ -33,7 +33,13 @@ describe('an MCP server over Streamable HTTP, end to end', () => {
     const { serverId } = registered;
     expect(registered).toMatchObject({ state: 'disconnected', nonLoopback: false, transport: { type: 'streamable-http', headerNames: ['authorization'] } });
 
-    expect(await api.mcpServersConnect({ params: { serverId } })).toEqual({ serverId, state: 'connecting' });
+    // The user approves the exact URL and header names first; nothing is sent before.
+    const asked = await api.mcpServersConnect({ params: { serverId } });
+    expect(asked).toEqual({ serverId, state: 'awaiting_permission', promptId: expect.any(String) });
+    const prompt = await e2e.waitForEvent((e) => e.type === 'permission.prompt.created' && (e.data as { promptId: string }).promptId === asked.promptId);
+    expect(prompt.data).toMatchObject({ kind: 'mcp_server', whitelistAllowed: false, details: { url: everything.url, headerNames: ['authorization'] } });
+    expect(JSON.stringify(prompt.data)).not.toContain('resolved-header-secret');
+    await api.systemPermissionsPromptsResolve({ params: { requestId: asked.promptId! }, body: { decision: 'allow_once' } });
     await e2e.waitForState(serverId, 'connected');
 
     const capabilities = await api.mcpServersCapabilities({ params: { serverId } });
@@ -95,7 +101,8 @@ describe('an MCP server over Streamable HTTP, end to end', () => {
     const { api } = e2e.client;
     try {
       const { serverId } = await api.mcpServersRegister({ body: { name: 'flaky', transport: { type: 'streamable-http', url: server.url } } });
-      await api.mcpServersConnect({ params: { serverId } });
+      const asked = await api.mcpServersConnect({ params: { serverId } });
+      await api.systemPermissionsPromptsResolve({ params: { requestId: asked.promptId! }, body: { decision: 'allow_once' } });
       await e2e.waitForState(serverId, 'connected');
       const mark = e2e.events.length;
       await server.stop();
@@ -105,7 +112,9 @@ describe('an MCP server over Streamable HTTP, end to end', () => {
 
       server = await startEverythingHttp('streamableHttp', port);
       const back = e2e.events.length;
-      await api.mcpServersConnect({ params: { serverId } });
+      // Restarts may be exhausted by now: a connect from `failed` asks the user again.
+      const again = await api.mcpServersConnect({ params: { serverId } });
+      if (again.promptId) await api.systemPermissionsPromptsResolve({ params: { requestId: again.promptId }, body: { decision: 'allow_once' } });
       await e2e.waitForState(serverId, 'connected', { after: back });
       expect(await api.mcpCall({ body: { serverId, tool: 'echo', arguments: { message: 'back' } } })).toMatchObject({ content: [{ text: 'Echo: back' }] });
       await api.mcpServersRemove({ params: { serverId } });

@@ -25,7 +25,8 @@ export interface McpE2e {
 /** A real bridge over HTTP/WS, used through the typed client as the web app would. */
 export async function startMcpE2e(config: BridgeConfigInput = {}): Promise<McpE2e> {
   // The inherited PATH unless a test asks for the login shell's (see mcp-login-path.test.ts).
-  const bridge = await startTestBridge({ dev: true, config: { mcp: E2E_MCP, commandPath: 'inherited', ...config } });
+  // The web app may answer its own prompts here (the user's choice on the Settings page).
+  const bridge = await startTestBridge({ dev: true, config: { mcp: E2E_MCP, commandPath: 'inherited', approvals: { localOnly: false }, ...config } });
   const client = createBridgeClient({ baseUrl: bridge.baseUrl, origin: bridge.origin, clientName: 'mcp e2e' });
   await client.handshake();
   const events: BridgeEvent[] = [];

@@ -40,6 +40,8 @@ function start(transportType: McpConnectionInput['transportType'], retry = { max
       requestPermission: fromCallback<McpConnectionEvent, PermissionActorInput>(({ input, sendBack }) => {
         const record = { input, send: sendBack, stopped: false };
         permissions.push(record);
+        // HTTP servers are approved by the user too; these tests about supervision approve at once.
+        if (transportType !== 'stdio') sendBack({ type: 'permission.allowed' });
         return () => void (record.stopped = true);
       }),
     },
@@ -54,10 +56,10 @@ function start(transportType: McpConnectionInput['transportType'], retry = { max
 }
 
 describe('mcpConnection machine', () => {
-  it('connects an HTTP server without asking permission and announces each state and the capabilities', () => {
+  it('asks approval for an HTTP server too, then connects and announces each state and the capabilities', () => {
     const t = start('streamable-http');
     t.actor.send({ type: 'connect', requestedBy: user });
-    expect(t.permissions).toHaveLength(0);
+    expect(t.permissions.map((p) => p.input)).toEqual([{ serverId: 'mcp_a', requestedBy: user }]);
     expect(t.actor.getSnapshot().matches({ live: 'connecting' })).toBe(true);
     t.ready(['echo', 'add']);
     const { context } = t.actor.getSnapshot();

@@ -39,6 +39,8 @@ export interface CapabilityHarnessOptions {
   home?: string;
   /** Which contract events to record, as a subject pattern (`mcp.>`); all by default. */
   events?: string;
+  /** Called with the bus before the capability starts: stand-ins of other capabilities serve here. */
+  onBus?: (bus: ReturnType<typeof createInProcessBus>, subjects: ReturnType<typeof subjectsFor>) => void;
 }
 
 /**
@@ -49,6 +51,7 @@ export async function startCapabilityHarness(factory: CapabilityFactory, options
   const home = options.home ?? (await mkdtemp(path.join(os.tmpdir(), 'osloop-capability-')));
   const bus = createInProcessBus();
   const subjects = subjectsFor('test');
+  options.onBus?.(bus, subjects);
   const paths = resolvePaths({ OSLOOP_BRIDGE_HOME: home });
   const config = ConfigStore.fromValue(paths.configFile, options.config ?? {});
   const capabilities = new CapabilityRegistry();

@@ -1,3 +1,4 @@
+import { httpFailureReason, scrubResolved, transportPairs } from '../permissions/error-scrubber.js';
 import { fromCallback } from 'xstate';
 import type { ConnectionActorInput, McpConnectionEvent, McpListKind } from '../../../machines/mcpConnection.machine.js';
 import type { BridgeConfig } from '../../config/config-schema.js';
@@ -16,6 +17,8 @@ export interface ConnectionEffectDeps {
   /** The resolved values to connect with; null when only the template is known. */
   spec: (serverId: string) => McpTransportSpec | null;
   tail: (serverId: string) => StderrTail;
+  /** The template form of a server's transport: failure text is scrubbed of every resolved value. */
+  template?: (serverId: string) => Parameters<typeof transportPairs>[1];
   /** Answers the server's elicitation, sampling and roots requests through pending-request actors. */
   serverRequests?: (serverId: string) => ServerRequestHandler;
   /** Resource updates and log messages of the server. */
@@ -47,7 +50,7 @@ export function connectionEffect(deps: ConnectionEffectDeps) {
     const report = async (type: 'connection.failed' | 'connection.lost', error: unknown) => {
       // A process that died at once may still have stderr in flight behind its exit.
       await afterPendingIo();
-      if (!stopped) sendBack({ type, message: describeFailure(error, tail.last(STDERR_LINES_IN_ERROR)) });
+      if (!stopped) sendBack({ type, message: describeFailure(error, tail.last(STDERR_LINES_IN_ERROR), spec, deps.template?.(serverId)) });
     };
 
     const spec = deps.spec(serverId);
@@ -189,9 +192,15 @@ function relister(connection: McpConnection, publish: (kind: McpListKind, items:
   };
 }
 
-function describeFailure(error: unknown, stderr: string[]): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return stderr.length > 0 ? `${message}\nLast stderr lines:\n${stderr.join('\n')}` : message;
+/**
+ * `lastError`: an HTTP server's status or network error code only (never its body, nor the URL
+ * the SDK quotes); a stdio server's error and last stderr lines. Either way scrubbed of every
+ * resolved value that differs from its template before it is stored or sent.
+ */
+function describeFailure(error: unknown, stderr: string[], spec: McpTransportSpec | null, template: Parameters<typeof transportPairs>[1]): string {
+  const raw = spec && spec.type !== 'stdio' ? httpFailureReason(error) : error instanceof Error ? error.message : String(error);
+  const message = spec && spec.type === 'stdio' && stderr.length > 0 ? `${raw}\nLast stderr lines:\n${stderr.join('\n')}` : raw;
+  return spec ? scrubResolved(message, transportPairs(spec, template)) : message;
 }
 
 function afterPendingIo(): Promise<void> {

@@ -79,6 +79,7 @@ export function createMcpCapability(options: McpCapabilityOptions = {}): Capabil
               settings,
               spec: (serverId) => directory?.spec(serverId) ?? null,
               tail: (serverId) => directory!.tail(serverId),
+              template: (serverId) => directory?.record(serverId)?.transport,
               serverRequests: (serverId) => (request, signal) => {
                 if (!serverRequests) return Promise.reject(new Error('The MCP capability is not started.'));
                 return serverRequests.handlerFor(serverId)(request, signal);

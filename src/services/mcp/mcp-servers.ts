@@ -13,6 +13,7 @@ import { newId } from '../session/token.js';
 import type { LiveConnections } from './live-connections.js';
 import type { ServerDirectory } from './server-directory.js';
 import { isNonLoopback, splitTransport, transportView, type ServerRecord } from './server-record.js';
+import { httpMismatches } from '../../contract/template-instance.js';
 
 export interface McpServersDeps {
   directory: ServerDirectory;
@@ -54,7 +55,7 @@ export class McpServers {
   }
 
   async register(body: RegisterBody, principal: Principal): Promise<McpServerView> {
-    const split = splitTransport(body.transport);
+    const split = checkedSplit(body.transport);
     const now = isoAt(this.deps.clock.now());
     const record = await this.deps.directory.store.update((servers) => {
       assertNameFree(servers, body.name, null);
@@ -79,7 +80,7 @@ export class McpServers {
   }
 
   async update(serverId: string, body: UpdateBody, principal: Principal): Promise<McpServerView> {
-    const split = body.transport ? splitTransport(body.transport) : null;
+    const split = body.transport ? checkedSplit(body.transport) : null;
     const previousSpec = this.deps.directory.spec(serverId);
     const record = await this.deps.directory.store.update((servers) => {
       const current = servers.get(serverId);
@@ -232,6 +233,21 @@ export class McpServers {
   #publish(type: 'mcp.server.registered' | 'mcp.server.updated' | 'mcp.server.removed', data: unknown): void {
     this.deps.bus.publish(this.deps.subjects.event(type), data);
   }
+}
+
+/**
+ * Splits the transport, refusing one whose resolved URL or headers are no instance of their
+ * template (`src/contract/template-instance.ts`; stdio fields are checked by the route schema).
+ */
+function checkedSplit(transport: Parameters<typeof splitTransport>[0]): ReturnType<typeof splitTransport> {
+  const split = splitTransport(transport);
+  if (split.resolved.type !== 'stdio' && split.template.type !== 'stdio') {
+    const mismatches = httpMismatches(split.resolved, split.template);
+    if (mismatches.length > 0) {
+      throw new BridgeError('invalid_request', `Invalid transport: ${mismatches.map((m) => m.message).join('; ')}.`, { details: { field: `transport.template.${mismatches[0]!.path.join('.')}` } });
+    }
+  }
+  return split;
 }
 
 const isActive = (state: McpServerView['state']) => state !== 'disconnected' && state !== 'failed';

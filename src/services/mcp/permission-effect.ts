@@ -8,7 +8,7 @@ import {
   type PermissionRequest,
   type PermissionVerdict,
 } from '../permissions/permission-api.js';
-import { permissionTemplate, type ServerRecord } from './server-record.js';
+import type { ServerRecord } from './server-record.js';
 
 export interface PermissionEffectDeps {
   bus: Bus;
@@ -23,9 +23,44 @@ const DENIAL_MESSAGES: Record<Exclude<PermissionDenialCode, 'bridge_policy_denie
 };
 
 /**
- * The `requestPermission` actor: starting a stdio server is a command run, decided by the
- * permission authority on its template exactly like one. Stopping the actor withdraws a prompt
- * nobody answered yet.
+ * What the user is asked to allow for a server, from its stored template: a stdio server is a
+ * command run (command, arguments, working directory and environment, names and values, all
+ * shown and all matched by rules); an HTTP server is its exact URL and the names of the headers
+ * sent to it, approved for each connect and never whitelisted.
+ */
+export function permissionRequest(record: ServerRecord, input: PermissionActorInput): PermissionRequest {
+  const requestedBy = input.requestedBy ?? { kind: 'anonymous' as const, origin: null };
+  const { transport } = record;
+  if (transport.type === 'stdio') {
+    return {
+      subjectKind: 'mcp_server',
+      subjectId: input.serverId,
+      template: { command: transport.command, args: transport.args, cwd: transport.cwd ?? null, ...(transport.env ? { env: transport.env } : {}) },
+      title: `Start the MCP server "${record.name}"`,
+      reason: `An agent asked to connect the MCP server "${record.name}": the bridge runs this command and keeps it running until it is disconnected.`,
+      requestedBy,
+      whitelistAllowed: true,
+      details: { serverId: input.serverId, serverName: record.name, transport: 'stdio' },
+    };
+  }
+  const headerNames = Object.keys(transport.headers).sort();
+  return {
+    subjectKind: 'mcp_server',
+    subjectId: input.serverId,
+    // Shown as the URL; the authority parses nothing of it as a command.
+    template: { command: transport.url, args: [] },
+    title: `Connect to the MCP server "${record.name}"`,
+    reason: `An agent asked to connect the MCP server "${record.name}": the bridge sends requests to this URL${headerNames.length ? ` with the headers ${headerNames.join(', ')}` : ''}.`,
+    requestedBy,
+    whitelistAllowed: false,
+    details: { serverId: input.serverId, serverName: record.name, transport: transport.type, url: transport.url, headerNames },
+  };
+}
+
+/**
+ * The `requestPermission` actor: every server needs the user's approval before it connects. A
+ * stdio server is decided by the permission authority on its template exactly like a command run;
+ * an HTTP server always prompts. Stopping the actor withdraws a prompt nobody answered yet.
  */
 export function permissionEffect(deps: PermissionEffectDeps) {
   const api = permissionSubjects(deps.subjects);
@@ -41,8 +76,8 @@ export function permissionEffect(deps: PermissionEffectDeps) {
       decide({ type: 'permission.denied', code, message: message ?? DENIAL_MESSAGES[code as keyof typeof DENIAL_MESSAGES] });
 
     const record = deps.record(input.serverId);
-    if (!record || record.transport.type !== 'stdio') {
-      queueMicrotask(() => deny('unavailable', 'The server is no longer registered as a stdio server.'));
+    if (!record) {
+      queueMicrotask(() => deny('unavailable', 'The server is no longer registered.'));
       return () => {};
     }
 
@@ -53,18 +88,7 @@ export function permissionEffect(deps: PermissionEffectDeps) {
       if (outcome.outcome === 'allowed') decide({ type: 'permission.allowed' });
       else if (outcome.decidedBy !== 'cancel') deny(outcome.code);
     });
-    const request: PermissionRequest = {
-      subjectKind: 'mcp_server',
-      subjectId: input.serverId,
-      template: permissionTemplate(record.transport),
-      title: `Start the MCP server "${record.name}"`,
-      reason: `An agent asked to connect the MCP server "${record.name}": the bridge runs this command and keeps it running until it is disconnected.`,
-      requestedBy: input.requestedBy ?? { kind: 'anonymous', origin: null },
-      whitelistAllowed: true,
-      // The template's environment is left out on purpose: its values may be literal credentials,
-      // and prompts are events. The prompt shows the command line, which is what rules match.
-      details: { serverId: input.serverId, serverName: record.name },
-    };
+    const request = permissionRequest(record, input);
     deps.bus.request<PermissionVerdict>(api.request, request).then(
       (verdict) => {
         if (verdict.outcome === 'allowed') decide({ type: 'permission.allowed' });

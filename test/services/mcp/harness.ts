@@ -7,6 +7,7 @@ import { createMcpCapability } from '../../../src/services/mcp/mcp-module.js';
 import { startCapabilityHarness, type CapabilityHarness } from '../capability-harness.js';
 
 export { USER } from '../capability-harness.js';
+import { startFakeAuthority } from './fake-authority.js';
 
 /** Fast supervision for tests: restarts after 5, 10, 20 ms, at most twice. */
 export const FAST_MCP: BridgeConfigInput['mcp'] = {
@@ -24,12 +25,31 @@ export interface McpHarness extends CapabilityHarness {
  * The MCP capability on the shared capability harness (real in-process bus and actor runtime,
  * no HTTP), recording only `mcp.*` events. `connector` is usually the in-memory twin.
  */
-export async function startMcpHarness(options: { connector: McpConnector; config?: BridgeConfigInput; home?: string }): Promise<McpHarness> {
+export async function startMcpHarness(options: { connector: McpConnector; config?: BridgeConfigInput; home?: string; userApprovesHttp?: boolean }): Promise<McpHarness> {
+  // Every HTTP server needs the user's approval; unless a test plays the authority itself, a
+  // stand-in (the permission authority's bus API) opens a prompt and the "user" allows it at once.
+  let authority: ReturnType<typeof startFakeAuthority> | undefined;
+  let stopped = false;
   const harness = await startCapabilityHarness(createMcpCapability({ connector: options.connector }), {
     config: { mcp: FAST_MCP, ...options.config },
     ...(options.home ? { home: options.home } : {}),
     events: 'mcp.>',
+    onBus: (bus, subjects) => {
+      if (options.userApprovesHttp === false) return;
+      const standIn = startFakeAuthority(bus, subjects, (request) => {
+        const verdict = standIn.pending();
+        if (request.details?.url !== undefined && verdict.outcome === 'pending') setImmediate(() => stopped || standIn.allow(request.subjectId, verdict.promptId));
+        return verdict;
+      });
+      authority = standIn;
+    },
   });
+  const stop = harness.stop;
+  harness.stop = async (stopOptions) => {
+    stopped = true;
+    authority?.stop();
+    await stop(stopOptions);
+  };
   return { ...harness, registryFile: path.join(harness.home, 'mcp-servers.json') };
 }
 

@@ -25,7 +25,7 @@ describe('starting a stdio MCP server', () => {
 
   async function start(decide?: () => PermissionVerdict, options: { authority?: boolean } = {}) {
     const connector = new InMemoryConnector({ twin: twinServer });
-    const h = (harness = await startMcpHarness({ connector }));
+    const h = (harness = await startMcpHarness({ connector, userApprovesHttp: false }));
     const authority = startFakeAuthority(h.bus, h.subjects, decide);
     stopAuthority = authority.stop;
     if (options.authority === false) authority.stop();
@@ -45,7 +45,7 @@ describe('starting a stdio MCP server', () => {
         reason: expect.any(String),
         requestedBy: USER,
         whitelistAllowed: true,
-        details: { serverId, serverName: 'local' },
+        details: { serverId, serverName: 'local', transport: 'stdio' },
       },
     ]);
     expect(connector.starts('twin')).toBe(0);
@@ -112,14 +112,20 @@ describe('starting a stdio MCP server', () => {
     expect(authority.requests).toHaveLength(2);
   });
 
-  it('never asks permission for an HTTP server: no process is started', async () => {
+  it('asks the user for an HTTP server\'s exact URL and header names before it connects, never by a rule', async () => {
     const connector = new InMemoryConnector({ 'http://127.0.0.1:7/mcp': twinServer });
-    const h = (harness = await startMcpHarness({ connector }));
+    const h = (harness = await startMcpHarness({ connector, userApprovesHttp: false }));
     const authority = startFakeAuthority(h.bus, h.subjects);
     stopAuthority = authority.stop;
-    const { serverId } = await h.call<McpServerView>('mcp.servers.register', { body: { name: 'remote', transport: { type: 'streamable-http', url: 'http://127.0.0.1:7/mcp' } } });
-    await h.call('mcp.servers.connect', { params: { serverId } });
+    const transport = { type: 'streamable-http', url: 'http://127.0.0.1:7/mcp', headers: { Cookie: 'a=b', 'Metadata-Flavor': 'Google' } };
+    const { serverId } = await h.call<McpServerView>('mcp.servers.register', { body: { name: 'remote', transport } });
+    expect(await h.call('mcp.servers.connect', { params: { serverId } })).toMatchObject({ state: 'awaiting_permission' });
+    expect(connector.starts('http://127.0.0.1:7/mcp')).toBe(0);
+    expect(authority.requests).toMatchObject([
+      { subjectKind: 'mcp_server', whitelistAllowed: false, details: { transport: 'streamable-http', url: 'http://127.0.0.1:7/mcp', headerNames: ['Cookie', 'Metadata-Flavor'] } },
+    ]);
+    expect(JSON.stringify(authority.requests)).not.toContain('Google');
+    authority.allow(serverId);
     await waitForState(h, serverId, 'connected');
-    expect(authority.requests).toEqual([]);
   });
 });

@@ -101,7 +101,7 @@ describe('the MCP server registry', () => {
     await expect(again.call('mcp.servers.connect', { params: { serverId } })).rejects.toMatchObject({ code: 'conflict', details: { reason: 'needs_resolved_values' } });
     const patched = await again.call<McpServerView>('mcp.servers.update', { params: { serverId }, body: { transport: HTTP } });
     expect(patched.needsResolvedValues).toBe(false);
-    expect(await again.call('mcp.servers.connect', { params: { serverId } })).toMatchObject({ state: 'connecting' });
+    expect(await again.call('mcp.servers.connect', { params: { serverId } })).toMatchObject({ state: 'awaiting_permission' });
   });
 
   it('connects autoConnect servers again when the bridge starts', async () => {
