@@ -73,6 +73,13 @@ describe.skipIf(!chromiumAvailable('MCP servers page'))('MCP servers page (Chrom
     const broken = ((await response.json()) as { serverId: string }).serverId;
     const card = page.locator(`[data-server-id="${broken}"]`);
     await card.locator('button[data-action="connect"]').click();
+    // Connecting may first ask the person (the card then links to its prompt): allow it.
+    const waiting = card.locator('[data-waiting] a');
+    await Promise.race([waiting.waitFor(), card.locator('[data-error]').waitFor()]);
+    if (await waiting.count()) {
+      const promptId = new URLSearchParams((await waiting.getAttribute('href'))!.split('?')[1]).get('prompt')!;
+      await fetch(`${bridge.baseUrl}/api/v1/system/permissions/prompts/${promptId}/resolve`, { method: 'POST', headers: { 'x-osloop-ui-token': bridge.uiToken, 'content-type': 'application/json' }, body: '{"decision":"allow_once"}' });
+    }
     const error = card.locator('[data-error]');
     await error.waitFor({ timeout: 30_000 });
     expect(await error.innerText()).toContain('The server failed while connecting or running.');

@@ -54,7 +54,8 @@ describe.skipIf(!chromiumAvailable('status overview'))('status overview: what ne
     const pending = await app.execute('rm', ['-rf', 'build']);
     ids.pending = pending.promptId!;
     const broken = await app.call('POST', '/api/v1/mcp/servers', { name: 'broken-server', transport: { type: 'streamable-http', url: 'http://127.0.0.1:9/mcp' } });
-    await app.call('POST', `/api/v1/mcp/servers/${broken.body.serverId}/connect`, {});
+    const connecting = await app.call('POST', `/api/v1/mcp/servers/${broken.body.serverId}/connect`, {});
+    if (connecting.body.promptId) await app.resolve(String(connecting.body.promptId), 'allow_once');
     browser = await launchChromium();
     page = await openUi(browser, bridge.baseUrl, bridge.uiToken, 'status', { width: 800 });
   });
