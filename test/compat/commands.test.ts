@@ -180,9 +180,10 @@ describe('web app contract: jobs', () => {
   it('restart hint: a job live when the bridge went away carries recoveryHint bridge_restart after the restart, found by requestId', async () => {
     await start();
     const marker = path.join(scratch, 'started');
-    const body = appExecute('sh', ['-c', 'touch "$0"; sleep 100', marker], { requestId: 'req-restart-1' });
+    const body = appExecute('sh', ['-c', 'touch "$0"; echo started; sleep 100', marker], { requestId: 'req-restart-1' });
     const runId = await allowed(body);
-    await app.jobReaches(runId, 'running');
+    // It really ran: its output arrived (so the marker exists) before the bridge goes away.
+    await app.events.until((frames) => frames.some((f) => f.type === 'system.command.stdout' && (f.data as { runId: string }).runId === runId), 30_000);
     app.close();
     await compat.restart();
     expect(existsSync(marker)).toBe(true);
