@@ -17,3 +17,4 @@ if (kind === 'http') {
   await app.listen({ host: '127.0.0.1', port: Number(port) });
 }
 process.on('SIGTERM', () => process.exit(0));
+process.on('SIGINT', () => process.exit(0));

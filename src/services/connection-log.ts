@@ -14,15 +14,23 @@ export type ConnectionRecord = Omit<ConnectionLogEntry, 'id'>;
 export function startConnectionLog(options: { bus: Bus; subjects: Subjects; capacity?: number }): RunningService {
   const { bus, subjects } = options;
   const capacity = options.capacity ?? 500;
-  const entries: ConnectionLogEntry[] = [];
+  // A ring: every authenticated request adds a record, and shifting a full array on each one
+  // was a measurable share of a request's CPU (docs/performance.md).
+  const ring: ConnectionLogEntry[] = [];
   let nextId = 1;
 
   const record = bus.subscribe(subjects.internal('connections.record'), (message) => {
-    entries.push({ id: nextId++, ...(message.data as ConnectionRecord) });
-    if (entries.length > capacity) entries.splice(0, entries.length - capacity);
+    const id = nextId++;
+    ring[(id - 1) % capacity] = { id, ...(message.data as ConnectionRecord) };
   });
+  /** The newest `limit` entries, newest first. */
+  const newest = (limit: number): ConnectionLogEntry[] => {
+    const out: ConnectionLogEntry[] = [];
+    for (let id = nextId - 1; id >= 1 && out.length < Math.min(limit, capacity); id--) out.push(ring[(id - 1) % capacity]!);
+    return out;
+  };
   const list = serveRoute(bus, subjects, ROUTES.uiConnectionLog, ({ query }) => ({
-    entries: entries.slice(-query.limit).reverse(),
+    entries: newest(query.limit),
     capacity,
   }));
 

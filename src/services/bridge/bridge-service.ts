@@ -10,6 +10,19 @@ export function startBridgeService(ctx: ServiceContext): RunningService {
   const { bus, subjects, runtime, capabilities } = ctx;
   const bridgeSnapshot = () => runtime.root.getSnapshot();
 
+  // What bridge/info says that never changes while the process lives, built once, not per call.
+  const staticInfo = {
+    bridgeId: ctx.bridgeId,
+    name: 'osloop-bridge' as const,
+    version: ctx.version,
+    protocolVersion: PROTOCOL_VERSION,
+    platform: process.platform,
+    arch: os.arch(),
+    pid: process.pid,
+    startedAt: new Date(ctx.startedAt).toISOString(),
+    // The actor bus is always in-process; a fleet is an edge in front of it (docs/fleet.md).
+    bus: { kind: 'embedded' as const },
+  };
   const subscriptions = [
     serveRoute(bus, subjects, ROUTES.health, () => {
       const { context } = bridgeSnapshot();
@@ -21,19 +34,7 @@ export function startBridgeService(ctx: ServiceContext): RunningService {
         capabilitiesCount: capabilities.list().length,
       };
     }),
-    serveRoute(bus, subjects, ROUTES.bridgeInfo, () => ({
-      bridgeId: ctx.bridgeId,
-      name: 'osloop-bridge' as const,
-      version: ctx.version,
-      protocolVersion: PROTOCOL_VERSION,
-      platform: process.platform,
-      arch: os.arch(),
-      pid: process.pid,
-      startedAt: new Date(ctx.startedAt).toISOString(),
-      uptimeMs: Math.max(0, Math.round(ctx.clock.now() - ctx.startedAt)),
-      // The actor bus is always in-process; a fleet is an edge in front of it (docs/fleet.md).
-      bus: { kind: 'embedded' as const },
-    })),
+    serveRoute(bus, subjects, ROUTES.bridgeInfo, () => ({ ...staticInfo, uptimeMs: Math.max(0, Math.round(ctx.clock.now() - ctx.startedAt)) })),
     serveRoute(bus, subjects, ROUTES.capabilities, () => ({ capabilities: capabilities.list() })),
     serveRoute(bus, subjects, ROUTES.bridgeRuntime, () => {
       const snapshot = bridgeSnapshot();
