@@ -38,13 +38,16 @@ export async function benchCommands(): Promise<BenchRow[]> {
       if (reply.promptId || !reply.runId) throw new Error(`the bench command was not allowed by its rule: ${JSON.stringify(reply)}`);
       return reply;
     };
-    // One prompt, answered with a rule for `node print-bytes.mjs *`: every later run starts at once.
-    const first = await post([PRINT_BYTES, '1']);
-    await fetch(`${bridge.baseUrl}/api/v1/system/permissions/prompts/${first.promptId}/resolve`, {
-      method: 'POST',
-      headers: { origin: bridge.origin, 'content-type': 'application/json', 'x-osloop-ui-token': bridge.uiToken },
-      body: JSON.stringify({ decision: 'allow_and_whitelist', ruleArgsPrefix: 1 }),
-    });
+    // One prompt per command, answered with an exact rule: every later run starts at once. (A
+    // prefix rule `node print-bytes.mjs *` is refused: `node` is an interpreter.)
+    for (const args of [[PRINT_BYTES, '1'], [PRINT_BYTES, String(THROUGHPUT_BYTES)]]) {
+      const first = await post(args);
+      await fetch(`${bridge.baseUrl}/api/v1/system/permissions/prompts/${first.promptId}/resolve`, {
+        method: 'POST',
+        headers: { origin: bridge.origin, 'content-type': 'application/json', 'x-osloop-ui-token': bridge.uiToken },
+        body: JSON.stringify({ decision: 'allow_and_whitelist' }),
+      });
+    }
 
     const socket = await openFrames(`${bridge.baseUrl.replace('http', 'ws')}/ws/v1/events?sessionToken=${token}&types=system.command.stdout`, bridge.origin);
     try {
