@@ -1,5 +1,5 @@
 import pino, { type Logger } from 'pino';
-import { prettyFactory } from 'pino-pretty';
+import { createRequire } from 'node:module';
 import { stdoutLogDestination, type LogDestination } from './log-destination.js';
 
 /**
@@ -30,6 +30,8 @@ export function createLogger(options: { level?: string; pretty?: boolean; destin
 
 /** Pretty-prints each JSON line in this thread, then hands it to the non-blocking destination. */
 function prettyOnto(destination: LogDestination): pino.DestinationStream {
+  // Loaded only when a person watches a terminal: a daemon's start (JSON lines) never pays for it.
+  const { prettyFactory } = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
   const format = prettyFactory({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
   return { write: (line: string) => destination.write(format(line)) };
 }
