@@ -61,7 +61,8 @@ describe.skipIf(!chromiumAvailable('runs page'))('runs page (Chromium against a 
     const run = await app.execute('echo', ['waiting']);
     const item = page.locator(`#run-list button[data-run-id="${run.runId}"]`);
     await item.waitFor();
-    expect(await item.locator('.state').innerText()).toBe('awaiting_permission');
+    expect(await item.locator('.state').innerText()).toBe('awaiting permission');
+    expect(await item.locator('.state').getAttribute('data-state')).toBe('awaiting_permission');
     expect(await item.locator('.what').innerText()).toBe('echo waiting');
     await app.resolve(run.promptId!, 'reject');
   });

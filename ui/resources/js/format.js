@@ -11,6 +11,12 @@ export function dateTime(iso) {
   return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleString();
 }
 
+/** Seconds left of a countdown: "45 s" under two minutes, then "29 min 54 s". */
+export function countdown(ms) {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s < 120 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
 export function duration(ms) {
   if (ms === null || ms === undefined) return '—';
   const s = Math.floor(ms / 1000);

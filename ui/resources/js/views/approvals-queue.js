@@ -1,4 +1,5 @@
 import { h, replace } from '../dom.js';
+import { countdown } from '../format.js';
 import { commandText } from '../run-text.js';
 
 /** After a prompt becomes the current one, its answers ignore clicks this long: the next card's
@@ -153,5 +154,5 @@ export function approvalsQueue(ctx, makeCard) {
 }
 
 function left(prompt) {
-  return `${Math.max(0, Math.round((Date.parse(prompt.expiresAt) - Date.now()) / 1000))} s`;
+  return countdown(Date.parse(prompt.expiresAt) - Date.now());
 }

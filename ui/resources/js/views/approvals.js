@@ -1,6 +1,6 @@
 import { post } from '../api.js';
 import { h, toast } from '../dom.js';
-import { principal, time, visible } from '../format.js';
+import { principal, time, visible, countdown as countdownText } from '../format.js';
 import { commandText } from '../run-text.js';
 import { approvalsQueue } from './approvals-queue.js';
 import { heading } from './common.js';
@@ -133,7 +133,7 @@ function promptCard(prompt, ctx) {
   card.tick = () => {
     const ms = Date.parse(prompt.expiresAt) - Date.now();
     const left = Math.max(0, Math.round(ms / 1000));
-    countdown.textContent = `${left} s`;
+    countdown.textContent = countdownText(ms);
     countdown.classList.toggle('soon', left <= 10);
     // The bar's width is the one style set from script, through the CSSOM (allowed by the CSP).
     bar.style.width = `${Math.max(0, Math.min(100, (ms / total) * 100))}%`;

@@ -21,8 +21,10 @@ export function heading(title, intro) {
   return intro ? [h('h1', {}, title), h('p', { class: 'muted' }, intro)] : [h('h1', {}, title)];
 }
 
+/** A state in words ("awaiting permission"), coloured by its class; `data-state` keeps the raw value. */
 export function stateTag(state) {
-  return h('span', { class: `state state-${String(state).replace(/[^a-z_]/gi, '')}` }, String(state));
+  const raw = String(state);
+  return h('span', { class: `state state-${raw.replace(/[^a-z_]/gi, '')}`, 'data-state': raw }, raw.replace(/_/g, ' '));
 }
 
 /** Runs `fn` now and every `ms`, skipping while the tab is hidden; returns the stop function. */

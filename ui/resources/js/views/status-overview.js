@@ -1,10 +1,11 @@
 import { get } from '../api.js';
 import { h, replace } from '../dom.js';
-import { duration } from '../format.js';
+import { countdown, duration } from '../format.js';
 import { commandText, failureReason, runTitle } from '../run-text.js';
 import { stateTag } from './common.js';
 
-const LIVE_STATES = 'awaiting_permission,starting,running';
+/** Runs that hold (or are about to hold) a process; those awaiting permission are under "Needs you". */
+const LIVE_STATES = 'queued,starting,running';
 const BROKEN_STATES = 'failed,timed_out,interrupted';
 /** Failed runs older than this no longer count as "broken now". */
 const RECENT_FAILURE_MS = 60 * 60 * 1000;
@@ -76,7 +77,7 @@ function renderNeeds(c, prompts, servers) {
   replace(c.body,
     h('ul', { class: 'rows' }, prompts.slice(0, 5).map((p) => h('li', {},
       h('a', { href: `#approvals?prompt=${encodeURIComponent(p.promptId)}` }, h('code', {}, commandText(p.template))),
-      h('span', { class: 'small muted' }, ` expires in ${Math.max(0, Math.round((Date.parse(p.expiresAt) - Date.now()) / 1000))} s`)))),
+      h('span', { class: 'small muted' }, ` expires in ${countdown(Date.parse(p.expiresAt) - Date.now())}`)))),
     prompts.length > 5 ? h('p', { class: 'small' }, `and ${prompts.length - 5} more`) : null,
     waitingServers.length ? h('p', { class: 'small muted' }, `${waitingServers.length} of them start an MCP server.`) : null,
     h('p', {}, h('a', { class: 'button primary', href: '#approvals' }, `Answer ${prompts.length === 1 ? 'it' : `all ${prompts.length}`}`)));
