@@ -1,3 +1,6 @@
+import { rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVERYTHING_ENTRY } from '../fixtures/mcp/everything.js';
@@ -94,6 +97,28 @@ describe.skipIf(!chromiumAvailable('MCP servers page'))('MCP servers page (Chrom
     await page.locator(`[data-server-id="${broken.serverId}"]`).waitFor({ state: 'detached' });
     const after = (await (await fetch(`${bridge.baseUrl}/api/v1/mcp/servers`, { headers: { 'x-osloop-ui-token': bridge.uiToken } })).json()) as { servers: Array<{ name: string }> };
     expect(after.servers.map((s) => s.name)).toEqual(['everything']);
+  });
+
+  it('shows the stderr of the current process only: an earlier attempt\'s lines are cleared', async () => {
+    const webApp = await handshake(bridge);
+    const ui = { 'x-osloop-ui-token': bridge.uiToken, 'content-type': 'application/json' };
+    // Each start prints which attempt it is (counted in a file) and exits: a server that cannot start.
+    const counter = path.join(os.tmpdir(), `osloop-ui-attempts-${process.pid}-${Date.now()}`);
+    const script = `const fs=require('fs');const f=${JSON.stringify(counter)};const n=(fs.existsSync(f)?Number(fs.readFileSync(f,'utf8')):0)+1;fs.writeFileSync(f,String(n));console.error('attempt '+n);process.exit(1)`;
+    const stdio = { command: process.execPath, args: ['-e', script] };
+    const created = await fetch(`${bridge.baseUrl}/api/v1/mcp/servers`, { method: 'POST', headers: webApp.headers, body: JSON.stringify({ name: 'crashing', transport: { type: 'stdio', ...stdio, template: stdio } }) });
+    const crashing = ((await created.json()) as { serverId: string }).serverId;
+    const card = page.locator(`[data-server-id="${crashing}"]`);
+    const attempt = async (n: number) => {
+      const reply = (await (await fetch(`${bridge.baseUrl}/api/v1/mcp/servers/${crashing}/connect`, { method: 'POST', headers: ui })).json()) as { promptId?: string };
+      if (reply.promptId) await fetch(`${bridge.baseUrl}/api/v1/system/permissions/prompts/${reply.promptId}/resolve`, { method: 'POST', headers: ui, body: '{"decision":"allow_once"}' });
+      await card.locator('pre.terminal', { hasText: `attempt ${n}` }).waitFor({ timeout: 30_000 });
+      await card.locator('.state-failed').waitFor({ timeout: 30_000 });
+    };
+    await attempt(1);
+    await attempt(2);
+    expect(await card.locator('pre.terminal').innerText()).toBe('attempt 2');
+    await rm(counter, { force: true });
   });
 
   it('disconnects it', async () => {
