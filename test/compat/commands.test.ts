@@ -88,6 +88,40 @@ describe('web app contract: execute a command', () => {
     expect(app.events.frames.some((f) => f.type === 'permission.prompt.created')).toBe(false);
   });
 
+  it('a client that goes away while held cancels nothing: the prompt stays and the run follows the answer', async () => {
+    await start();
+    const leaving = new AbortController();
+    const pending = fetch(`${compat.bridge.baseUrl}/api/v1/system/commands/execute`, {
+      method: 'POST',
+      headers: app.headers,
+      body: JSON.stringify(appExecute('echo', ['after the reload'])),
+      signal: leaving.signal,
+    }).catch((error: unknown) => error);
+    const promptId = await app.nextPromptId();
+    leaving.abort(); // the page reloads
+    expect(await pending).toMatchObject({ name: 'AbortError' });
+    expect((await compat.user.answer(promptId, 'allow_once')).body).toMatchObject({ state: 'allowed_once' });
+    const created = app.jobFrames().find((f) => f.type === 'bridge.job.created')!;
+    expect((await app.jobReaches(created.data.runId)).data.status).toBe('completed');
+  });
+
+  it('answers prompts sent over the event socket with the same rules as HTTP', async () => {
+    await start();
+    const reply = await app.execute(appExecute('echo', ['socket']), { async: true });
+    const results = () => app.events.frames.filter((f) => f.type === 'prompt.resolve.result');
+    app.events.socket.send(JSON.stringify({ type: 'prompt.resolve', id: 'a1', promptId: reply.body.promptId, decision: 'allow_once' }));
+    app.events.socket.send('{"type":"prompt.resolve","id":"a2","promptId":"prm_x","decision":"maybe"}');
+    app.events.socket.send('not json');
+    await app.events.until(() => results().length === 3);
+    // By default only the bridge window answers prompts (approvals.localOnly): the socket is refused too.
+    const byId = (id: string | null) => results().find((f) => f.id === id);
+    expect(byId('a1')).toMatchObject({ ok: false, promptId: reply.body.promptId, error: { code: 'forbidden' } });
+    expect(byId('a2')).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+    expect(byId(null)).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+    // The prompt is still open: the user answers it in the bridge window.
+    expect((await compat.user.answer(String(reply.body.promptId), 'allow_once')).status).toBe(200);
+  });
+
   it('respond-async: the reply comes at once with the promptId, and the job follows the answer on events', async () => {
     await start();
     const reply = await app.execute(appExecute('echo', ['async']), { async: true });
