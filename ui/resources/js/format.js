@@ -49,11 +49,32 @@ export function bytes(n) {
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
 
+// The same rules as src/contract/visible-text.ts (the bridge's own escaping of prompt fields); a
+// Chromium test checks that the page shows exactly what runs.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const C0_OR_DEL = /[\u0000-\u001f\u007f]/;
+const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cs}\p{Cn}\p{Zs}\u115f\u1160\u3164\uffa0\u2800]/u;
+const MARK = /\p{M}/u;
+
 /**
- * Control characters drawn as Unicode control pictures (ESC → ␛, newline → ␊): what an agent asks
- * to run is shown whole, with nothing invisible and no escape sequence acting on the page.
+ * What an agent asks to run, drawn whole with nothing invisible: C0 controls as control pictures
+ * (newline → ␊, ESC → ␛, DEL → ␡); bidi controls (U+202A–202E, U+2066–2069), zero-width and other
+ * format characters, line and paragraph separators, non-ASCII spaces and every other non-printing
+ * character as ⟪U+XXXX⟫, so nothing can reorder, hide or fake the text around it.
  */
 export function visible(text) {
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  return String(text).replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\u007f' ? '\u2421' : String.fromCharCode(0x2400 + c.charCodeAt(0))));
+  let out = '';
+  let first = true;
+  for (const char of String(text)) {
+    if (C0_OR_DEL.test(char)) out += char === '\u007f' ? '\u2421' : String.fromCharCode(0x2400 + char.charCodeAt(0));
+    else if (char !== ' ' && (HIDDEN.test(char) || (first && MARK.test(char)))) out += `\u27eaU+${char.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}\u27eb`;
+    else out += char;
+    first = false;
+  }
+  return out;
+}
+
+/** Whether `visible` had to escape anything in `text`. */
+export function hasHidden(text) {
+  return visible(text) !== String(text);
 }

@@ -20,10 +20,23 @@ export async function mount(root, ctx) {
   return () => queue.stop();
 }
 
-function commandLine(template) {
+/**
+ * A command line, escaped and never truncated: a prompt's as the bridge computed it for display
+ * (`shown`), or an install step's `{ command, args }`.
+ */
+function commandLine(source) {
+  const shown = source.shown ?? (source.template ? { command: source.template.command, args: source.template.args ?? [] } : source);
   return h('div', { class: 'cmdline mono', 'aria-label': 'Command and arguments' },
-    h('span', { class: 'arg exe' }, visible(template.command)),
-    (template.args ?? []).map((arg) => h('span', { class: 'arg' }, visible(arg))));
+    h('span', { class: 'arg exe' }, visible(shown.command)),
+    (shown.args ?? []).map((arg) => h('span', { class: 'arg' }, visible(arg))));
+}
+
+/** What deserves attention (hidden characters, risky variables and options, unread lines), in plain words. */
+function flagList(prompt) {
+  const flags = prompt.flags ?? [];
+  if (flags.length === 0) return null;
+  return h('ul', { class: 'flags', 'aria-label': 'Warnings' }, flags.map((flag) =>
+    h('li', { class: 'flag', 'data-flag': flag.code }, h('strong', {}, '⚠ '), flag.field ? h('code', {}, visible(flag.field)) : null, flag.field ? ' ' : null, visible(flag.message))));
 }
 
 /** What a rule saved from this prompt would match, for "first N arguments" choices. */
@@ -38,16 +51,27 @@ export function ruleDescription(rule, prefix) {
 
 function details(prompt) {
   const d = prompt.details ?? {};
-  const kind = prompt.kind === 'mcp_server' ? `start the MCP server "${d.serverName ?? prompt.subjectId}"` : prompt.kind === 'install' ? `install ${d.tool ?? 'a tool'}` : 'run a command';
-  const rows = [['Asks to', kind], ['Asked by', principal(prompt.requestedBy)], ['Why', prompt.reason ?? '—'], ['Working directory', prompt.cwd ?? prompt.template?.cwd ?? 'home directory']];
-  if (prompt.template?.env && Object.keys(prompt.template.env).length) {
-    rows.push(['Environment', Object.entries(prompt.template.env).map(([k, v]) => `${k}=${visible(v)}`).join('\n')]);
+  const shown = prompt.shown ?? null;
+  const kind = prompt.kind === 'mcp_server' ? `${d.url ? 'connect to' : 'start'} the MCP server "${visible(d.serverName ?? prompt.subjectId)}"` : prompt.kind === 'install' ? `install ${visible(d.tool ?? 'a tool')}` : 'run a command';
+  const rows = [['Asks to', kind], ['Asked by', visible(principal(prompt.requestedBy))]];
+  const c = prompt.context;
+  if (c && (c.skillId || c.taskId || c.source)) rows.push(['For', [c.source, c.skillId && `skill ${c.skillId}`, c.taskId && `task ${c.taskId}`].filter(Boolean).map(visible).join(', ')]);
+  rows.push(['Why', visible(prompt.reason ?? '—')]);
+  if (d.url) {
+    rows.push(['URL', visible(d.url)], ['Headers sent', (d.headerNames ?? []).map(visible).join(', ') || 'none']);
+  } else {
+    rows.push(['Working directory', visible(shown?.cwd ?? prompt.cwd ?? prompt.template?.cwd ?? 'home directory')]);
+    const env = shown?.env ?? Object.entries(prompt.template?.env ?? {}).map(([name, value]) => ({ name, value }));
+    if (env.length) rows.push(['Environment', env.map(({ name, value }) => `${visible(name)}=${visible(value)}`).join('\n')]);
+    const stdin = shown ? shown.stdin : prompt.template?.stdin;
+    if (stdin !== null && stdin !== undefined) rows.push(['Standard input', visible(stdin)]);
+    rows.push(['Through a shell', prompt.shell ? 'yes: the command line is interpreted by your shell' : 'no']);
+    if (prompt.commandsFound) rows.push(['Commands it runs', prompt.commandsFound.map(visible).join(', ')]);
   }
-  if (prompt.template?.stdin !== undefined) rows.push(['Standard input', visible(prompt.template.stdin)]);
-  rows.push(['Through a shell', prompt.shell ? 'yes: the command line is interpreted by your shell' : 'no']);
-  if (prompt.kind === 'install' && d.packageManager) rows.push(['Installed with', `${d.packageManager}${d.requiresElevation ? ' (needs administrator rights)' : ''}`]);
+  if (prompt.kind === 'install' && d.packageManager) rows.push(['Installed with', `${visible(d.packageManager)}${d.requiresElevation ? ' (needs administrator rights)' : ''}`]);
   rows.push(['Asked at', time(prompt.createdAt)]);
-  return h('dl', { class: 'kv' }, rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', { class: k === 'Environment' || k === 'Standard input' ? 'mono' : undefined }, v)]));
+  const mono = new Set(['Environment', 'Standard input', 'URL', 'Commands it runs']);
+  return h('dl', { class: 'kv' }, rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', { class: mono.has(k) ? 'mono' : undefined, 'data-field': k }, v)]));
 }
 
 function promptCard(prompt, ctx) {
@@ -74,22 +98,37 @@ function promptCard(prompt, ctx) {
   const proposed = prompt.proposedRule ?? (prompt.template ? { executable: prompt.template.command, args: prompt.template.args ?? [], shell: prompt.shell } : null);
   if (prompt.whitelistAllowed && proposed) {
     const args = proposed.args;
+    // Prefix rules only where the bridge offers them (never for shells, interpreters, wrappers or
+    // tools whose options run code or write files), and only with their warning and examples.
+    const offer = prompt.prefixRule ?? { allowed: false, refusedBecause: null, warning: null, examples: [] };
     const select = h('select', { id: `scope-${prompt.promptId}`, 'aria-label': 'Rule scope' },
       h('option', { value: 'exact' }, 'exactly these arguments'),
-      args.map((_, i) => h('option', { value: String(i) }, i === 0 ? 'this command with any arguments' : `the first ${i} argument${i > 1 ? 's' : ''}, then anything`)));
+      offer.allowed ? args.map((_, i) => h('option', { value: String(i) }, i === 0 ? 'this command with any arguments' : `the first ${i} argument${i > 1 ? 's' : ''}, then anything`)) : null);
+    const prefixNote = offer.allowed
+      ? h('p', { class: 'small warning', hidden: true }, visible(offer.warning ?? ''), ' It would also allow, for example: ', offer.examples.map((e, i) => [i ? ', ' : '', h('code', {}, visible(e))]))
+      : offer.refusedBecause ? h('p', { class: 'small muted' }, visible(offer.refusedBecause)) : null;
+    const skill = prompt.context?.skillId;
+    const skillScope = skill
+      ? h('select', { id: `skill-${prompt.promptId}`, 'aria-label': 'Which skills the rule covers' },
+        h('option', { value: 'skill' }, `only for skill ${visible(skill)}`),
+        h('option', { value: 'origin' }, 'for every skill of this web app'))
+      : null;
     const ruleText = h('code', { class: 'rule' });
     const matchText = h('span', { class: 'small' });
     const update = () => {
+      if (prefixNote && offer.allowed) prefixNote.hidden = select.value === 'exact';
       const d = ruleDescription(proposed, select.value === 'exact' ? null : Number(select.value));
       ruleText.textContent = d.rule;
-      matchText.textContent = ` — would allow ${d.matches}${proposed.shell ? ' through the shell' : ''}, without asking again.`;
+      const extras = [proposed.cwd ? `in ${visible(proposed.cwd)}` : 'in your home directory', Object.keys(proposed.env ?? {}).length ? 'with exactly these variables' : 'with no added variables', proposed.stdin !== null && proposed.stdin !== undefined ? 'with exactly this input' : null].filter(Boolean).join(', ');
+      matchText.textContent = ` — would allow ${d.matches}${proposed.shell ? ' through the shell' : ''}, ${extras}, from this web app only, without asking again.`;
     };
     select.addEventListener('change', update);
     update();
     rulePreview = {
-      el: h('div', { class: 'rule-preview' }, h('label', { for: `scope-${prompt.promptId}` }, 'Rule to save: '), select, h('div', {}, ruleText, matchText),
+      el: h('div', { class: 'rule-preview' }, h('label', { for: `scope-${prompt.promptId}` }, 'Rule to save: '), select, skillScope ? [' ', skillScope] : null, h('div', {}, ruleText, matchText), prefixNote,
         h('p', { class: 'small muted' }, 'Rules match what the agent wrote (before secrets were filled in), never resolved values. Revoke them on the Rules page.')),
       prefix: () => (select.value === 'exact' ? undefined : Number(select.value)),
+      scope: () => skillScope?.value ?? undefined,
     };
   }
 
@@ -103,7 +142,8 @@ function promptCard(prompt, ctx) {
       'data-action': 'allow_and_whitelist',
       onclick: () => {
         const prefix = rulePreview.prefix();
-        resolve('allow_and_whitelist', prefix === undefined ? {} : { ruleArgsPrefix: prefix });
+        const scope = rulePreview.scope();
+        resolve('allow_and_whitelist', { ...(prefix === undefined ? {} : { ruleArgsPrefix: prefix }), ...(scope ? { ruleScope: scope } : {}) });
       },
     }, 'Allow and whitelist');
     buttons.push(whitelist);
@@ -113,7 +153,7 @@ function promptCard(prompt, ctx) {
   const what = prompt.kind === 'install' && steps?.length
     // One approval covers every step of the install, exactly as listed, and nothing else.
     ? [h('p', { class: 'small muted' }, `Every step of installing ${visible(prompt.details.tool ?? 'the tool')}, in order. Allowing it runs exactly these and nothing else:`), h('ol', { class: 'mono small' }, steps.map((step) => h('li', {}, commandLine(step), step.description ? h('span', { class: 'muted' }, ` — ${visible(step.description)}`) : null)))]
-    : commandLine(prompt.template);
+    : commandLine(prompt);
 
   // What runs is the heading; the agent's own title is only a claim about it.
   const card = h('article', { class: 'panel prompt', 'data-prompt-id': prompt.promptId, 'aria-labelledby': `title-${prompt.promptId}` },
@@ -124,6 +164,7 @@ function promptCard(prompt, ctx) {
       h('div', { class: 'countdown-box' }, h('div', { class: 'small muted' }, 'expires in'), countdown, h('div', { class: 'countdown-bar', 'aria-hidden': 'true' }, bar))),
     h('h3', {}, 'What would run'),
     what,
+    flagList(prompt),
     details(prompt),
     prompt.kind === 'install' ? h('p', { class: 'small muted' }, 'Installs always ask: they can never be whitelisted.') : null,
     h('div', { class: 'actions' }, allowOnce, reject),

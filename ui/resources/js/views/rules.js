@@ -27,7 +27,7 @@ function render(el, rules, reload) {
     h('tbody', {}, rules.map((rule) => {
       const text = visible([rule.executable, ...rule.args].join(' ')) + (rule.anyFurtherArgs ? ' *' : '');
       return h('tr', { 'data-rule-id': rule.ruleId },
-        h('td', {}, h('code', {}, text), h('div', { class: 'small muted' }, rule.anyFurtherArgs ? 'and any further arguments' : 'exactly these arguments')),
+        h('td', {}, h('code', {}, text), h('div', { class: 'small muted' }, rule.anyFurtherArgs ? 'and any further arguments' : 'exactly these arguments'), h('div', { class: 'small muted', 'data-rule-scope': '' }, scopeText(rule))),
         h('td', {}, rule.shell ? 'yes' : 'no'),
         h('td', {}, dateTime(rule.createdAt)),
         h('td', {}, rule.lastUsedAt ? dateTime(rule.lastUsedAt) : 'never'),
@@ -49,4 +49,16 @@ function render(el, rules, reload) {
         }, 'Revoke')),
       );
     })))));
+}
+
+/** Everything else the rule pins, and where it applies: its origin, and one skill or all of them. */
+function scopeText(rule) {
+  const env = Object.entries(rule.env ?? {});
+  return [
+    rule.cwd ? `in ${visible(rule.cwd)}` : 'in the home directory',
+    env.length ? `with ${env.map(([k, v]) => `${visible(k)}=${visible(v)}`).join(' ')}` : 'with no added variables',
+    rule.stdin !== null && rule.stdin !== undefined ? `with input ${visible(rule.stdin)}` : null,
+    `for ${rule.scope?.origin ? visible(rule.scope.origin) : 'the local UI'}`,
+    rule.scope?.skillId ? `skill ${visible(rule.scope.skillId)} only` : 'every skill',
+  ].filter(Boolean).join(' · ');
 }
