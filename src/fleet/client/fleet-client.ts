@@ -82,24 +82,38 @@ export class FleetClient {
     return found;
   }
 
-  /** Sends one signed request and returns the opened outcome's value, or throws `FleetRequestError`. */
-  async request<T = unknown>(machineId: string, op: FleetOperationName, input: FleetRequestInput = {}, options: { timeoutMs?: number } = {}): Promise<T> {
+  /**
+   * Sends one signed request and returns the opened outcome's value, or throws `FleetRequestError`.
+   * A request nobody received (no responders: the machine is reconnecting, say after a NATS node
+   * failed) is sent again, freshly signed, for up to `retryUnreceivedMs`; that is always safe, as
+   * no bridge saw it. A timeout is not retried: the bridge may have acted on it.
+   */
+  async request<T = unknown>(
+    machineId: string,
+    op: FleetOperationName,
+    input: FleetRequestInput = {},
+    options: { timeoutMs?: number; retryUnreceivedMs?: number } = {},
+  ): Promise<T> {
     const machine = this.machines.get(machineId) ?? (await this.discover()).find((m) => m.machineId === machineId);
     if (!machine) throw new FleetRequestError('not_found', `No bridge ${machineId} answered discovery.`);
-    const { wire, nonce } = createFleetRequest(this.keys, { machine: machineId, curveKey: machine.curveKey }, op, input);
-    let raw: string;
-    try {
-      raw = (await this.nc.request(fleetSubjectsFor(machineId).endpoint(op), wire, { timeout: options.timeoutMs ?? 30_000 })).string();
-    } catch (error) {
-      if (error instanceof natsErrors.TimeoutError) throw new FleetRequestError('unavailable', `${machineId} did not answer ${op} in time.`);
-      if (error instanceof natsErrors.NoRespondersError || (error instanceof natsErrors.RequestError && error.isNoResponders())) {
-        throw new FleetRequestError('unavailable', `${machineId} is not serving ${op}.`);
+    const retryUntil = Date.now() + (options.retryUnreceivedMs ?? 5_000);
+    for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 1_000)) {
+      const { wire, nonce } = createFleetRequest(this.keys, { machine: machineId, curveKey: machine.curveKey }, op, input);
+      let raw: string;
+      try {
+        raw = (await this.nc.request(fleetSubjectsFor(machineId).endpoint(op), wire, { timeout: options.timeoutMs ?? 30_000 })).string();
+      } catch (error) {
+        if (error instanceof natsErrors.TimeoutError) throw new FleetRequestError('unavailable', `${machineId} did not answer ${op} in time.`);
+        const unreceived = error instanceof natsErrors.NoRespondersError || (error instanceof natsErrors.RequestError && error.isNoResponders());
+        if (!unreceived) throw error;
+        if (Date.now() + delayMs > retryUntil) throw new FleetRequestError('unavailable', `${machineId} is not serving ${op}.`);
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        continue;
       }
-      throw error;
+      const outcome = openFleetReply(raw, { machine: machineId, machineCurveKey: machine.curveKey, nonce, curve: this.keys.curve });
+      if (!outcome.ok) throw new FleetRequestError(outcome.error.code, outcome.error.message, outcome.error.reason, outcome.error.details);
+      return outcome.value as T;
     }
-    const outcome = openFleetReply(raw, { machine: machineId, machineCurveKey: machine.curveKey, nonce, curve: this.keys.curve });
-    if (!outcome.ok) throw new FleetRequestError(outcome.error.code, outcome.error.message, outcome.error.reason, outcome.error.details);
-    return outcome.value as T;
   }
 
   info(machineId: string) {
@@ -135,7 +149,7 @@ export class FleetClient {
   }
 
   /** Follows the job stream (this orchestrator's jobs only) from `fromSeq`; see `followJobEvents`. */
-  followJobs(options: { fromSeq?: number; onEvent: (event: ReceivedJobEvent) => void; onForged?: (subject: string) => void }) {
+  followJobs(options: { fromSeq?: number; durable?: string; setupTimeoutMs?: number; onEvent: (event: ReceivedJobEvent) => void; onForged?: (subject: string) => void }) {
     return followJobEvents(this.js, { ...options, orchestrator: this.orchestratorKey });
   }
 

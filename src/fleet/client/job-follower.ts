@@ -1,4 +1,4 @@
-import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
 import { z } from 'zod';
 import type { FleetJobEvent } from '../job-events.js';
 import { verifyText } from '../signing.js';
@@ -35,30 +35,54 @@ export function verifyJobEvent(subject: string, data: string): FleetJobEvent | n
 }
 
 /**
- * Reads the job stream from `fromSeq` (inclusive; default: the start) with an ordered consumer,
- * handing each verified event of `orchestrator`'s jobs to `onEvent`. A restarted orchestrator
- * passes the last `streamSeq` it handled + 1 and misses nothing. Forged messages are dropped
- * and counted.
+ * Reads the job stream, handing each verified event of `orchestrator`'s jobs to `onEvent`.
+ * With `durable`, a replicated durable consumer of that name keeps the position: an
+ * orchestrator restarted (even while a NATS node is down) resumes right after the last event it
+ * handled. Without it, an ordered consumer reads from `fromSeq` (inclusive; default: the start).
+ * Forged messages are dropped and reported to `onForged`.
  */
 export async function followJobEvents(
   js: JetStreamClient,
-  options: { orchestrator: string; fromSeq?: number; onEvent: (event: ReceivedJobEvent) => void; onForged?: (subject: string) => void },
+  options: { orchestrator: string; fromSeq?: number; durable?: string; setupTimeoutMs?: number; onEvent: (event: ReceivedJobEvent) => void; onForged?: (subject: string) => void },
 ): Promise<{ stop(): Promise<void> }> {
-  const consumer = await js.consumers.get(JOB_EVENTS_STREAM, {
-    filter_subjects: ALL_JOB_EVENTS,
-    ...(options.fromSeq ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: options.fromSeq } : { deliver_policy: DeliverPolicy.All }),
-  });
+  const start = options.fromSeq ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: options.fromSeq } : { deliver_policy: DeliverPolicy.All };
+  // Right after a node is lost the stream may still be electing a leader: setting up the
+  // consumer fails until it has one, so it is tried again for a while.
+  const giveUpAt = Date.now() + (options.setupTimeoutMs ?? 30_000);
+  let consumer: Awaited<ReturnType<JetStreamClient['consumers']['get']>>;
+  for (;;) {
+    try {
+      consumer = options.durable ? await durableConsumer(js, options.durable, start) : await js.consumers.get(JOB_EVENTS_STREAM, { filter_subjects: ALL_JOB_EVENTS, ...start });
+      break;
+    } catch (error) {
+      if (Date.now() > giveUpAt) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
   const messages = await consumer.consume();
   void (async () => {
     for await (const msg of messages) {
       const event = verifyJobEvent(msg.subject, msg.string());
       if (!event) {
         options.onForged?.(msg.subject);
+        if (options.durable) msg.ack();
         continue;
       }
-      if (event.orchestrator !== options.orchestrator) continue;
-      options.onEvent({ ...event, streamSeq: msg.seq });
+      if (event.orchestrator === options.orchestrator) options.onEvent({ ...event, streamSeq: msg.seq });
+      // A durable consumer remembers what was handled: a restart resumes after it.
+      if (options.durable) msg.ack();
     }
   })();
   return { stop: async () => void (await messages.close()) };
+}
+
+/** Binds the durable consumer `name`, creating it on first use (explicit acks, all job events). */
+async function durableConsumer(js: JetStreamClient, name: string, start: { deliver_policy: DeliverPolicy; opt_start_seq?: number }) {
+  const jsm = await js.jetstreamManager(false);
+  const exists = await jsm.consumers.info(JOB_EVENTS_STREAM, name).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) await jsm.consumers.add(JOB_EVENTS_STREAM, { durable_name: name, ack_policy: AckPolicy.Explicit, filter_subject: ALL_JOB_EVENTS, ...start });
+  return js.consumers.get(JOB_EVENTS_STREAM, name);
 }
