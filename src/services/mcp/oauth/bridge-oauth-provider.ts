@@ -62,13 +62,16 @@ class BridgeOAuthProvider implements OAuthClientProvider {
   }
 
   get clientMetadata(): OAuthClientMetadata {
-    return {
+    const metadata: OAuthClientMetadata & { application_type: string } = {
       client_name: 'OS Loop bridge',
+      // A local app with a loopback redirect is a native client (RFC 8252, SEP-837).
+      application_type: 'native',
       redirect_uris: [this.redirectUrl],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       ...(this.settings.scope ? { scope: this.settings.scope } : {}),
     };
+    return metadata;
   }
 
   state(): string {
