@@ -103,7 +103,7 @@ export const mcpComplete = defineRoute({
 export const mcpLoggingLevelSchema = z.enum(['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency']);
 
 export const mcpLoggingSetLevel = defineRoute({
-  id: 'mcp.logging.setLevel',
+  id: 'mcp.logging.set_level',
   method: 'POST',
   path: '/api/v1/mcp/servers/:serverId/logging-level',
   auth: 'session_or_ui',
@@ -162,7 +162,7 @@ export const serverRequestViewSchema = z.object({
 export type ServerRequestView = z.infer<typeof serverRequestViewSchema>;
 
 export const mcpServerRequestsList = defineRoute({
-  id: 'mcp.serverRequests.list',
+  id: 'mcp.server_requests.list',
   method: 'GET',
   path: '/api/v1/mcp/server-requests',
   auth: 'session_or_ui',
@@ -171,7 +171,7 @@ export const mcpServerRequestsList = defineRoute({
 });
 
 export const mcpServerRequestsRespond = defineRoute({
-  id: 'mcp.serverRequests.respond',
+  id: 'mcp.server_requests.respond',
   method: 'POST',
   path: '/api/v1/mcp/server-requests/:requestId/respond',
   auth: 'session_or_ui',
@@ -208,11 +208,14 @@ export const mcpOauthCallback = defineRoute({
   path: '/api/v1/mcp/oauth/callback',
   auth: 'none',
   summary: 'OAuth redirect back from an authorization server',
-  query: z.object({
+  query: z.strictObject({
     state: z.string().min(1).max(512).describe('Must be the state of a consent the bridge is waiting for; anything else is refused.'),
     code: z.string().min(1).max(4_096).optional(),
     error: z.string().max(256).optional(),
     error_description: z.string().max(1_000).optional(),
+    error_uri: z.string().max(2_048).optional(),
+    iss: z.string().max(2_048).optional().describe('RFC 9207 issuer identifier, as authorization servers add it.'),
+    session_state: z.string().max(2_048).optional().describe('Added by OpenID providers; not used.'),
   }),
   reply: z.object({ serverId, authorized: z.boolean(), message: z.string() }),
 });
