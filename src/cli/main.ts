@@ -18,7 +18,7 @@ program
   .command('start')
   .description('Start the bridge on 127.0.0.1 (port 47832 unless configured; never another port)')
   .option('--port <n>', 'listen on this port for this run (the configured port is unchanged)', parsePort)
-  .option('--nats <url>', 'use this NATS server as the bus (default: embedded in-process bus; also OSLOOP_NATS_URL)')
+  .option('--nats <url>', 'join the fleet at this NATS server (auth and TLS from the `nats` config; the actor bus stays in-process; also OSLOOP_NATS_URL)')
   .option('--dev', 'also allow http://localhost:* and http://127.0.0.1:* origins')
   .option('--allow-origin <url>', 'allow this exact web-app origin (repeatable)', collect, [])
   .option('--ui', 'desktop mode: open the Neutralino window, and stay up (retryable) when the port cannot be bound')
@@ -68,6 +68,17 @@ program
   .action(async (action: string) => {
     const { runProtocol } = await import('./protocol.js');
     process.exitCode = await runProtocol(action);
+  });
+
+program
+  .command('fleet')
+  .description('Fleet over NATS: pair or unpair an orchestrator by its public key, or print this machine\'s id (docs/fleet.md)')
+  .argument('<action>', 'pair, unpair or id')
+  .argument('[key]', 'the orchestrator\'s nkey public key (U…)')
+  .option('--label <text>', 'a name for the orchestrator, shown in Settings')
+  .action(async (action: string, key: string | undefined, options: { label?: string }) => {
+    const { runFleet } = await import('./fleet.js');
+    process.exitCode = await runFleet(action, key, options);
   });
 
 await program.parseAsync(process.argv);
