@@ -107,6 +107,14 @@ describe('the permission authority cannot be lied to (issue 17)', () => {
     nothingRan('fsmonitor');
   });
 
+  it('scopes a rule to the skill that earned it: another skill of the same web app is asked', async () => {
+    await whitelist('echo', ['skill-scoped'], { context: { source: 'skill', skillId: 'skill-a', taskId: 't1' } });
+    const sameSkill = await api.execute('echo', ['skill-scoped'], { context: { source: 'skill', skillId: 'skill-a', taskId: 't2' } });
+    expect(sameSkill.body).toMatchObject({ accepted: true, decision: { source: 'whitelist' } });
+    prompted(await api.execute('echo', ['skill-scoped'], { context: { source: 'skill', skillId: 'skill-b' } }));
+    prompted(await api.execute('echo', ['skill-scoped']));
+  });
+
   it('5. refuses a prefix rule `git log *` (its options write files), and for shells, interpreters and wrappers', async () => {
     for (const [command, args] of [['git', ['log']], ['sh', ['-c']], ['node', ['-e']], ['env', ['FOO=1']], ['find', ['.']]] as const) {
       const promptId = prompted(await api.execute(command, [...args]));
