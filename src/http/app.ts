@@ -36,6 +36,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     // Ids may be 128 characters (percent-encoded, more): their schema judges them, not the router.
     routerOptions: { maxParamLength: 1024 },
   });
+  destroySocketsOnClose(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerJsonBody(app);
@@ -70,4 +71,24 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     app.get('/', async (_request, reply) => reply.redirect('/ui/'));
   }
   return app;
+}
+
+/**
+ * `forceCloseConnections` closes the connections Node's HTTP server still tracks, but a socket
+ * whose client went away while its request was in flight (an aborted held execute or long-poll,
+ * answered later) is no longer among them and would keep `close()` waiting for seconds. Every
+ * HTTP socket is remembered from its connection, and those still open are destroyed on close.
+ */
+function destroySocketsOnClose(app: FastifyInstance): void {
+  const sockets = new Set<import('node:net').Socket>();
+  app.server.on('connection', (socket: import('node:net').Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  // Upgraded sockets belong to the WebSocket server, which closes them with 1001 itself.
+  app.server.on('upgrade', (_request: unknown, socket: import('node:net').Socket) => sockets.delete(socket));
+  app.addHook('preClose', (done) => {
+    for (const socket of sockets) if (!socket.destroyed) socket.destroy();
+    done();
+  });
 }
