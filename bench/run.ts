@@ -12,6 +12,7 @@ const suites: Record<string, () => Promise<BenchRow[]>> = {
   http: async () => (await import('./http.bench.js')).benchHttp(),
   bus: async () => (await import('./bus.bench.js')).benchBus(),
   // BENCH-SUITES: one line per capability bench below.
+  fleet: async () => (await import('./fleet.bench.js')).benchFleet(),
   commands: async () => (await import('./commands.bench.js')).benchCommands(),
   system: async () => (await import('./system.bench.js')).benchSystem(),
   mcp: async () => (await import('./mcp.bench.js')).benchMcp(),

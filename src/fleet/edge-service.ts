@@ -88,7 +88,7 @@ export async function startEdgeService(deps: EdgeServiceDeps): Promise<Service> 
       const runId = (outcome.value as { runId?: unknown; installId?: unknown } | null)?.runId ?? (outcome.value as { installId?: unknown } | null)?.installId;
       if (typeof runId === 'string') deps.onJobStarted(runId, request.orchestrator);
     }
-    logger.info({ op: request.op, orchestrator: request.orchestrator, ok: outcome.ok, ...(outcome.ok ? {} : { code: outcome.error.code }) }, 'fleet request');
+    logger.debug({ op: request.op, orchestrator: request.orchestrator, ok: outcome.ok, ...(outcome.ok ? {} : { code: outcome.error.code }) }, 'fleet request');
     msg.respond(createSealedReply(identity, { nonce: request.nonce, replyKey: request.replyKey }, outcome));
   };
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { KeyPair } from '@nats-io/nkeys';
 import { z } from 'zod';
 import type { ErrorCode } from '../contract/errors.js';
+import { publicKeyOf } from './nkey-bytes.js';
 import { isFleetOperation, splitBody, type FleetOperationName } from './operations.js';
 import type { ReplayGuard } from './replay-guard.js';
 import { openJson, sealJson } from './sealing.js';
@@ -83,8 +84,8 @@ export function createFleetRequest(
     v: 1,
     op,
     machine: target.machine,
-    orchestrator: signer.identity.getPublicKey(),
-    replyKey: signer.curve.getPublicKey(),
+    orchestrator: publicKeyOf(signer.identity),
+    replyKey: publicKeyOf(signer.curve),
     nonce,
     ts: now,
     payloadHash: sha256Hex(payload),

@@ -24,3 +24,18 @@ export function rawPublicKey(publicKey: string): Uint8Array {
 export function rawSeed(key: KeyPair): Uint8Array {
   return Codec.decodeSeed(key.getSeed()).buf;
 }
+
+const publicKeys = new WeakMap<KeyPair, string>();
+
+/**
+ * `key.getPublicKey()`, computed once per key pair: nkeys derives it from the seed on every call
+ * (a scalar multiplication, milliseconds in pure JS).
+ */
+export function publicKeyOf(key: KeyPair): string {
+  let publicKey = publicKeys.get(key);
+  if (!publicKey) {
+    publicKey = key.getPublicKey();
+    publicKeys.set(key, publicKey);
+  }
+  return publicKey;
+}

@@ -24,7 +24,15 @@ export class ReplayGuard {
     return 'fresh';
   }
 
+  /**
+   * Drops expired nonces from the oldest on, stopping at the first live one: insertion order is
+   * almost expiry order (timestamps are near "now"), so this is O(expired) per request, and a
+   * nonce inserted out of order only lingers until those before it expire.
+   */
   private forgetExpired(now: number): void {
-    for (const [key, expiresAt] of this.seen) if (expiresAt < now) this.seen.delete(key);
+    for (const [key, expiresAt] of this.seen) {
+      if (expiresAt >= now) return;
+      this.seen.delete(key);
+    }
   }
 }
