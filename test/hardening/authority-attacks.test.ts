@@ -260,6 +260,8 @@ describe('the permission authority cannot be lied to (issue 17)', () => {
       const asyncA = { ...a.headers, prefer: 'respond-async' };
       const first = await call(asyncA, 'POST', '/api/v1/system/commands/execute', { command: 'echo', args: ['origin-a-output'], reason: 'a' });
       const promptId = first.body.promptId as string;
+      // Another origin's prompt does not exist for B: it can neither answer it nor learn its state.
+      expect((await call(b.headers, 'POST', `/api/v1/system/permissions/prompts/${promptId}/resolve`, { decision: 'allow_once' })).status).toBe(404);
       await call({ origin: bridge.origin, 'x-osloop-ui-token': bridge.uiToken, 'content-type': 'application/json' }, 'POST', `/api/v1/system/permissions/prompts/${promptId}/resolve`, { decision: 'allow_and_whitelist' });
       const runId = first.body.runId as string;
       await call(a.headers, 'GET', `/api/v1/system/commands/runs/${runId}?waitMs=10000`);

@@ -24,11 +24,14 @@ export function startPermissionRoutes(ctx: ServiceContext, store: PermissionStor
       const promptId = params.requestId;
       const prompt = livePrompt(runtime, promptId);
       const context = prompt?.getSnapshot().context as PromptContext | undefined;
+      // Another origin's prompt does not exist for this session: not even its state is told.
+      const foreign = (requestedBy: Principal) => principal.kind !== 'ui' && (requestedBy.kind === 'ui' || principalScope(requestedBy) !== principalScope(principal));
       if (!prompt || !context || !prompt.getSnapshot().matches('pending')) {
         const known = store.prompts.get(promptId);
-        if (!known) throw new BridgeError('not_found', `No permission prompt ${promptId}.`);
+        if (!known || foreign(known.requestedBy)) throw new BridgeError('not_found', `No permission prompt ${promptId}.`);
         throw new BridgeError('conflict', `The prompt is already ${known.state}; a prompt resolves once.`, { details: { state: known.state } });
       }
+      if (foreign(context.requestedBy)) throw new BridgeError('not_found', `No permission prompt ${promptId}.`);
       if (config.current.approvals.localOnly && principal.kind !== 'ui') {
         throw new BridgeError('forbidden', 'Prompts are answered in the bridge\'s own window on this machine (approvals.localOnly).');
       }
