@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import type { BenchRow } from './table.js';
 import { formatTable } from './table.js';
 
@@ -20,6 +20,9 @@ const suites: Record<string, () => Promise<BenchRow[]>> = {
   startup: async () => (await import('./startup.bench.js')).benchStartup(),
 };
 
+const TABLE_START = '<!-- bench:table (npm run bench -- --write replaces this block) -->';
+const TABLE_END = '<!-- /bench:table -->';
+
 const args = process.argv.slice(2);
 const write = args.includes('--write');
 const wanted = args.filter((a) => !a.startsWith('--'));
@@ -34,7 +37,13 @@ console.log(table);
 
 if (write) {
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
-  const doc = `# Performance\n\nProduced by \`npm run bench -- --write\` on ${new Date().toISOString().slice(0, 10)}.\nMachine: ${machine}.\n\nEach row is a ratio against a bare baseline measured in the same run (absolute numbers drift between runs; ratios do not). For throughput a ratio below 1 is the bridge's cost; for latency a ratio above 1 is.\n\n${table}\n`;
-  await writeFile(new URL('../docs/performance.md', import.meta.url), doc);
+  const block = `${TABLE_START}\nProduced by \`npm run bench -- --write\` on ${new Date().toISOString().slice(0, 10)}.\nMachine: ${machine}.\n\nEach row is a ratio against a bare baseline measured in the same run (absolute numbers drift between runs; ratios do not). For throughput a ratio below 1 is the bridge's cost; for latency a ratio above 1 is.\n\n${table}\n${TABLE_END}`;
+  // Only the table is replaced: the analysis around it (where each gap came from) is written by hand.
+  const docUrl = new URL('../docs/performance.md', import.meta.url);
+  const current = await readFile(docUrl, 'utf8').catch(() => '');
+  const start = current.indexOf(TABLE_START);
+  const end = current.indexOf(TABLE_END);
+  const doc = start >= 0 && end > start ? current.slice(0, start) + block + current.slice(end + TABLE_END.length) : `# Performance\n\n${block}\n`;
+  await writeFile(docUrl, doc);
 }
 process.exit(0);
