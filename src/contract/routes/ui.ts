@@ -78,6 +78,7 @@ export const settingsSchema = z.object({
   defaultCommandTimeoutMs: z.number().int().describe('Timeout of a command run that sets none.'),
   denyList: z.array(z.string()).describe('Executables the bridge refuses to run, whatever anyone answers.'),
   approvalsLocalOnly: z.boolean().describe('Only the local UI may resolve permission prompts.'),
+  fleetOrchestrators: z.array(z.string()).describe('Orchestrator public keys paired for the NATS fleet (docs/fleet.md); their jobs still prompt here.'),
   portFromCommandLine: z.boolean().describe('This process was started with `--port`, which overrides `port` for this run only; a start without it uses `port`.'),
   devMode: z.boolean().describe('Started with `--dev`: any http://localhost or http://127.0.0.1 page, on any port, may hand-shake.'),
   effectiveOrigins: z
@@ -109,6 +110,11 @@ export const settingsPatchSchema = z
     defaultCommandTimeoutMs: z.number().int().min(1000).optional().describe('No maximum, as for runs.'),
     denyList: z.array(z.string().min(1).max(4096)).max(1000).optional(),
     approvalsLocalOnly: z.boolean().optional(),
+    fleetOrchestrators: z
+      .array(z.string().regex(/^[UA][A-Z2-7]{55}$/, 'must be an nkey public key (U… or A…, 56 characters)'))
+      .max(64)
+      .optional()
+      .describe('The whole list of paired orchestrator keys; a key left out is unpaired.'),
   })
   .refine((body) => Object.keys(body).length > 0, 'must change at least one setting');
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>;

@@ -32,6 +32,7 @@ export function settingsView(config: BridgeConfig, runningPort: number, launch: 
     defaultCommandTimeoutMs: config.defaultCommandTimeoutMs,
     denyList: config.denyList,
     approvalsLocalOnly: config.approvals.localOnly,
+    fleetOrchestrators: config.nats.orchestrators.map((o) => o.key),
     portFromCommandLine: launch.portFromCommandLine,
     devMode: launch.dev,
     effectiveOrigins: effectiveOrigins(config, runningPort, launch),
@@ -40,9 +41,15 @@ export function settingsView(config: BridgeConfig, runningPort: number, launch: 
 
 /** Maps the page's flat patch onto the config file's shape. */
 export function configPatch(patch: SettingsPatch, current: BridgeConfig): Partial<BridgeConfigInput> {
-  const { approvalsLocalOnly, ...flat } = patch;
+  const { approvalsLocalOnly, fleetOrchestrators, ...flat } = patch;
   const out: Partial<BridgeConfigInput> = Object.fromEntries(Object.entries(flat).filter(([, v]) => v !== undefined));
   // Saving the setting is the user's choice of who may answer prompts: it is recorded once made.
+  if (fleetOrchestrators !== undefined) {
+    // Keys already paired keep their label and pairing time; new ones are paired now.
+    const known = new Map(current.nats.orchestrators.map((o) => [o.key, o]));
+    const orchestrators = [...new Set(fleetOrchestrators)].map((key) => known.get(key) ?? { key, label: null, pairedAt: new Date().toISOString() });
+    out.nats = { ...current.nats, orchestrators };
+  }
   if (approvalsLocalOnly !== undefined) out.approvals = { ...current.approvals, localOnly: approvalsLocalOnly, chosenAt: current.approvals.chosenAt ?? new Date().toISOString() };
   return out;
 }

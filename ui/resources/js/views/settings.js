@@ -55,7 +55,9 @@ function render(el, s, onSaved) {
     defaultCommandTimeoutMs: h('input', { type: 'number', id: 'defaultCommandTimeoutMs', min: '1', step: '1', value: String(s.defaultCommandTimeoutMs / 1000) }),
     denyList: h('textarea', { id: 'denyList', rows: '3', 'aria-describedby': 'denyList-hint' }),
     approvalsLocalOnly: h('input', { type: 'checkbox', id: 'approvalsLocalOnly', checked: s.approvalsLocalOnly }),
+    fleetOrchestrators: h('textarea', { id: 'fleetOrchestrators', rows: '2', 'aria-describedby': 'fleetOrchestrators-hint' }),
   };
+  inputs.fleetOrchestrators.value = (s.fleetOrchestrators ?? []).join('\n');
   inputs.allowedOrigins.value = s.allowedOrigins.join('\n');
   inputs.denyList.value = s.denyList.join('\n');
   const restart = h('p', { id: 'restart-note', class: 'notice warn' });
@@ -75,6 +77,7 @@ function render(el, s, onSaved) {
     defaultCommandTimeoutMs: Math.round(Number(inputs.defaultCommandTimeoutMs.value) * 1000),
     denyList: lines(inputs.denyList.value),
     approvalsLocalOnly: inputs.approvalsLocalOnly.checked,
+    fleetOrchestrators: lines(inputs.fleetOrchestrators.value),
   });
 
   const changes = () => Object.entries(read()).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(s[k])).map(([k]) => k);
@@ -105,7 +108,7 @@ function render(el, s, onSaved) {
       } catch (error) {
         status.textContent = 'Not saved: nothing was changed.';
         for (const issue of error.details?.issues ?? []) {
-          const key = String(issue.path).replace(/^\//, '').split(/[./]/)[0].replace(/^approvals$/, 'approvalsLocalOnly');
+          const key = String(issue.path).replace(/^\//, '').split(/[./]/)[0].replace(/^approvals$/, 'approvalsLocalOnly').replace(/^nats$/, 'fleetOrchestrators');
           const target = el.querySelector(`#${CSS.escape(key)}-error`);
           if (target) target.textContent = issue.message;
         }
@@ -121,6 +124,7 @@ function render(el, s, onSaved) {
   field('defaultCommandTimeoutMs', 'Default command timeout (seconds)', inputs.defaultCommandTimeoutMs, 'For runs that set no timeout of their own. No maximum.'),
   field('denyList', 'Deny list', inputs.denyList, 'Executables (names or absolute paths), one per line, that never run, whatever anyone answers.'),
   h('div', { class: 'field checkbox' }, inputs.approvalsLocalOnly, ' ', h('label', { for: 'approvalsLocalOnly' }, 'Only this UI may answer prompts'), h('div', { class: 'hint' }, 'On by default: a web app cannot answer its own prompts. Turn it off only for a web app that relays your decision to the bridge.')),
+  field('fleetOrchestrators', 'Fleet orchestrators', inputs.fleetOrchestrators, 'Public keys (U…) of orchestrators that may send this machine jobs over NATS, one per line. Each of their jobs still asks you here. Remove a line to unpair.'),
   h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit', id: 'save' }, 'Save')),
   status);
   replace(el, form);
