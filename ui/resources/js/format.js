@@ -33,6 +33,8 @@ export function principal(p) {
   if (!p) return '—';
   if (p.kind === 'ui') return 'this computer\'s bridge UI';
   if (p.kind === 'session') return `${p.origin ?? 'unknown origin'} (session ${p.sessionId})`;
+  // A paired fleet orchestrator, over NATS: named by its key, so the person can tell which one.
+  if (p.kind === 'fleet') return `fleet orchestrator ${p.orchestrator} (over NATS)`;
   return p.origin ?? 'anonymous';
 }
 
