@@ -199,7 +199,8 @@ export async function openClientConnection(transport: Transport, options: Client
       authorized(() => callTool(client, name, args, callOptions), callOptions.signal).catch((error: unknown) => {
         // A request that failed below MCP (e.g. `fetch failed`: the HTTP server is gone) means
         // the session is broken even though no transport noticed: end it, so it is supervised.
-        if (isTransportFailure(error) && !ended && !closedByUs) {
+        // A call its caller cancelled failed on purpose: the session is fine.
+        if (isTransportFailure(error) && !callOptions.signal?.aborted && !ended && !closedByUs) {
           lastTransportError = error as Error;
           void closeTransport(closeClient).catch(() => {});
         }
