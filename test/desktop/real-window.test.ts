@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from '../cli/support.js';
 import { freePort } from '../support/free-port.js';
 import { raisePrintfPrompt, runState } from '../ui/support/raise-prompt.js';
+import { ARMING_MS } from '../../ui/resources/js/views/approvals-queue.js';
 import { clickTrayItem, findInWindow, neutralinoBinary, notifications, screenText, startDesktopSession, trayMenu, type DesktopSession } from './support/desktop-session.js';
 
 const BINARY = neutralinoBinary('real desktop window');
@@ -108,6 +109,9 @@ describe.skipIf(!BINARY)('the desktop window in a real Neutralino (xvfb-run, ope
       await clickTrayItem(session, menu, 'Approvals (1 pending)');
       const allowOnce = await until('the Allow once button', () => findInWindow(session, app.windowPid, 'push button', 'Allow once'));
       await screenshot(session, 'desktop-window-approvals.png');
+      // The page ignores answers for ARMING_MS after a prompt becomes current (its mis-click
+      // guard), as a person who just opened the page would not notice: wait it out once.
+      await new Promise((resolve) => setTimeout(resolve, ARMING_MS + 200));
       await session.run('xdotool', ['windowactivate', '--sync', app.windowId]);
       await session.run('xdotool', ['mousemove', '--window', app.windowId, String(allowOnce.x), String(allowOnce.y), 'click', '1']);
       expect(await runState(baseUrl, headers, runId, 30_000)).toBe('completed');
