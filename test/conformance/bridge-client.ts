@@ -80,7 +80,8 @@ async function runScenario(client: BridgeClient, user: User, scenario: string, s
     }
     answering.stop();
   } finally {
-    await api.mcpServersRemove({ params: { serverId } }).catch(() => {});
+    // OSLOOP_CONFORMANCE_KEEP leaves the server (and its tokens) for a test to inspect.
+    if (!process.env.OSLOOP_CONFORMANCE_KEEP) await api.mcpServersRemove({ params: { serverId } }).catch(() => {});
     events.stop();
   }
 }

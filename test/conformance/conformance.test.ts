@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBridgeClient } from '../../src/client/index.js';
 import { startTestBridge, type TestBridge } from '../support/test-bridge.js';
 import { EXPECTED_FAILURES } from './expected-failures.js';
 
@@ -63,7 +64,50 @@ describe('the MCP conformance suite, the bridge as the client', () => {
     const nowPassing = Object.keys(EXPECTED_FAILURES).filter((name) => !(name in failing));
     expect(nowPassing, 'expected failures that pass now: remove them from the list').toEqual([]);
   }, 900_000);
+
+  it('keeps OAuth tokens owner-only, and out of the registry, the logs, the events and the inspector', async () => {
+    await run(node24, [suite, 'client', '--command', clientCommand, '--scenario', 'auth/metadata-default', '-o', out], {
+      cwd: out,
+      env: { ...process.env, OSLOOP_CONFORMANCE_BRIDGE: bridge.baseUrl, OSLOOP_CONFORMANCE_UI_TOKEN: bridge.uiToken, OSLOOP_CONFORMANCE_KEEP: '1' },
+    });
+    const credentialsFile = path.join(bridge.home, 'mcp-oauth.json');
+    expect((await stat(credentialsFile)).mode & 0o777).toBe(0o600);
+    const credentials = JSON.parse(await readFile(credentialsFile, 'utf8')) as { servers: Record<string, { tokens?: { access_token: string; refresh_token?: string } }> };
+    const secrets = Object.values(credentials.servers).flatMap((server) => (server.tokens ? [server.tokens.access_token, server.tokens.refresh_token ?? ''] : [])).filter((token) => token.length >= 8);
+    expect(secrets.length).toBeGreaterThan(0);
+
+    const ui = { origin: bridge.origin, 'x-osloop-ui-token': bridge.uiToken };
+    const inspector = await (await fetch(`${bridge.baseUrl}/api/v1/ui/actors`, { headers: ui })).text();
+    const servers = await (await fetch(`${bridge.baseUrl}/api/v1/mcp/servers`, { headers: ui })).text();
+    const files = await Promise.all(
+      (await readdir(bridge.home, { recursive: true }))
+        .filter((entry) => entry !== 'mcp-oauth.json')
+        .map((entry) => readFile(path.join(bridge.home, entry)).then((data) => data.toString('latin1'), () => '')),
+    );
+    const events = await replayedEvents(bridge);
+    expect(events.length).toBeGreaterThan(0);
+    const seen = { logs: bridge.logs.join(''), inspector, servers, files: files.join('\n'), events: JSON.stringify(events) };
+    for (const secret of secrets) for (const [where, text] of Object.entries(seen)) expect({ where, leaked: text.includes(secret) }).toEqual({ where, leaked: false });
+  }, 300_000);
 });
+
+/** Every event the bridge still holds, replayed to a fresh web-app session. */
+async function replayedEvents(bridge: TestBridge): Promise<unknown[]> {
+  const client = createBridgeClient({ baseUrl: bridge.baseUrl, origin: bridge.origin, clientName: 'leak check' });
+  await client.handshake();
+  const stream = client.events({ since: 0 });
+  const events: unknown[] = [];
+  // The replay is followed by live events; the registered-then-listed server ends it deterministically.
+  const marker = `marker ${Math.random()}`;
+  for await (const event of stream) {
+    events.push(event);
+    if (events.length === 1) await client.api.mcpServersRegister({ body: { name: marker, transport: { type: 'streamable-http', url: 'http://127.0.0.1:9/mcp' } } });
+    if (event.type === 'mcp.server.registered' && (event.data as { name: string }).name === marker) break;
+  }
+  stream.close();
+  client.close();
+  return events;
+}
 
 /** The names under "Client scenarios" in `conformance list`. */
 function clientScenarios(listing: string): string[] {
