@@ -3,7 +3,8 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'ui/resources/vendor', 'ui/bin', 'coverage', 'docs/screenshots'] },
+  // dist/ is tsc's output of the linted sources.
+  { ignores: ['node_modules', 'dist', 'ui/resources/vendor', 'ui/bin', 'coverage', 'docs/screenshots'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
