@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { mkdir, open as openFile, readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ConfigStore } from '../config/config-store.js';
 import { resolvePaths, type BridgePaths } from '../config/paths.js';
 import { PROTOCOL_VERSION } from '../contract/constants.js';
+import { CLI_BIN } from '../package-root.js';
 import { NoControlChannel, sendControlRequest } from '../services/ui/control-client.js';
 import { controlSocketPath } from '../services/ui/control-path.js';
 import type { ControlStatus } from '../services/ui/control-protocol.js';
@@ -17,7 +17,6 @@ export type OsloopAction = (typeof OSLOOP_ACTIONS)[number];
 /** Exit codes of `open-url`, so a desktop launcher or a script can tell what happened. */
 export const EXIT = { ok: 0, failed: 1, foreignProcess: 3, bindFailed: 4, usage: 64 } as const;
 
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/osloop-bridge.js');
 const START_WAIT_MS = 20_000;
 
 /** `osloop://ensure-server`, `osloop://open/`, `osloop:settings` → the action; anything else → null. */
@@ -147,7 +146,7 @@ async function startDetached(paths: BridgePaths, port: number, env: NodeJS.Proce
   await mkdir(paths.dataDir, { recursive: true, mode: 0o700 });
   const logFile = path.join(paths.dataDir, 'bridge.log');
   const log = await openFile(logFile, 'a', 0o600);
-  const child = spawn(process.execPath, [BIN, 'start'], { detached: true, stdio: ['ignore', log.fd, log.fd], env, windowsHide: true });
+  const child = spawn(process.execPath, [CLI_BIN, 'start'], { detached: true, stdio: ['ignore', log.fd, log.fd], env, windowsHide: true });
   child.unref();
   await log.close();
   let exited: number | null = null;

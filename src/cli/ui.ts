@@ -2,14 +2,14 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startBridge, type RunningBridge, type StartBridgeOptions } from '../bridge.js';
 import { CorruptConfigError } from '../config/config-store.js';
 import { createLogger } from '../logging.js';
+import { handleProcessExit } from './process-exit.js';
 import { runtimeView } from '../../machines/bridge.machine.js';
+import { CLI_BIN as BIN, packagePath } from '../package-root.js';
 
-const UI_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../ui');
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/osloop-bridge.js');
+const UI_DIR = packagePath('ui');
 
 /** Neutralino's binary for this machine, as `neu update` names it in `ui/bin/`. */
 export function neutralinoBinary(uiDir = UI_DIR, platform: NodeJS.Platform = process.platform, arch = process.arch): string {
@@ -73,6 +73,8 @@ function freePort(): Promise<number> {
  */
 export async function runDesktop(options: Omit<StartBridgeOptions, 'logger'>, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const logger = createLogger();
+  // The same stop as `start`: a second signal, or an orderly stop past its deadline, ends the process.
+  const lifecycle = handleProcessExit({ logger });
   // OSLOOP_NEUTRALINO_BIN: a Neutralino binary installed elsewhere (a distribution package, tests).
   const binary = env.OSLOOP_NEUTRALINO_BIN || neutralinoBinary();
   const hasWindow = existsSync(binary);
@@ -84,6 +86,7 @@ export async function runDesktop(options: Omit<StartBridgeOptions, 'logger'>, en
   } catch (error) {
     if (error instanceof CorruptConfigError) {
       logger.error(error.message);
+      lifecycle.exit(78);
       return 78;
     }
     throw error;
@@ -95,8 +98,16 @@ export async function runDesktop(options: Omit<StartBridgeOptions, 'logger'>, en
   let window: ReturnType<typeof spawn> | null = null;
   if (hasWindow) {
     const snapshot = bridge.runtime.root.getSnapshot();
-    window = spawn(binary, windowArgs({ windowPort: windowPort!, bridge, runtime: runtimeView(snapshot.context, snapshot.value) }), { cwd: UI_DIR, stdio: 'inherit', env });
+    // Never `stdio: 'inherit'`: a child sharing the bridge's stdout makes libuv set that shared
+    // pipe blocking, and a log reader that stalls would then stall the bridge (issue 16).
+    window = spawn(binary, windowArgs({ windowPort: windowPort!, bridge, runtime: runtimeView(snapshot.context, snapshot.value) }), { cwd: UI_DIR, stdio: ['ignore', 'pipe', 'pipe'], env });
     window.once('error', (error) => logger.error({ err: error }, 'the desktop window could not start'));
+    for (const stream of [window.stdout, window.stderr]) {
+      stream?.setEncoding('utf8');
+      stream?.on('data', (text: string) => {
+        for (const line of text.split('\n')) if (line.trim()) logger.debug({ window: line.trimEnd() }, 'desktop window output');
+      });
+    }
   } else {
     console.error(missingBinariesMessage(binary));
   }
@@ -108,12 +119,14 @@ export async function runDesktop(options: Omit<StartBridgeOptions, 'logger'>, en
       void bridge.stop(why).then(resolve);
     };
     // Quit from the tray closes the window process: the bridge goes with it.
-    window?.once('exit', () => shutdown('desktop window closed'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    window?.once('exit', () => {
+      lifecycle.armDeadline();
+      shutdown('desktop window closed');
+    });
+    void lifecycle.stopRequested.then((signal) => shutdown(signal));
   });
   // Quitting the desktop app quits the process, even if a helper process of some capability
   // (e.g. a login-shell probe) is still winding down.
-  setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
+  lifecycle.exit(0);
   return 0;
 }
