@@ -11,6 +11,7 @@ import { bridgePermissions, orchestratorPermissions } from '../../src/fleet/serv
 import { verifyText } from '../../src/fleet/signing.js';
 import { fleetSubjectsFor } from '../../src/fleet/subjects.js';
 import { startNatsCluster, type NatsCluster } from '../support/nats-cluster.js';
+import { startTestBridge } from '../support/test-bridge.js';
 import { requireNatsServer } from '../support/nats-server.js';
 import { makeThrowawayTls, type ThrowawayTls } from '../support/throwaway-ca.js';
 import { connectAs, newMachineIdentity, newUser, prepareBridgeHome, spawnBridge, uiFetch, type BridgeProcess } from './fleet-harness.js';
@@ -216,6 +217,21 @@ describe.skipIf(skip)('a fleet of three bridges on a 3-node TLS cluster with Jet
     expect(traffic).not.toContain('PLANTED-SECRET');
     for (const token of tokens) expect(traffic).not.toContain(token);
   });
+
+  it('reports a refused login in its log and state, and never falls back to an anonymous connection', async () => {
+    // A machine the server does not list: its nkey login must fail, loudly.
+    const outsider = await startTestBridge({
+      config: { nats: { servers: cluster.urls, tls: { caFile: tls.caFile }, orchestrators: [] } },
+    });
+    try {
+      await expect.poll(() => outsider.fleet!.state().status, { timeout: 15_000 }).toBe('failed');
+      expect(outsider.fleet!.state().lastError).toMatch(/could not connect.*authorization/i);
+      expect(outsider.logs.join('')).toMatch(/fleet: could not connect/);
+      expect((await client.discover({ maxWaitMs: 500 })).map((m) => m.machineId)).not.toContain(outsider.fleet!.machineId);
+    } finally {
+      await outsider.close();
+    }
+  }, 30_000);
 
   it('sees a kill -9 of a bridge within 20 s, and its live job is lost to the orchestrator', async () => {
     const victim = bridges[2]!;
