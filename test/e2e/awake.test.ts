@@ -13,6 +13,8 @@ describe('awake locks with a configured inhibitor (a real process)', () => {
     b = await startClientBridge({
       config: {
         commandPath: 'inherited',
+        // The web-app session answers its own prompt here (the user's choice; off by default).
+        approvals: { localOnly: false },
         awake: {
           inhibitorCommand: [process.execPath, fixture, '{pid}', '{reason}'],
           restart: { initialDelayMs: 50, maxDelayMs: 200, maxAttempts: 5, stableMs: 60_000 },
@@ -78,7 +80,7 @@ describe('awake locks with a configured inhibitor (a real process)', () => {
   it('holds a lock for exactly the lifetime of a keepAwake command run', async () => {
     const events = collectEvents(b.app, ['awake.*']);
     const template = { command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'] };
-    const run = await b.app.api.systemCommandsExecute({ body: { ...template, template, keepAwake: true, title: 'a long build', reason: 'keep the machine awake for it' } });
+    const run = await b.app.api.systemCommandsExecute({ body: { ...template, keepAwake: true, title: 'a long build', reason: 'keep the machine awake for it' }, respondAsync: true });
     await b.app.api.systemPermissionsPromptsResolve({ params: { requestId: run.promptId! }, body: { decision: 'allow_once' } });
     const acquired = await events.next('awake.acquired', (data) => data.runId === run.runId);
     // The run's title is what the status shows as why the machine stays awake.

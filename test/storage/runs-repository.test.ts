@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunState, RunSummary } from '../../src/contract/routes/commands.js';
+import { jobStatusOf } from '../../src/contract/routes/jobs.js';
 import { openDatabase, type SqliteDatabase } from '../../src/storage/database.js';
 import { RunsRepository } from '../../src/storage/runs-repository.js';
 
@@ -7,6 +8,10 @@ const summary = (runId: string, state: RunState): RunSummary => ({
   runId,
   kind: 'command',
   state,
+  status: jobStatusOf(state),
+  requestId: null,
+  context: null,
+  recoveryHint: null,
   title: 'A run',
   reason: 'a test',
   template: { command: 'echo', args: [] },
