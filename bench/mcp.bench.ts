@@ -18,6 +18,11 @@ const CONCURRENT_SERVERS = 8;
 const RATE_PHASE_MS = 2_000;
 
 type Call = () => Promise<unknown>;
+type Approve = (promptId: string) => Promise<void>;
+
+const RESOURCE_URI = 'demo://resource/static/document/architecture.md';
+/** No waiting between steps: what is measured is carrying the notifications. */
+const PROGRESS_ARGS = { duration: 0, steps: 5 };
 
 /**
  * `mcp/call` on server-everything's `echo`: through the whole bridge (typed HTTP client → bridge
@@ -28,12 +33,21 @@ type Call = () => Promise<unknown>;
 export async function benchMcp(): Promise<BenchRow[]> {
   const bridge = await startTestBridge({ dev: true, logger: pino({ level: 'silent' }), config: { commandPath: 'inherited', mcp: { pingIntervalMs: 0 } } });
   const client = createBridgeClient({ baseUrl: bridge.baseUrl, origin: bridge.origin, clientName: 'bench' });
+  // The user approves each connection in the bridge's own window (a session may not approve itself).
+  const approve: Approve = async (promptId) => {
+    const response = await fetch(`${bridge.baseUrl}/api/v1/system/permissions/prompts/${promptId}/resolve`, {
+      method: 'POST',
+      headers: { origin: bridge.origin, 'content-type': 'application/json', 'x-osloop-ui-token': bridge.uiToken },
+      body: JSON.stringify({ decision: 'allow_once' }),
+    });
+    if (!response.ok) throw new Error(`approving ${promptId}: ${response.status} ${await response.text()}`);
+  };
   const direct: Client[] = [];
   let servers: RunningHttpServer[] = [];
   try {
     await client.handshake();
     const [serverId, stdioClient] = await Promise.all([
-      connectStdioThroughBridge(client),
+      connectStdioThroughBridge(client, approve),
       openDirect(new StdioClientTransport({ command: process.execPath, args: [EVERYTHING_ENTRY, 'stdio'], stderr: 'ignore' })),
     ]);
     direct.push(stdioClient);
@@ -45,8 +59,20 @@ export async function benchMcp(): Promise<BenchRow[]> {
     const bridgeLatency = await sequential(viaBridge, MEASURED_CALLS, LATENCY_PHASE_MS);
     const sdkLatency = await sequential(viaSdk, MEASURED_CALLS, LATENCY_PHASE_MS);
 
+    // A resource read, and a call that reports progress (each step an event to the web app).
+    const readViaBridge: Call = () => client.api.mcpResourcesRead({ body: { serverId, uri: RESOURCE_URI } });
+    const readViaSdk: Call = () => stdioClient.readResource({ uri: RESOURCE_URI });
+    const progressViaBridge: Call = () => client.api.mcpCall({ body: { serverId, tool: 'trigger-long-running-operation', arguments: PROGRESS_ARGS } });
+    const progressViaSdk: Call = () =>
+      stdioClient.request({ method: 'tools/call', params: { name: 'trigger-long-running-operation', arguments: PROGRESS_ARGS } }, CallToolResultSchema, { onprogress: () => {} });
+    for (const call of [readViaBridge, readViaSdk, progressViaBridge, progressViaSdk]) await sequential(call, WARMUP_CALLS / 5);
+    const readBridge = await sequential(readViaBridge, MEASURED_CALLS, LATENCY_PHASE_MS);
+    const readSdk = await sequential(readViaSdk, MEASURED_CALLS, LATENCY_PHASE_MS);
+    const progressBridge = await sequential(progressViaBridge, MEASURED_CALLS, LATENCY_PHASE_MS);
+    const progressSdk = await sequential(progressViaSdk, MEASURED_CALLS, LATENCY_PHASE_MS);
+
     servers = await Promise.all(Array.from({ length: CONCURRENT_SERVERS }, () => startEverythingHttp('streamableHttp')));
-    const bridgeCalls = await Promise.all(servers.map((server, i) => connectHttpThroughBridge(client, `bench-${i}`, server.url)));
+    const bridgeCalls = await Promise.all(servers.map((server, i) => connectHttpThroughBridge(client, approve, `bench-${i}`, server.url)));
     const directClients = await Promise.all(servers.map((server) => openDirect(new StreamableHTTPClientTransport(new URL(server.url)))));
     direct.push(...directClients);
     const bridgeRate = await concurrentRate(bridgeCalls.map((id) => () => client.api.mcpCall({ body: { serverId: id, tool: 'echo', arguments: { message: 'bench' } } })));
@@ -56,6 +82,14 @@ export async function benchMcp(): Promise<BenchRow[]> {
     return [
       row('mcp/call echo p50 (bridge vs direct SDK, stdio)', percentile(bridgeLatency, 0.5), percentile(sdkLatency, 0.5), 'ms', note),
       row('mcp/call echo p99 (bridge vs direct SDK, stdio)', percentile(bridgeLatency, 0.99), percentile(sdkLatency, 0.99), 'ms', note),
+      row('mcp/resources/read p50 (bridge vs direct SDK, stdio)', percentile(readBridge, 0.5), percentile(readSdk, 0.5), 'ms', `${readBridge.length} / ${readSdk.length} sequential reads`),
+      row(
+        `mcp/call with ${PROGRESS_ARGS.steps} progress notifications p50 (bridge vs direct SDK, stdio)`,
+        percentile(progressBridge, 0.5),
+        percentile(progressSdk, 0.5),
+        'ms',
+        `${progressBridge.length} / ${progressSdk.length} sequential calls; the bridge publishes each step as mcp.call.progress`,
+      ),
       row(
         `mcp/call echo, ${CONCURRENT_SERVERS} servers at once (bridge vs direct SDK, HTTP)`,
         bridgeRate,
@@ -73,20 +107,21 @@ export async function benchMcp(): Promise<BenchRow[]> {
 }
 
 /** Registers server-everything over stdio, approves it once as the user would, and waits until it is connected. */
-async function connectStdioThroughBridge(client: BridgeClient): Promise<string> {
+async function connectStdioThroughBridge(client: BridgeClient, approve: Approve): Promise<string> {
   const args = [EVERYTHING_ENTRY, 'stdio'];
   const { serverId } = await client.api.mcpServersRegister({
     body: { name: 'bench-stdio', transport: { type: 'stdio', command: process.execPath, args, template: { command: process.execPath, args } } },
   });
   const { promptId } = await client.api.mcpServersConnect({ params: { serverId } });
-  if (promptId) await client.api.systemPermissionsPromptsResolve({ params: { requestId: promptId }, body: { decision: 'allow_once' } });
+  if (promptId) await approve(promptId);
   await waitConnected(client, serverId);
   return serverId;
 }
 
-async function connectHttpThroughBridge(client: BridgeClient, name: string, url: string): Promise<string> {
+async function connectHttpThroughBridge(client: BridgeClient, approve: Approve, name: string, url: string): Promise<string> {
   const { serverId } = await client.api.mcpServersRegister({ body: { name, transport: { type: 'streamable-http', url } } });
-  await client.api.mcpServersConnect({ params: { serverId } });
+  const { promptId } = await client.api.mcpServersConnect({ params: { serverId } });
+  if (promptId) await approve(promptId);
   await waitConnected(client, serverId);
   return serverId;
 }
