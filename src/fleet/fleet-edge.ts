@@ -101,7 +101,7 @@ export async function startFleetEdge(deps: FleetEdgeDeps): Promise<FleetEdge> {
     } catch (error) {
       status = 'failed';
       fail(`fleet: could not connect to ${deps.servers.join(', ')}: ${(error as Error).message}. Retrying in ${RETRY_CONNECT_MS / 1000} s; check nats.auth and nats.tls.`, error);
-      retryTimer = setTimeout(() => void tryConnect(), RETRY_CONNECT_MS);
+      retryTimer = setTimeout(start, RETRY_CONNECT_MS);
       retryTimer.unref();
       return;
     }
@@ -141,7 +141,20 @@ export async function startFleetEdge(deps: FleetEdgeDeps): Promise<FleetEdge> {
 
   const stateSubscription: Subscription = bus.serve(subjects.internal('fleet.state'), () => state());
   const state = (): FleetEdgeState => ({ status, machineId: identity.machineId, servers: deps.servers, lastError, pairedOrchestrators: paired() });
-  void tryConnect();
+  // Never an unhandled rejection (it would end the bridge): a failed setup is logged, undone and retried.
+  const start = (): void => {
+    tryConnect().catch(async (error: unknown) => {
+      status = 'failed';
+      fail(`fleet: could not start the fleet service: ${(error as Error).message}. Retrying in ${RETRY_CONNECT_MS / 1000} s.`, error);
+      await presence?.stop().catch(() => {});
+      await forwarder?.stop().catch(() => {});
+      if (nc && !nc.isClosed()) await nc.close().catch(() => {});
+      if (stopping) return;
+      retryTimer = setTimeout(start, RETRY_CONNECT_MS);
+      retryTimer.unref();
+    });
+  };
+  start();
 
   return {
     machineId: identity.machineId,
