@@ -46,8 +46,9 @@ describe('an MCP server over Streamable HTTP, end to end', () => {
     expect(capabilities.serverInfo.name).toBe('mcp-servers/everything');
     expect(capabilities.tools.map((tool) => tool.name)).toEqual(expect.arrayContaining(['echo', 'gzip-file-as-resource']));
 
-    expect(await api.mcpCall({ body: { serverId, tool: 'echo', arguments: { message: 'secret-call-argument' } } })).toEqual({
+    expect(await api.mcpCall({ body: { serverId, tool: 'echo', arguments: { message: 'secret-call-argument' }, callId: 'echo-1' } })).toEqual({
       content: [{ type: 'text', text: 'Echo: secret-call-argument' }],
+      bridge: { callId: 'echo-1', outputSchema: 'not_declared', outputSchemaErrors: [] },
     });
 
     // This tool registers a new resource, so the server announces that its resource list changed.
@@ -63,8 +64,8 @@ describe('an MCP server over Streamable HTTP, end to end', () => {
 
     const calls = e2e.events.filter((e) => e.type === 'mcp.call.completed').map((e) => e.data);
     expect(calls).toEqual([
-      { serverId, tool: 'echo', durationMs: expect.any(Number), ok: true, errorCode: null },
-      { serverId, tool: 'gzip-file-as-resource', durationMs: expect.any(Number), ok: true, errorCode: null },
+      { serverId, tool: 'echo', durationMs: expect.any(Number), ok: true, errorCode: null, callId: 'echo-1', outputSchema: 'not_declared' },
+      { serverId, tool: 'gzip-file-as-resource', durationMs: expect.any(Number), ok: true, errorCode: null, callId: expect.stringMatching(/^call_/), outputSchema: 'not_declared' },
     ]);
 
     expect(await api.mcpServersDisconnect({ params: { serverId } })).toEqual({ serverId, state: 'disconnected' });
