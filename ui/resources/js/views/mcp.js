@@ -1,6 +1,6 @@
 import { del, get, post } from '../api.js';
 import { h, replace, toast } from '../dom.js';
-import { dateTime } from '../format.js';
+import { dateTime, visible } from '../format.js';
 import { heading, problem, stateTag } from './common.js';
 import { tryToolForm } from './mcp-try-tool.js';
 
@@ -28,7 +28,29 @@ export async function mount(root, ctx) {
     }
   };
   await load();
-  return ctx.feed.on('mcp.server.>', () => void load());
+  // A log message only adds a line to its server's log; everything else re-lists the servers.
+  const offServers = ctx.feed.on('mcp.server.>', (event) => {
+    if (event.type === 'mcp.server.log') appendLog(body, event.data);
+    else void load();
+  });
+  return offServers;
+}
+
+/** Log lines shown per server: the bridge keeps the last 200, the page the last few. */
+const LOG_LINES_SHOWN = 30;
+
+function logLine(entry) {
+  const data = typeof entry.data === 'string' ? entry.data : JSON.stringify(entry.data);
+  // Server text is shown with its invisible characters made visible, never interpreted.
+  return `${dateTime(entry.at)} ${entry.level}${entry.logger ? ` ${entry.logger}` : ''}: ${visible(data)}${entry.truncated ? ' (cut)' : ''}`;
+}
+
+function appendLog(root, entry) {
+  const pre = [...root.querySelectorAll('pre[data-log]')].find((el) => el.dataset.log === entry.serverId);
+  if (!pre) return;
+  const lines = pre.textContent ? pre.textContent.split('\n') : [];
+  lines.push(logLine(entry));
+  pre.textContent = lines.slice(-LOG_LINES_SHOWN).join('\n');
 }
 
 function transportText(t) {
@@ -51,7 +73,9 @@ function render(el, servers, reload) {
 
 function serverCard(s, reload, formOpen) {
   const tools = h('div', { class: 'tools' });
+  const logs = h('pre', { class: 'terminal', tabindex: '0', role: 'log', 'aria-live': 'off', 'aria-label': `log messages of ${s.name}`, 'data-log': s.serverId });
   const connected = s.state === 'connected';
+  const needsAuth = s.state === 'needs_auth';
   const waiting = s.state === 'awaiting_permission';
   const act = (verb, method = post) => async (event) => {
     const button = event.currentTarget;
@@ -74,7 +98,19 @@ function serverCard(s, reload, formOpen) {
         h('ul', {}, caps.tools.map((t) => h('li', {}, h('code', {}, t.name), t.description ? ` — ${t.description}` : ''))),
         caps.tools.length ? tryToolForm(s, caps.tools, formOpen) : null))
       .catch((error) => replace(tools, problem('Capabilities', error)));
+    get(`/api/v1/mcp/servers/${encodeURIComponent(s.serverId)}/logs`)
+      .then(({ messages }) => { logs.textContent = messages.slice(-LOG_LINES_SHOWN).map(logLine).join('\n'); })
+      .catch(() => {});
   }
+  const authorize = async (event) => {
+    event.currentTarget.disabled = true;
+    try {
+      const reply = await post(`/api/v1/mcp/servers/${encodeURIComponent(s.serverId)}/authorize`, {});
+      toast(reply.opened ? `${s.name}: the consent page opened in your browser` : `${s.name}: open ${reply.authorizationUrl}`);
+    } catch (error) {
+      toast(`${error.code}: ${error.message}`, { bad: true });
+    }
+  };
   const failure = errorInWords(s);
   const showError = failure && s.state !== 'connected';
   return h('article', { class: 'panel', 'data-server-id': s.serverId, 'aria-labelledby': `server-${s.serverId}` },
@@ -82,6 +118,11 @@ function serverCard(s, reload, formOpen) {
     waiting
       ? h('p', { class: 'notice warn', 'data-waiting': 'true' }, 'Starting it waits for your answer. ',
           h('a', { href: `#approvals?prompt=${encodeURIComponent(s.promptId ?? '')}`, id: `prompt-link-${s.serverId}` }, 'Answer the prompt'))
+      : null,
+    needsAuth
+      ? h('p', { class: 'notice warn', 'data-needs-auth': 'true' }, 'This server asks you to sign in with its provider. ',
+          h('span', { class: 'mono small' }, visible(s.authorizationUrl ?? '')), ' ',
+          h('button', { class: 'primary', 'data-action': 'authorize', onclick: authorize }, 'Open the consent page'))
       : null,
     showError
       ? h('div', { class: 'notice bad', 'data-error': 'true' }, h('strong', {}, failure.words), failure.code ? h('span', { class: 'tag' }, failure.code) : null,
@@ -96,6 +137,7 @@ function serverCard(s, reload, formOpen) {
       h('button', { 'data-action': 'disconnect', disabled: s.state === 'disconnected', onclick: act('disconnect') }, 'Disconnect'),
       h('button', { class: 'danger', 'data-action': 'remove', onclick: act('remove', del) }, 'Remove')),
     tools,
+    connected ? [h('h3', {}, 'Log messages (newest last)'), logs] : null,
     s.stderrTail.length ? [h('h3', {}, 'stderr of its current process (last lines)'), h('pre', { class: 'terminal', tabindex: '0', role: 'log', 'aria-live': 'off', 'aria-label': `stderr of ${s.name}` }, s.stderrTail.join('\n'))] : null,
   );
 }
