@@ -107,8 +107,42 @@ describe('mcpConnection machine', () => {
     expect(t.connections).toHaveLength(0);
     expect(t.published.at(-1)).toEqual({
       type: 'mcp.server.state_changed',
-      data: { serverId: 'mcp_a', name: 'everything', state: 'disconnected', previousState: 'awaiting_permission', lastError: message, lastErrorCode: code, promptId: null },
+      data: { serverId: 'mcp_a', name: 'everything', state: 'disconnected', previousState: 'awaiting_permission', lastError: message, lastErrorCode: code, promptId: null, authorizationUrl: null },
     });
+  });
+
+  it('shows needs_auth with the consent URL while the handshake waits for OAuth consent, then goes on', () => {
+    const t = start('streamable-http');
+    t.actor.send({ type: 'connect', requestedBy: user });
+    t.lastConnection().send({ type: 'connection.needs_auth', authorizationUrl: 'https://as.example/authorize?state=s1' });
+    expect(t.actor.getSnapshot().matches({ live: 'needs_auth' })).toBe(true);
+    expect(t.published.at(-1)).toMatchObject({ type: 'mcp.server.state_changed', data: { state: 'needs_auth', authorizationUrl: 'https://as.example/authorize?state=s1' } });
+    t.lastConnection().send({ type: 'connection.authorized' });
+    t.ready();
+    expect(t.states()).toEqual(['connecting', 'needs_auth', 'connecting', 'connected']);
+    expect(t.actor.getSnapshot().context.authorizationUrl).toBeNull();
+    expect(t.connections).toHaveLength(1);
+  });
+
+  it('returns to connected after a step-up consent in the middle of a session', () => {
+    const t = start('streamable-http');
+    t.actor.send({ type: 'connect', requestedBy: user });
+    t.ready();
+    t.lastConnection().send({ type: 'connection.needs_auth', authorizationUrl: 'https://as.example/authorize?state=s2' });
+    t.lastConnection().send({ type: 'connection.authorized' });
+    expect(t.states()).toEqual(['connecting', 'connected', 'needs_auth', 'connected']);
+    expect(t.actor.getSnapshot().context.capabilities?.tools).toHaveLength(1);
+  });
+
+  it('ends failed with rejected_by_user, without retrying, when consent is refused', () => {
+    const t = start('streamable-http');
+    t.actor.send({ type: 'connect', requestedBy: user });
+    t.lastConnection().send({ type: 'connection.needs_auth', authorizationUrl: 'https://as.example/authorize' });
+    t.lastConnection().send({ type: 'connection.auth_refused', message: 'The authorization server refused consent (access_denied).' });
+    expect(t.actor.getSnapshot().value).toBe('failed');
+    expect(t.actor.getSnapshot().context).toMatchObject({ lastErrorCode: 'rejected_by_user', authorizationUrl: null });
+    expect(t.lastConnection().stopped).toBe(true);
+    expect(t.connections).toHaveLength(1);
   });
 
   it('withdraws the pending prompt when disconnected while waiting', () => {
