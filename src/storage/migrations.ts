@@ -83,4 +83,22 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX whitelist_rules_origin ON whitelist_rules (origin, seq);
     `,
   },
+  {
+    version: 4,
+    description: 'install jobs, so their requestIds and lookups survive a bridge restart',
+    sql: `
+      CREATE TABLE install_jobs (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        install_id TEXT NOT NULL UNIQUE,
+        origin     TEXT NOT NULL, -- the requesting origin; 'ui' for the local UI (as job_requests)
+        request_id TEXT,          -- the web app's own id of the request, if it sent one
+        state      TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        job        TEXT NOT NULL -- { details: RunDetails without output, reply }: recipe steps, never resolved values
+      );
+      CREATE INDEX install_jobs_request ON install_jobs (origin, request_id, seq);
+      CREATE INDEX install_jobs_created ON install_jobs (created_at);
+      CREATE INDEX install_jobs_state ON install_jobs (state);
+    `,
+  },
 ];

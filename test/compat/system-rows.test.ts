@@ -133,3 +133,53 @@ describe('bodyless requests, as fetch() sends them', () => {
     expect(await response.json()).toMatchObject({ error: { code: 'unsupported_media_type' } });
   });
 });
+
+describe('install jobs across a bridge restart', () => {
+  const recipesFile = path.resolve(import.meta.dirname, '../fixtures/install-restart-recipes.json');
+  let restarting: CompatBridge;
+  let session: WebAppSession;
+  beforeAll(async () => {
+    restarting = await startCompatBridge({ config: { commandPath: 'inherited', system: { recipesFile } } });
+    session = await restarting.session();
+  });
+  afterAll(async () => {
+    session.close();
+    await restarting.dispose();
+  });
+
+  it('the same requestId after a restart answers the first install; a live one reads ended with bridge_restart, an unanswered one spawn_failure, a rejected one still rejected', async () => {
+    const install = (toolId: string, requestId: string) => session.call('POST', '/api/v1/system/tools/install', { toolId, reason: 'restart row', requestId }, { ...session.headers, prefer: 'respond-async' });
+    // Rejected by the user.
+    const rejectedReply = await install('osloop-waiting', 'req-restart-rejected');
+    await restarting.user.answer(String(rejectedReply.body.promptId), 'reject');
+    const rejectedId = String(rejectedReply.body.runId);
+    await session.jobReaches(rejectedId);
+    // Allowed, and its step runs when the bridge goes away.
+    const runningReply = await install('osloop-waiting', 'req-restart-running');
+    const runningId = String(runningReply.body.runId);
+    await restarting.user.answer(String(runningReply.body.promptId), 'allow_once');
+    await session.events.until((frames) => frames.some((f) => f.type === 'system.tool.install_output' && JSON.stringify(f.data).includes('installing osloop-waiting')), 30_000);
+    // Never answered: nothing of it ran.
+    const waitingReply = await install('osloop-waiting', 'req-restart-waiting');
+    const waitingId = String(waitingReply.body.runId);
+    expect(waitingReply.body).toMatchObject({ accepted: true, status: 'queued', decision: { source: 'pending' } });
+
+    session.close();
+    await restarting.restart();
+    session = await restarting.session();
+
+    const details = async (runId: string) => (await session.call('GET', `/api/v1/system/commands/runs/${runId}`)).body;
+    expect(await details(runningId)).toMatchObject({ runId: runningId, kind: 'install', state: 'interrupted', status: 'failed', recoveryHint: 'bridge_restart', requestId: 'req-restart-running' });
+    expect(await details(waitingId)).toMatchObject({ runId: waitingId, kind: 'install', state: 'interrupted', status: 'failed', recoveryHint: 'spawn_failure' });
+    expect(await details(rejectedId)).toMatchObject({ runId: rejectedId, kind: 'install', status: 'failed', errorCode: 'rejected_by_user' });
+    const byRequest = await session.call<{ runs: Array<Record<string, unknown>> }>('GET', '/api/v1/system/commands/runs?requestId=req-restart-running');
+    expect(byRequest.body.runs).toEqual([expect.objectContaining({ runId: runningId, kind: 'install', recoveryHint: 'bridge_restart' })]);
+
+    // The same requests again: the first jobs, and no new prompt or install.
+    const seen = session.events.frames.length;
+    expect((await install('osloop-waiting', 'req-restart-running')).body).toMatchObject({ accepted: true, runId: runningId, duplicate: true, status: 'failed', recoveryHint: 'bridge_restart' });
+    expect((await install('osloop-waiting', 'req-restart-waiting')).body).toMatchObject({ accepted: true, runId: waitingId, duplicate: true, recoveryHint: 'spawn_failure' });
+    expect(await install('osloop-waiting', 'req-restart-rejected')).toMatchObject({ status: 403, body: { accepted: false, reason: { code: 'rejected_by_user' } } });
+    expect(session.events.frames.slice(seen).filter((f) => f.type === 'permission.prompt.created' || f.type === 'bridge.job.created')).toEqual([]);
+  });
+});

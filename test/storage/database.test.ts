@@ -21,7 +21,7 @@ describe('the SQLite database', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(schemaVersion(db)).toBe(Math.max(...MIGRATIONS.map((m) => m.version)));
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
-    expect(tables).toEqual(['decisions', 'job_requests', 'prompts', 'runs', 'whitelist_rules']);
+    expect(tables).toEqual(['decisions', 'install_jobs', 'job_requests', 'prompts', 'runs', 'whitelist_rules']);
     db.close();
   });
 

@@ -6,7 +6,8 @@ import { principalScope, type Principal } from '../../contract/principal.js';
 import type { RunDetails, RunState, RunSummary } from '../../contract/routes/commands.js';
 import type { ServiceContext } from '../service-context.js';
 import type { InstallJobs } from './install-jobs.js';
-import { installRunState, installRunView, type InstallRecord, type InstallSnapshot } from './install-run-view.js';
+import { installRunState, type InstallSnapshot } from './install-run-view.js';
+import type { StoredInstallJob } from '../../storage/install-jobs-repository.js';
 
 /**
  * The install jobs' side of the runs routes. The web app knows every job by the bridge's id and
@@ -30,7 +31,7 @@ export function isInstallJobId(id: string): boolean {
 /** How long a terminate waits for the step's process tree beyond the kill grace period. */
 const TERMINATE_MARGIN_MS = 5_000;
 
-export function serveInstallJobs(ctx: ServiceContext, jobs: InstallJobs<InstallRecord>) {
+export function serveInstallJobs(ctx: ServiceContext, jobs: InstallJobs) {
   const { bus, subjects, runtime, config } = ctx;
   const api = installJobSubjects(subjects);
   const liveInstall = (id: string): AnyActorRef | undefined => {
@@ -38,9 +39,9 @@ export function serveInstallJobs(ctx: ServiceContext, jobs: InstallJobs<InstallR
     return (ref?.getSnapshot() as { machine?: { id?: string } } | undefined)?.machine?.id === 'toolInstall' ? ref : undefined;
   };
   /** The install the caller may see: a session its own origin's, the local UI all. */
-  const visible = (principal: Principal, id: unknown): InstallRecord => {
+  const visible = (principal: Principal, id: unknown): StoredInstallJob => {
     const record = typeof id === 'string' ? jobs.get(id) : undefined;
-    const owner = record ? (record.snapshot.context as ToolInstallContext).requestedBy : null;
+    const owner = record ? record.details.requestedBy : null;
     if (!record || !owner || (principal.kind !== 'ui' && principalScope(owner) !== principalScope(principal))) throw new BridgeError('not_found', `No run ${String(id)}.`);
     return record;
   };
@@ -51,7 +52,7 @@ export function serveInstallJobs(ctx: ServiceContext, jobs: InstallJobs<InstallR
       visible(principal, runId);
       const ref = liveInstall(runId);
       if (ref && typeof waitMs === 'number' && waitMs > 0) await waitFor(ref, (s) => s.status === 'done', { timeout: waitMs }).catch(() => {});
-      return installRunView(jobs.get(runId)!);
+      return jobs.get(runId)!.details;
     }),
 
     bus.serve(api.terminate, async (data): Promise<{ runId: string; state: RunState }> => {
@@ -59,7 +60,7 @@ export function serveInstallJobs(ctx: ServiceContext, jobs: InstallJobs<InstallR
       const record = visible(principal, runId);
       const ref = liveInstall(runId);
       if (!ref) {
-        const state = installRunState(record.snapshot);
+        const state = record.details.state;
         if (state === 'terminated') return { runId, state };
         throw new BridgeError('conflict', `The install already ended ${state}.`, { details: { state } });
       }
@@ -80,7 +81,7 @@ export function serveInstallJobs(ctx: ServiceContext, jobs: InstallJobs<InstallR
       const { principal, requestId } = data as { principal: Principal; requestId: string };
       const found = typeof requestId === 'string' ? jobs.byRequest(principal, requestId) : undefined;
       if (!found) return { runs: [] };
-      const { stdout: _stdout, stderr: _stderr, interleaving: _interleaving, ...summary } = installRunView(found.last);
+      const { stdout: _stdout, stderr: _stderr, interleaving: _interleaving, ...summary } = found.details;
       return { runs: [summary] };
     }),
   ];

@@ -1,69 +1,53 @@
 import type { Principal } from '../../contract/principal.js';
+import { isoAt } from '../../runtime/clock.js';
+import type { InstallJobsRepository, StoredInstallJob } from '../../storage/install-jobs-repository.js';
 import { requestOriginOf } from '../../storage/runs-repository.js';
 
-/** Most installs remembered; past it the oldest are forgotten first (a session can start many). */
-const MAX_REMEMBERED = 1_000;
-
-interface Job<T> {
-  at: number;
-  /** The install as last seen, so it can be looked up after its actor ended. */
-  last: T;
-}
-
 /**
- * The install jobs of this process, for the retention window: by install id (runs details and
- * terminate by the job's `runId`) and by `requestId` per origin (the same `requestId` from the
- * same origin finds the first install and starts nothing new). Kept in memory: install jobs live
- * in the bridge process; their steps are stored as runs.
+ * The install jobs of the retention window, stored in SQLite so a bridge restart forgets none: by
+ * install id (runs details and terminate by the job's `runId`) and by `requestId` per origin (the
+ * same `requestId` from the same origin finds the first install and starts nothing new). Their
+ * steps are stored as runs of their own.
  */
-export class InstallJobs<T> {
-  readonly #jobs = new Map<string, Job<T>>();
-  readonly #byRequest = new Map<string, string>();
+export class InstallJobs {
+  readonly #repository: InstallJobsRepository;
   readonly #retentionMs: () => number;
   readonly #now: () => number;
+  #closed = false;
 
-  constructor(retentionMs: () => number, now: () => number) {
+  constructor(repository: InstallJobsRepository, retentionMs: () => number, now: () => number) {
+    this.#repository = repository;
     this.#retentionMs = retentionMs;
     this.#now = now;
   }
 
   /** A new install, with the `requestId` it was asked with, if any. */
-  add(installId: string, first: T, request: { principal: Principal; requestId: string } | null): void {
-    this.#forgetExpired();
-    this.#jobs.set(installId, { at: this.#now(), last: first });
-    if (request) this.#byRequest.set(keyOf(request.principal, request.requestId), installId);
-    for (const id of this.#jobs.keys()) {
-      if (this.#jobs.size <= MAX_REMEMBERED) break;
-      this.#jobs.delete(id);
-    }
+  add(first: StoredInstallJob, requestId: string | null): void {
+    this.#repository.add(first, requestOriginOf(first.details.requestedBy), requestId, this.#notBefore());
   }
 
-  /** Records the install's latest state. */
-  update(installId: string, last: T): void {
-    const job = this.#jobs.get(installId);
-    if (job) job.last = last;
+  /** Records the install's latest state (an install ending after `close()` was interrupted at the stop). */
+  update(last: StoredInstallJob): void {
+    if (!this.#closed) this.#repository.update(last);
   }
 
-  get(installId: string): T | undefined {
-    this.#forgetExpired();
-    return this.#jobs.get(installId)?.last;
+  get(installId: string): StoredInstallJob | undefined {
+    return this.#repository.get(installId, this.#notBefore());
   }
 
   /** The install a `requestId` of this origin started, if still remembered. */
-  byRequest(principal: Principal, requestId: string): { installId: string; last: T } | undefined {
-    this.#forgetExpired();
-    const installId = this.#byRequest.get(keyOf(principal, requestId));
-    const job = installId === undefined ? undefined : this.#jobs.get(installId);
-    return job && installId !== undefined ? { installId, last: job.last } : undefined;
+  byRequest(principal: Principal, requestId: string): StoredInstallJob | undefined {
+    return this.#repository.byRequest(requestOriginOf(principal), requestId, this.#notBefore());
   }
 
-  #forgetExpired(): void {
-    const oldest = this.#now() - this.#retentionMs();
-    for (const [id, job] of this.#jobs) if (job.at < oldest) this.#jobs.delete(id);
-    for (const [key, id] of this.#byRequest) if (!this.#jobs.has(id)) this.#byRequest.delete(key);
+  /** Ends the jobs still live as interrupted (at a start: of the process that is gone; at a stop: of this one) and stops recording. */
+  interruptLive(options: { close: boolean }): StoredInstallJob[] {
+    const changed = this.#repository.interruptLive(isoAt(this.#now()));
+    if (options.close) this.#closed = true;
+    return changed;
   }
-}
 
-function keyOf(principal: Principal, requestId: string): string {
-  return `${requestOriginOf(principal)}\u0000${requestId}`;
+  #notBefore(): string {
+    return isoAt(this.#now() - this.#retentionMs());
+  }
 }

@@ -1,6 +1,8 @@
 import type { SnapshotFrom } from 'xstate';
 import { installJob, type toolInstallMachine, type ToolInstallContext } from '../../../machines/toolInstall.machine.js';
 import type { RunDetails, RunState } from '../../contract/routes/commands.js';
+import type { StoredInstallJob } from '../../storage/install-jobs-repository.js';
+import { installReplyOf } from './install-reply.js';
 
 export type InstallSnapshot = SnapshotFrom<typeof toolInstallMachine>;
 
@@ -81,4 +83,9 @@ function jobStatus(state: RunState) {
     default:
       return 'failed' as const;
   }
+}
+
+/** The install as stored: its run details and what a repeat of its `requestId` answers. */
+export function storedInstallJob(record: InstallRecord): StoredInstallJob {
+  return { toolId: (record.snapshot.context as ToolInstallContext).tool, details: installRunView(record), reply: installReplyOf(record.snapshot) };
 }

@@ -1,10 +1,9 @@
 import os from 'node:os';
 import { waitFor, type AnyActorRef } from 'xstate';
-import { installJob, type ToolInstallContext } from '../../../machines/toolInstall.machine.js';
 import { BridgeError } from '../../contract/errors.js';
 import type { Principal } from '../../contract/principal.js';
 import { ROUTES } from '../../contract/routes/index.js';
-import { normaliseJobContext, type JobDecision } from '../../contract/routes/jobs.js';
+import { normaliseJobContext } from '../../contract/routes/jobs.js';
 import { INSTALL_HOLD_MAX_MS, type InstallAccepted, type Recipe, type RecipeStep } from '../../contract/routes/system.js';
 import { resolveExecutable } from '../../processes/resolve-executable.js';
 import { isoAt, type Clock } from '../../runtime/clock.js';
@@ -15,15 +14,13 @@ import { serveRoute } from '../serve-route.js';
 import type { RunningService, ServiceContext } from '../service-context.js';
 import { newId } from '../session/token.js';
 import { serveInstallJobs } from './install-job-lookups.js';
-import { InstallJobs } from './install-jobs.js';
-import type { InstallRecord, InstallSnapshot } from './install-run-view.js';
+import type { InstallJobs } from './install-jobs.js';
+import { installReplyOf, replyFrom } from './install-reply.js';
+import { storedInstallJob, type InstallSnapshot } from './install-run-view.js';
 import type { SystemCatalog } from './system-service.js';
 
 /** Longest wait for the authority's verdict (the prompt opening, or a policy refusal). */
 const DECIDING_TIMEOUT_MS = 20_000;
-
-/** Refusal codes an install ends with before any step ran, answered as `accepted: false`. */
-const REFUSED = new Set(['rejected_by_user', 'permission_timeout', 'bridge_policy_denied']);
 
 const deciding = (s: InstallSnapshot) => s.matches('awaiting_permission') && s.context.promptId === null && s.status === 'active';
 const decided = (s: InstallSnapshot) => !s.matches('awaiting_permission') || s.status !== 'active';
@@ -35,15 +32,15 @@ const decided = (s: InstallSnapshot) => !s.matches('awaiting_permission') || s.s
  * session's held-request cap). A rejection is an `accepted: false` reply; an allowed install
  * replies with its job, whose steps then run without asking again.
  */
-export function startInstallService(ctx: ServiceContext, deps: { catalog: SystemCatalog; recipes: readonly Recipe[] }): RunningService {
+export function startInstallService(ctx: ServiceContext, deps: { catalog: SystemCatalog; recipes: readonly Recipe[]; jobs: InstallJobs }): RunningService {
   const { bus, subjects, runtime, clock, config } = ctx;
   // The same cap as executes': a browser's connections are shared by both.
   const held = heldRequestsOf(config);
-  const jobs = new InstallJobs<InstallRecord>(() => config.current.requestIdRetentionMs, () => clock.now());
+  const { jobs } = deps;
 
   const subscription = serveRoute(bus, subjects, ROUTES.systemToolsInstall, async ({ principal, body, prefer }) => {
     const first = body.requestId !== undefined ? jobs.byRequest(principal, body.requestId) : undefined;
-    if (first) return replyFor(first.last.snapshot, { duplicate: true, held: false, heldLimitReached: false });
+    if (first) return replyFrom(first.reply, { duplicate: true, held: false, heldLimitReached: false });
 
     const recipe = findRecipe(body.toolId, deps.recipes);
     if (!recipe) throw new BridgeError('not_found', `The catalogue has no recipe for ${body.toolId}.`, { details: { tools: deps.recipes.map((r) => r.tool) } });
@@ -80,10 +77,10 @@ export function startInstallService(ctx: ServiceContext, deps: { catalog: System
     });
     // Remembered before anything can interleave: a repeat of this requestId finds this install.
     const createdAt = isoAt(clock.now());
-    jobs.add(installId, { snapshot: ref.getSnapshot() as InstallSnapshot, createdAt, endedAt: null }, body.requestId !== undefined ? { principal, requestId: body.requestId } : null);
+    jobs.add(storedInstallJob({ snapshot: ref.getSnapshot() as InstallSnapshot, createdAt, endedAt: null }), body.requestId ?? null);
     ref.subscribe((snapshot) => {
       const done = (snapshot as InstallSnapshot).status === 'done';
-      jobs.update(installId, { snapshot: snapshot as InstallSnapshot, createdAt, endedAt: done ? isoAt(clock.now()) : null });
+      jobs.update(storedInstallJob({ snapshot: snapshot as InstallSnapshot, createdAt, endedAt: done ? isoAt(clock.now()) : null }));
     });
     return hold(ref, principal, prefer?.respondAsync ?? false, clock);
   });
@@ -131,33 +128,5 @@ async function deniedStep(steps: readonly RecipeStep[], denyList: readonly strin
 
 /** The install as a reply: refused (throws) when nothing of it will run, else its job. */
 function replyFor(snapshot: InstallSnapshot, facts: { duplicate: boolean; held: boolean; heldLimitReached: boolean }): InstallAccepted {
-  const context = snapshot.context as ToolInstallContext;
-  const failure = context.failure;
-  if (failure && context.decisionId === null) {
-    const code = failure.errorCode && REFUSED.has(failure.errorCode) ? failure.errorCode : failure.errorCode === 'unavailable' ? 'unavailable' : 'internal';
-    throw new BridgeError(code, failure.message, { details: { runId: context.installId, ...(context.promptId ? { promptId: context.promptId } : {}) } });
-  }
-  const job = installJob(context, snapshot.matches('failed') ? 'failed' : snapshot.matches('completed') ? 'completed' : context.startedAt !== null ? 'running' : 'queued');
-  return {
-    accepted: true,
-    runId: context.installId,
-    requestId: context.requestId,
-    status: job.status,
-    decision: decisionOf(context),
-    ...(context.promptId ? { promptId: context.promptId } : {}),
-    recoveryHint: job.recoveryHint,
-    duplicate: facts.duplicate,
-    held: facts.held,
-    heldLimitReached: facts.heldLimitReached,
-    toolId: context.tool,
-    variantId: context.variantId,
-    packageManager: context.packageManager,
-    steps: context.steps,
-  };
-}
-
-function decisionOf(context: ToolInstallContext): JobDecision {
-  const ids = { ...(context.promptId ? { promptId: context.promptId } : {}), ...(context.decisionId ? { decisionId: context.decisionId } : {}) };
-  if (context.decisionId === null) return { source: 'pending', message: 'Waiting for the user to answer the install prompt.', ...ids };
-  return { source: 'user', message: `Allowed by the user: the ${context.steps.length} step(s) shown in the prompt, and nothing else.`, ...ids };
+  return replyFrom(installReplyOf(snapshot), facts);
 }

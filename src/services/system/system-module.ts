@@ -4,8 +4,12 @@ import type { Recipe, ToolStatus } from '../../contract/routes/system.js';
 import { locateTool } from '../../system/locate.js';
 import { getLoginPath, withLoginPath, type LoginPath } from '../../processes/login-path.js';
 import { loadCatalogue, RECIPES } from '../../system/recipes.js';
+import { openDatabase } from '../../storage/database.js';
+import { InstallJobsRepository, type StoredInstallJob } from '../../storage/install-jobs-repository.js';
+import type { JobEvent } from '../../contract/routes/jobs.js';
 import type { BaseContext, CapabilityFactory, CapabilityModule } from '../service-context.js';
 import { InstallGrants } from './install-grants.js';
+import { InstallJobs } from './install-jobs.js';
 import { installPermissionActor } from './install-permission.js';
 import { installStepActor } from './install-step.js';
 import { startInstallService } from './install-service.js';
@@ -28,6 +32,9 @@ export function createSystemModule(deps: SystemModuleDeps = {}): CapabilityFacto
     // Set once the service runs; installs only end after that.
     let catalog: SystemCatalog | undefined;
     const grants = new InstallGrants();
+    // Install jobs outlive the process (requestIds, lookups): the bridge's one database, on a connection of its own.
+    const db = openDatabase(base.paths.databaseFile);
+    const jobs = new InstallJobs(new InstallJobsRepository(db), () => config.current.requestIdRetentionMs, () => base.clock.now());
 
     return {
       name: 'system',
@@ -58,15 +65,19 @@ export function createSystemModule(deps: SystemModuleDeps = {}): CapabilityFacto
         },
       },
       start(ctx) {
+        // Whatever was live belonged to a bridge process that is gone: say so, once.
+        for (const job of jobs.interruptLive({ close: false })) bus.publish(subjects.event('bridge.job.updated'), jobEventOf(job));
         const system = startSystemService(ctx, { loginPath, recipes });
         catalog = system.catalog;
-        const install = startInstallService(ctx, { catalog: system.catalog, recipes });
+        const install = startInstallService(ctx, { catalog: system.catalog, recipes, jobs });
         const redeeming = grants.serve(bus, subjects);
         return {
           stop() {
             redeeming.unsubscribe();
             install.stop();
             system.stop();
+            jobs.interruptLive({ close: true });
+            db.close();
           },
         };
       },
@@ -76,3 +87,18 @@ export function createSystemModule(deps: SystemModuleDeps = {}): CapabilityFacto
 
 /** The system capability as the bridge registers it. */
 export const systemCapability: CapabilityFactory = createSystemModule();
+
+/** A stored install's job event, as the machine's `installJob` builds it. */
+function jobEventOf({ toolId, details }: StoredInstallJob): JobEvent {
+  return {
+    runId: details.runId,
+    requestId: details.requestId,
+    kind: 'install',
+    status: details.status,
+    summary: { command: details.template.command, toolId },
+    recoveryHint: details.recoveryHint,
+    context: details.context,
+    exitCode: details.exitCode,
+    errorCode: details.errorCode,
+  };
+}
