@@ -1,12 +1,14 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InMemoryConnector } from '../../../src/mcp/in-memory-connector.js';
-import { askingServer, outputSchemaServer } from '../../fixtures/mcp/protocol-twins.js';
+import { askingServer, cancellableServer, outputSchemaServer } from '../../fixtures/mcp/protocol-twins.js';
 import { twinServer } from '../../fixtures/mcp/twin-servers.js';
-import { connectHttp, startMcpHarness, type McpHarness } from './harness.js';
+import { USER, connectHttp, startMcpHarness, type McpHarness } from './harness.js';
 
 const TWIN = 'http://127.0.0.1:7/twin';
 const ASKING = 'http://127.0.0.1:7/asking';
 const SCHEMAS = 'http://127.0.0.1:7/schemas';
+const CANCELLABLE = 'http://127.0.0.1:7/cancellable';
+const waits = { started: 0, cancelled: [] as string[] };
 
 describe('MCP protocol beyond tool calls, on the twin', () => {
   let harness: McpHarness | undefined;
@@ -15,7 +17,7 @@ describe('MCP protocol beyond tool calls, on the twin', () => {
     harness = undefined;
   });
   const start = async (config = {}) => {
-    harness = await startMcpHarness({ connector: new InMemoryConnector({ [TWIN]: twinServer, [ASKING]: askingServer, [SCHEMAS]: outputSchemaServer }), config });
+    harness = await startMcpHarness({ connector: new InMemoryConnector({ [TWIN]: twinServer, [ASKING]: askingServer, [SCHEMAS]: outputSchemaServer, [CANCELLABLE]: cancellableServer(waits) }), config });
     return harness;
   };
   const text = (result: unknown) => JSON.stringify((result as { content: unknown }).content);
@@ -57,6 +59,21 @@ describe('MCP protocol beyond tool calls, on the twin', () => {
     });
     await h.call('mcp.calls.cancel', { params: { callId: 'same' } });
     await expect(first).rejects.toMatchObject({ code: 'conflict', details: { reason: 'cancelled' } });
+  });
+
+  it.each([
+    ['the cancel route', (h: McpHarness) => h.call('mcp.calls.cancel', { params: { callId: 'c1' } })],
+    ['its HTTP client going away', (h: McpHarness) => h.bus.publish(h.subjects.rpcAbort, { abortKey: 'key-1' })],
+  ] as const)('tells the server (notifications/cancelled) when a call is cancelled by %s', async (_how, cancel) => {
+    const h = await start();
+    const serverId = await connectHttp(h, 'cancellable', CANCELLABLE);
+    const [started, told] = [waits.started, waits.cancelled.length];
+    // As the HTTP layer sends it for an abortOnClose route: with the request's abort key.
+    const call = h.bus.request(h.subjects.rpc('mcp.call'), { principal: USER, params: {}, query: {}, body: { serverId, tool: 'wait', arguments: {}, callId: 'c1' }, abortKey: 'key-1' }, { timeoutMs: 10_000 });
+    await vi.waitFor(() => expect(waits.started).toBe(started + 1));
+    await cancel(h);
+    await expect(call).rejects.toMatchObject({ code: 'conflict', details: { reason: 'cancelled' } });
+    await vi.waitFor(() => expect(waits.cancelled.length).toBe(told + 1));
   });
 
   it('answers an elicitation with the web app\'s answer, the form\'s defaults filled in', async () => {
