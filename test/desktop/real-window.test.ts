@@ -14,13 +14,21 @@ const TITLE = 'OS Loop Bridge';
 /** Where to save screenshots of the real window (docs/screenshots/ when recording a run). */
 const SHOTS = process.env.OSLOOP_DESKTOP_SCREENSHOTS;
 
-/** Polls `probe` until it returns something truthy (the window and the bridge are separate processes). */
+/**
+ * Polls `probe` until it returns something truthy (the window and the bridge are separate
+ * processes). A probe that throws counts as "not yet": AT-SPI answers "the application no longer
+ * exists" now and then while WebKit rebuilds its accessibility tree; the last error is reported.
+ */
 async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
   for (;;) {
-    const value = await probe();
+    const value = await probe().catch((error: unknown) => {
+      lastError = error;
+      return null;
+    });
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? ` (last probe error: ${String(lastError)})` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -88,6 +96,11 @@ describe.skipIf(!BINARY)('the desktop window in a real Neutralino (xvfb-run, ope
         return shown.includes('Bound port') && shown.includes(`127.0.0.1:${app.port}`) && shown.includes('listening') && shown;
       });
       expect(text).toContain('● live');
+      // The overview's cards are read from their own routes, a moment after the page.
+      await until('the overview', async () => {
+        const shown = await screenText(session, app.windowPid);
+        return shown.includes('Nothing is running.') && shown.includes('Nothing is broken.');
+      });
       await screenshot(session, 'desktop-window-status.png');
     });
 
