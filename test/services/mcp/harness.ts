@@ -25,12 +25,19 @@ export interface McpHarness extends CapabilityHarness {
  * The MCP capability on the shared capability harness (real in-process bus and actor runtime,
  * no HTTP), recording only `mcp.*` events. `connector` is usually the in-memory twin.
  */
-export async function startMcpHarness(options: { connector: McpConnector; config?: BridgeConfigInput; home?: string; userApprovesHttp?: boolean }): Promise<McpHarness> {
+export async function startMcpHarness(options: {
+  connector: McpConnector;
+  config?: BridgeConfigInput;
+  home?: string;
+  userApprovesHttp?: boolean;
+  /** Records what the bridge would open in the browser. */
+  openUrl?: (url: string) => Promise<void>;
+}): Promise<McpHarness> {
   // Every HTTP server needs the user's approval; unless a test plays the authority itself, a
   // stand-in (the permission authority's bus API) opens a prompt and the "user" allows it at once.
   let authority: ReturnType<typeof startFakeAuthority> | undefined;
   let stopped = false;
-  const harness = await startCapabilityHarness(createMcpCapability({ connector: options.connector }), {
+  const harness = await startCapabilityHarness(createMcpCapability({ connector: options.connector, ...(options.openUrl ? { openUrl: options.openUrl } : {}) }), {
     config: { mcp: FAST_MCP, ...options.config },
     ...(options.home ? { home: options.home } : {}),
     events: 'mcp.>',

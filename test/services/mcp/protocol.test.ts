@@ -87,6 +87,19 @@ describe('MCP protocol beyond tool calls, on the twin', () => {
     expect(text(await call)).toContain('\\"name\\":\\"Nobody\\"');
   });
 
+  it('shows a URL-mode elicitation with its URL and opens nothing, whatever the answer', async () => {
+    const opened: string[] = [];
+    harness = await startMcpHarness({ connector: new InMemoryConnector({ [ASKING]: askingServer }), openUrl: async (url) => void opened.push(url) });
+    const h = harness;
+    const serverId = await connectHttp(h, 'asking', ASKING);
+    const call = h.call('mcp.call', { body: { serverId, tool: 'ask-url' } });
+    const request = await created(h);
+    expect(request).toMatchObject({ kind: 'elicitation', mode: 'url', params: { url: 'https://example.com/sign-in', message: 'Sign in' } });
+    await h.call('mcp.server_requests.respond', { params: { requestId: request.requestId }, body: { result: { action: 'accept' } } });
+    expect(text(await call)).toContain('accept');
+    expect(opened).toEqual([]);
+  });
+
   it('sends JSON-RPC error -1 to the server when the user rejects its request', async () => {
     const h = await start();
     const serverId = await connectHttp(h, 'asking', ASKING);
