@@ -1,5 +1,7 @@
 import { WS_CLOSE_SESSION_EXPIRED } from '../contract/constants.js';
 import { BridgeClientError, ReplayGapError, isTransient, unavailableError } from './errors.js';
+import { promptResolveResultFrameSchema, type PromptResolveResultFrame } from '../contract/ws-messages.js';
+import { PromptAnswers, type PromptAnswer, type PromptResolveResult } from './prompt-answers.js';
 import type { BridgeEvent } from './route-types.js';
 import type { EventSocket, SocketFactory } from './socket.js';
 
@@ -19,6 +21,13 @@ export interface BridgeEventStream extends AsyncIterableIterator<BridgeEvent> {
    * Undefined until the first connection was ready, when no `since` was given.
    */
   readonly lastSeq: number | undefined;
+  /**
+   * Answers a permission prompt on this stream's socket (`prompt.resolve`), with the same rules
+   * as `POST …/prompts/:promptId/resolve`, and resolves with that route's reply (the
+   * `prompt.resolve.result` frame). It waits for a connected socket; a refusal is a
+   * `BridgeClientError` with its code, and a socket lost before the result rejects `unavailable`.
+   */
+  resolvePrompt(promptId: string, answer: PromptAnswer): Promise<PromptResolveResult>;
   /** Ends the iteration; a pending `next()` resolves as done. */
   close(): void;
 }
@@ -78,6 +87,11 @@ export class EventStream implements BridgeEventStream {
   /** Wakes a paused stream once the consumer has read its queue. */
   #wakeDrained: (() => void) | undefined;
   #settleAttempt: ((outcome: Outcome) => void) | undefined;
+  readonly #answers = new PromptAnswers();
+  /** Whether the current socket said `ready` (it is open and subscribed). */
+  #socketReady = false;
+  /** Answers waiting for a ready socket. */
+  #liveWaiters: Array<() => void> = [];
 
   constructor(deps: EventStreamDeps, options: EventStreamOptions = {}) {
     if (options.since !== undefined && !(Number.isInteger(options.since) && options.since >= 0)) {
@@ -124,9 +138,25 @@ export class EventStream implements BridgeEventStream {
     return Promise.resolve({ value: undefined, done: true });
   }
 
+  async resolvePrompt(promptId: string, answer: PromptAnswer): Promise<PromptResolveResult> {
+    while (!(this.#socket && this.#socketReady)) {
+      if (this.#ended || this.#finished) throw new BridgeClientError('unavailable', 'The event stream has ended.');
+      await new Promise<void>((resolve) => this.#liveWaiters.push(resolve));
+    }
+    return this.#answers.send(this.#socket, promptId, answer);
+  }
+
+  #wakeLiveWaiters(): void {
+    const waiters = this.#liveWaiters;
+    this.#liveWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
   close(): void {
     if (this.#ended) return;
     this.#ended = true;
+    this.#answers.failAll('The event stream was closed');
+    this.#wakeLiveWaiters();
     this.#queue.length = 0;
     this.#socket?.close(1000, 'client closed the stream');
     this.#settleAttempt?.({ kind: 'ended' });
@@ -196,6 +226,8 @@ export class EventStream implements BridgeEventStream {
         settled = true;
         this.#settleAttempt = undefined;
         this.#socket = undefined;
+        this.#socketReady = false;
+        this.#answers.failAll('The event socket closed before the bridge answered');
         resolve(outcome);
       };
       this.#settleAttempt = settle;
@@ -228,8 +260,12 @@ export class EventStream implements BridgeEventStream {
               this.#cursor = event.seq;
               this.#push(event);
               if (this.#queue.length >= (this.#deps.highWaterMark ?? DEFAULT_HIGH_WATER_MARK)) stop({ kind: 'paused' });
+            } else if (frame.kind === 'answer') {
+              this.#answers.settle(frame.frame);
             } else if (frame.kind === 'ready') {
               ready = true;
+              this.#socketReady = true;
+              this.#wakeLiveWaiters();
               // Everything up to lastSeq was replayed before this frame: safe to resume from.
               this.#cursor = Math.max(this.#cursor ?? 0, frame.lastSeq);
             } else if (frame.kind === 'gap') {
@@ -244,6 +280,7 @@ export class EventStream implements BridgeEventStream {
             socket = opened;
             if (settled) return;
             this.#socket = opened;
+            this.#wakeLiveWaiters();
             if (stopping) opened.close(1000, stopping.kind);
           },
           (error: unknown) => settle({ kind: 'refused', error: unavailableError(error), sessionToken: target.sessionToken }),
@@ -265,6 +302,7 @@ export class EventStream implements BridgeEventStream {
   #finish(error?: unknown): void {
     if (this.#finished) return;
     this.#finished = true;
+    this.#wakeLiveWaiters();
     this.#signal?.removeEventListener('abort', this.#onAbort);
     this.#deps.onFinish?.();
     if (error !== undefined) this.#failure = { error };
@@ -312,6 +350,7 @@ type Frame =
   | { kind: 'event'; event: BridgeEvent }
   | { kind: 'ready'; lastSeq: number }
   | { kind: 'gap'; error: ReplayGapError }
+  | { kind: 'answer'; frame: PromptResolveResultFrame }
   | { kind: 'other' };
 
 /** Frames are small JSON objects; anything unrecognised (a newer bridge's extras) is skipped. */
@@ -326,6 +365,10 @@ export function parseFrame(text: string): Frame {
   const frame = value as Record<string, unknown>;
   if (typeof frame.seq === 'number' && typeof frame.type === 'string' && typeof frame.ts === 'string') {
     return { kind: 'event', event: frame as unknown as BridgeEvent };
+  }
+  if (frame.type === 'prompt.resolve.result') {
+    const answer = promptResolveResultFrameSchema.safeParse(frame);
+    return answer.success ? { kind: 'answer', frame: answer.data } : { kind: 'other' };
   }
   if (frame.type === 'ready' && typeof frame.lastSeq === 'number') return { kind: 'ready', lastSeq: frame.lastSeq };
   if (frame.type === 'replay_gap' && typeof frame.requestedSince === 'number' && typeof frame.oldestAvailable === 'number') {

@@ -6,6 +6,7 @@
 export { createBridgeClient, type BridgeClient, type BridgeClientOptions, type HealthInfo } from './client.js';
 export { BridgeClientError, ProtocolMismatchError, ReplayGapError } from './errors.js';
 export type { BridgeEventStream, EventStreamOptions } from './event-stream.js';
+export type { PromptAnswer, PromptResolveResult } from './prompt-answers.js';
 export type { ApiRouteName, BridgeApi, BridgeEvent, RouteOptionsOf, RouteReplyOf } from './route-types.js';
 export type { SessionInfo } from './session.js';
 export type { ErrorCode } from '../contract/errors.js';

@@ -14,6 +14,8 @@ export interface SocketHandlers {
 }
 
 export interface EventSocket {
+  /** A client message (`prompt.resolve`); only once the socket is open. */
+  send(text: string): void;
   close(code?: number, reason?: string): void;
 }
 
@@ -67,7 +69,12 @@ function openStandard(Ctor: typeof WebSocket, url: string, handlers: SocketHandl
     socket = new Ctor(url);
   } catch (error) {
     end.refused(unavailableError(error));
-    return { close() {} };
+    return {
+      send() {
+        throw new Error('The socket never opened.');
+      },
+      close() {},
+    };
   }
   socket.onopen = () => {
     opened = true;
@@ -78,6 +85,9 @@ function openStandard(Ctor: typeof WebSocket, url: string, handlers: SocketHandl
   };
   socket.onclose = (event: CloseEvent) => end.closed(event.code, event.reason, opened);
   return {
+    send(text) {
+      socket.send(text);
+    },
     close(code, reason) {
       socket.close(code, reason);
     },
@@ -110,6 +120,9 @@ function openNodeWs(ws: NodeWsModule, url: string, origin: string | undefined, h
   });
   socket.on('close', (code, reason) => end.closed(code, reason.toString(), opened));
   return {
+    send(text) {
+      socket.send(text);
+    },
     close(code, reason) {
       if (socket.readyState === socket.CONNECTING) socket.terminate();
       else socket.close(code, reason);

@@ -196,6 +196,48 @@ describe('client against a live bridge', () => {
   });
 });
 
+describe('answering prompts over the event socket', () => {
+  it('a session refused by approvals.localOnly (the default) gets forbidden as a BridgeClientError, and the prompt stays open', async () => {
+    const client = newClient();
+    await client.handshake();
+    const accepted = await client.api.systemCommandsExecute({ body: { command: 'echo', args: ['answered on the socket'], reason: 'client socket answer' }, respondAsync: true });
+    const stream = client.events({ types: ['permission.*'], signal: AbortSignal.timeout(15_000) });
+    const refused = await stream.resolvePrompt(String(accepted.promptId), { decision: 'allow_once' }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(BridgeClientError);
+    expect(refused).toMatchObject({ code: 'forbidden' });
+    const prompts = await newClient({ uiToken: live.bridge.uiToken }).api.uiPrompts();
+    expect(prompts.prompts.map((prompt) => prompt.promptId)).toContain(accepted.promptId);
+  });
+
+  it('a bad answer is invalid_request, and an unknown prompt not_found', async () => {
+    const client = newClient();
+    await client.handshake();
+    const stream = client.events({ signal: AbortSignal.timeout(15_000) });
+    await expect(stream.resolvePrompt('prm_unknown', { decision: 'maybe' } as never)).rejects.toMatchObject({ code: 'invalid_request' });
+    await expect(stream.resolvePrompt('prm_unknown', { decision: 'reject' })).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('where the user lets the web app answer (localOnly off), resolves with the route\'s reply and the run follows it', async () => {
+    const open = await startLiveBridge({ approvals: { localOnly: false } });
+    const client = createBridgeClient({ baseUrl: open.baseUrl, origin: TEST_ORIGIN, clientName: 'client tests' });
+    try {
+      await client.handshake();
+      const stream = client.events({ types: ['system.command.*'], signal: AbortSignal.timeout(15_000) });
+      const accepted = await client.api.systemCommandsExecute({ body: { command: 'echo', args: ['answered on the socket'], reason: 'client socket answer' }, respondAsync: true });
+      const promptId = String(accepted.promptId);
+      const result = await stream.resolvePrompt(promptId, { decision: 'allow_once' });
+      expect(result).toEqual({ promptId, state: 'allowed_once', decisionId: expect.any(String), ruleId: null });
+      const ended = await collect(stream, (events) => events.some((e) => e.type === 'system.command.completed' && (e.data as { runId: string }).runId === accepted.runId));
+      expect(ended.at(-1)).toMatchObject({ type: 'system.command.completed' });
+      // Answered once: a second answer is a conflict.
+      await expect(stream.resolvePrompt(promptId, { decision: 'reject' })).rejects.toMatchObject({ code: 'conflict' });
+    } finally {
+      client.close();
+      await open.dispose();
+    }
+  });
+});
+
 describe('client against a live bridge with a small event buffer', () => {
   let small: LiveBridge;
   beforeAll(async () => {

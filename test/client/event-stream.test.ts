@@ -185,3 +185,41 @@ describe('event stream', () => {
     expect(() => setup({}, { since: -1 })).toThrow(/"since" must be a non-negative integer; received -1/);
   });
 });
+
+describe('event stream: answering prompts', () => {
+  const result = (id: string, promptId: string) => ({ type: 'prompt.resolve.result', id, promptId, ok: true, result: { promptId, state: 'rejected', decisionId: 'dec_1', ruleId: null }, error: null });
+
+  it('waits for a ready socket, sends prompt.resolve with an id, and resolves with the result frame of that id', async () => {
+    const { stream, attempt } = setup();
+    const first = await attempt(1);
+    const answered = stream.resolvePrompt('prm_1', { decision: 'reject' });
+    first.open();
+    first.ready(0);
+    await vi.waitFor(() => expect(first.sentByClient).toHaveLength(1));
+    const sent = first.sentByClient[0] as { id: string };
+    expect(sent).toEqual({ type: 'prompt.resolve', id: expect.any(String), promptId: 'prm_1', decision: 'reject' });
+    first.send(result('someone-else', 'prm_1'));
+    first.send(result(sent.id, 'prm_1'));
+    await expect(answered).resolves.toEqual({ promptId: 'prm_1', state: 'rejected', decisionId: 'dec_1', ruleId: null });
+    stream.close();
+  });
+
+  it('rejects with the bridge\'s error code, and with unavailable when the socket closes before the result', async () => {
+    const { stream, attempt } = setup();
+    const first = await attempt(1);
+    first.open();
+    first.ready(0);
+    const refused = stream.resolvePrompt('prm_1', { decision: 'allow_once' });
+    await vi.waitFor(() => expect(first.sentByClient).toHaveLength(1));
+    first.send({ type: 'prompt.resolve.result', id: (first.sentByClient[0] as { id: string }).id, promptId: 'prm_1', ok: false, result: null, error: { code: 'forbidden', message: 'localOnly' } });
+    await expect(refused).rejects.toMatchObject({ code: 'forbidden' });
+
+    const lost = stream.resolvePrompt('prm_2', { decision: 'reject' });
+    await vi.waitFor(() => expect(first.sentByClient).toHaveLength(2));
+    first.close(1006);
+    await expect(lost).rejects.toBeInstanceOf(BridgeClientError);
+    await expect(lost).rejects.toMatchObject({ code: 'unavailable' });
+    stream.close();
+    await expect(stream.resolvePrompt('prm_3', { decision: 'reject' })).rejects.toMatchObject({ code: 'unavailable' });
+  });
+});

@@ -7,6 +7,8 @@ export interface FakeAttempt {
   url: URL;
   /** Close code the client asked for, once it closed this socket. */
   closedByClient: number | undefined;
+  /** Messages the client sent on this socket, parsed. */
+  sentByClient: unknown[];
   open(): void;
   send(frame: object): void;
   events(...seqs: number[]): void;
@@ -24,6 +26,7 @@ export function fakeSockets() {
     const attempt: FakeAttempt = {
       url: new URL(url),
       closedByClient: undefined,
+      sentByClient: [],
       open: () => handlers.open(),
       send: (frame) => {
         if (!done) handlers.message(JSON.stringify(frame));
@@ -45,6 +48,9 @@ export function fakeSockets() {
     };
     attempts.push(attempt);
     return {
+      send(text) {
+        attempt.sentByClient.push(JSON.parse(text));
+      },
       close(code) {
         attempt.closedByClient = code ?? 1000;
         queueMicrotask(() => attempt.close(code ?? 1000));
