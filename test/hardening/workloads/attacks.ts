@@ -456,7 +456,8 @@ export async function promptResolutionAttack(a: AttackBridge, promptId: string, 
     attempts.push({ ...refusedWith(promptId, a.webApp.headers, forbidden), label: 'the requesting session itself under approvals.localOnly' });
     attempts.push({ ...refusedWith(promptId, a.webApp.headers, forbidden, { decision: 'allow_once' }), label: 'the requesting session itself under approvals.localOnly, allow_once' });
   }
-  attempts.push({ ...refusedWith(promptId, a.otherApp.headers, forbidden), label: 'a session of the other allowed app' });
+  // Origins are isolated: another app's session is not even told the prompt exists.
+  attempts.push({ ...refusedWith(promptId, a.otherApp.headers, [[404, 'not_found']]), label: 'a session of the other allowed app' });
   attempts.push({ ...refusedWith(promptId, sameApp.headers, forbidden), label: 'another session of the same app' });
   attempts.push({ ...refusedWith(promptId, sameApp.headers, forbidden, { decision: 'reject' }), label: 'another session of the same app, rejecting' });
   attempts.push({ ...refusedWith(promptId, { origin: EVIL, 'x-osloop-ui-token': a.bridge.uiToken }, wrongOrigin), label: 'the UI token from a foreign page' });
