@@ -44,6 +44,28 @@ describe('web app contract: execute a command', () => {
     expect(details.body).toMatchObject({ status: 'completed', exitCode: 0, stdout: { data: 'hello from the app\n' }, stderr: { data: '' }, recoveryHint: null });
   });
 
+  it('provenance: the context is in the prompt event, the decision event, the audit and the run, for the user\'s answer and a rule\'s', async () => {
+    await start();
+    const pending = app.execute(appExecute('echo', ['provenance']));
+    const promptId = await app.nextPromptId();
+    const created = app.events.frames.find((f) => f.type === 'permission.prompt.created' && (f.data as { promptId: string }).promptId === promptId)!;
+    expect(created.data).toMatchObject({ context });
+    await compat.user.answer(promptId, 'allow_and_whitelist');
+    const runId = String((await pending).body.runId);
+    const byRule = await app.execute(appExecute('echo', ['provenance']));
+    expect(byRule.body).toMatchObject({ accepted: true, decision: { source: 'whitelist' } });
+    await app.jobReaches(String(byRule.body.runId));
+    await app.events.until((frames) => frames.filter((f) => f.type === 'permission.decision.recorded').length >= 2, 30_000);
+    const recorded = app.events.frames.filter((f) => f.type === 'permission.decision.recorded').map((f) => f.data);
+    expect(recorded).toEqual([expect.objectContaining({ decidedBy: 'user', context }), expect.objectContaining({ decidedBy: 'rule', context })]);
+    const audit = await compat.user.audit();
+    expect(audit.filter((d) => [runId, byRule.body.runId].includes(d.subject.id)).map((d) => [d.decidedBy, d.context])).toEqual([
+      ['rule', context],
+      ['user', context],
+    ]);
+    expect((await app.call('GET', `/api/v1/system/commands/runs/${runId}`)).body).toMatchObject({ context });
+  });
+
   it('whitelist allow: a saved rule allows the same request at once, with decision source whitelist', async () => {
     await start();
     const first = app.execute(appExecute('echo', ['whitelisted']));

@@ -49,6 +49,8 @@ export interface CompatBridge {
   /** The person at the machine, answering in the bridge window. */
   user: {
     answer(promptId: string, decision: 'allow_once' | 'allow_and_whitelist' | 'reject', extra?: Record<string, unknown>): Promise<Reply>;
+    /** The decision history (the audit), newest first, as the bridge window's History page reads it. */
+    audit(): Promise<Array<{ decisionId: string; subject: { id: string }; decidedBy: string; context: unknown }>>;
   };
   session(): Promise<WebAppSession>;
   /** Stops this bridge and starts another on the same port (same origin) and home. */
@@ -70,6 +72,13 @@ export async function startCompatBridge(options: StartBridgeOptions = {}): Promi
           'content-type': 'application/json',
           'x-osloop-ui-token': compat.bridge.uiToken,
         }),
+      audit: async () => {
+        const reply = await request<{ decisions: Array<{ decisionId: string; subject: { id: string }; decidedBy: string; context: unknown }> }>(compat.bridge, 'GET', '/api/v1/ui/decisions', undefined, {
+          origin: compat.bridge.origin,
+          'x-osloop-ui-token': compat.bridge.uiToken,
+        });
+        return reply.body.decisions;
+      },
     },
     session: () => openSession(compat.bridge),
     async restart() {

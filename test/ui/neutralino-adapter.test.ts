@@ -136,6 +136,30 @@ describe('Neutralino adapter (against a stand-in of the Neutralino API)', () => 
     expect(n.lastTray()[0]!.text).toBe('Bridge: port 47832 could not be bound');
   });
 
+  it('says in the notification which skill and task asked (the prompt\'s provenance), drawn visibly', async () => {
+    const n = standIn();
+    const page = pageStandIns();
+    const shown: Array<{ title: string; options: { body: string } }> = [];
+    class FakeNotification {
+      static permission = 'granted';
+      constructor(readonly title: string, readonly options: { body: string }) {
+        shown.push(this);
+      }
+    }
+    await startNeutralinoAdapter({ neutralino: n.api, ...page, runtime: listening, webNotification: undefined });
+    page.promptCreated({ promptId: 'p3', title: 'Run git status', reason: 'check the tree', context: { source: 'skill', skillId: 'code-review', taskId: 'task-42', runId: 'r1' } });
+    await settle();
+    expect(n.calls).toContainEqual(['os.showNotification', 'Permission requested', expect.stringContaining('Run git status — check the tree\nFor skill code-review, task task-42')]);
+
+    const web = standIn();
+    const webPage = pageStandIns();
+    await startNeutralinoAdapter({ neutralino: web.api, ...webPage, runtime: listening, webNotification: FakeNotification });
+    webPage.promptCreated({ promptId: 'p4', title: 'Install jq', reason: null, context: { source: 'scheduler', skillId: null, taskId: 'nightly\u202e', runId: null } });
+    await settle();
+    // A bidi control in the web app's text is an escape, never a reordering.
+    expect(shown[0]!.options.body).toBe('Install jq\nFor scheduler, task nightly\u27eaU+202E\u27eb');
+  });
+
   it('uses a clickable webview notification when allowed: a click opens the approvals page', async () => {
     const n = standIn();
     const page = pageStandIns();

@@ -25,6 +25,8 @@ export interface PromptLike {
   promptId: string;
   title: string;
   reason: string | null;
+  /** Provenance: which skill and task of the web app asked. */
+  context?: { source: string | null; skillId: string | null; taskId: string | null; runId: string | null } | null;
 }
 
 export interface AdapterOptions {

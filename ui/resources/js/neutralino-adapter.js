@@ -4,6 +4,8 @@
  * permission prompt, and the tray reflecting `bridge.runtime.updated`. It touches nothing but the
  * `neutralino` object it is given (the real `Neutralino` global, or a stand-in in tests).
  */
+import { provenanceText } from './run-text.js';
+
 export const TRAY = { STATE: 'bridge-state', SHOW: 'show-status', APPROVALS: 'approvals', QUIT: 'quit' };
 /** Neutralino resolves the tray icon against the app root (`--path`, i.e. `ui/`), not `documentRoot`. */
 export const TRAY_ICON = '/resources/icons/tray.png';
@@ -58,7 +60,9 @@ export async function startNeutralinoAdapter({
 
   const notify = async (prompt) => {
     const title = 'Permission requested';
-    const body = `${prompt.title}${prompt.reason ? ` — ${prompt.reason}` : ''}`;
+    // Which skill and task asked, so the user can tell one agent's request from another's.
+    const provenance = provenanceText(prompt.context);
+    const body = `${prompt.title}${prompt.reason ? ` — ${prompt.reason}` : ''}${provenance ? `\nFor ${provenance}` : ''}`;
     if (webNotification && webNotification.permission === 'granted') {
       // The webview's notification can be clicked; Neutralino's own cannot.
       const notification = new webNotification(title, { body, tag: prompt.promptId });

@@ -21,6 +21,18 @@ export function commandText(template, shell = false) {
   return [template.command, ...(template.args ?? [])].map(shellQuote).join(' ');
 }
 
+/**
+ * Which part of the web app asked (`context`: the provenance the bridge stored), in words:
+ * "skill X, task Y", led by the source when it says more than "skill". Null when nothing is known.
+ * Every part is the web app's own text, so it is drawn visibly.
+ */
+export function provenanceText(context) {
+  if (!context) return null;
+  const { source, skillId, taskId } = context;
+  const parts = [source && (source !== 'skill' || !skillId) ? source : null, skillId ? `skill ${skillId}` : null, taskId ? `task ${taskId}` : null].filter(Boolean);
+  return parts.length ? parts.map(visible).join(', ') : null;
+}
+
 /** What a run is called in a list: what it runs; the agent's own title is only a claim beside it. */
 export function runTitle(run) {
   return commandText(run.template, run.shell);

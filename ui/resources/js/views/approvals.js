@@ -1,7 +1,7 @@
 import { post } from '../api.js';
 import { h, toast } from '../dom.js';
 import { principal, time, visible, countdown as countdownText } from '../format.js';
-import { commandText } from '../run-text.js';
+import { commandText, provenanceText } from '../run-text.js';
 import { approvalsQueue } from './approvals-queue.js';
 import { heading } from './common.js';
 
@@ -54,8 +54,8 @@ function details(prompt) {
   const shown = prompt.shown ?? null;
   const kind = prompt.kind === 'mcp_server' ? `${d.url ? 'connect to' : 'start'} the MCP server "${visible(d.serverName ?? prompt.subjectId)}"` : prompt.kind === 'install' ? `install ${visible(d.tool ?? 'a tool')}` : 'run a command';
   const rows = [['Asks to', kind], ['Asked by', visible(principal(prompt.requestedBy))]];
-  const c = prompt.context;
-  if (c && (c.skillId || c.taskId || c.source)) rows.push(['For', [c.source, c.skillId && `skill ${c.skillId}`, c.taskId && `task ${c.taskId}`].filter(Boolean).map(visible).join(', ')]);
+  const provenance = provenanceText(prompt.context);
+  if (provenance) rows.push(['For', provenance]);
   rows.push(['Why', visible(prompt.reason ?? '—')]);
   if (d.url) {
     rows.push(['URL', visible(d.url)], ['Headers sent', (d.headerNames ?? []).map(visible).join(', ') || 'none']);

@@ -1,7 +1,7 @@
 import { get } from '../api.js';
 import { h, replace } from '../dom.js';
 import { dateTime } from '../format.js';
-import { commandText, decidedBy } from '../run-text.js';
+import { commandText, decidedBy, provenanceText } from '../run-text.js';
 import { heading, problem } from './common.js';
 
 const PAGE = 100;
@@ -50,9 +50,12 @@ export async function mount(root, ctx) {
 function subject(decision, runs) {
   const { kind, id } = decision.subject;
   const run = runs.get(id);
-  if (run) return h('a', { href: `#runs?run=${encodeURIComponent(id)}` }, h('code', {}, commandText(run.template, run.shell)));
+  // The audit keeps which skill and task asked; it is shown with what they asked for.
+  const provenance = provenanceText(decision.context);
+  const asked = provenance ? h('div', { class: 'small muted provenance' }, `for ${provenance}`) : null;
+  if (run) return [h('a', { href: `#runs?run=${encodeURIComponent(id)}` }, h('code', {}, commandText(run.template, run.shell))), asked];
   const words = { command: 'command', install: 'install', mcp_server: 'MCP server' }[kind] ?? kind;
-  return h('span', {}, `${words} `, h('code', { class: 'small' }, id));
+  return [h('span', {}, `${words} `, h('code', { class: 'small' }, id)), asked];
 }
 
 function render(el, decisions, runs) {
