@@ -78,6 +78,10 @@ export const settingsSchema = z.object({
   defaultCommandTimeoutMs: z.number().int().describe('Timeout of a command run that sets none.'),
   denyList: z.array(z.string()).describe('Executables the bridge refuses to run, whatever anyone answers.'),
   approvalsLocalOnly: z.boolean().describe('Only the local UI may resolve permission prompts.'),
+  approvalsChosenAt: z.iso
+    .datetime()
+    .nullable()
+    .describe('When the user chose `approvalsLocalOnly` (saving it records the choice); null: not yet, and the status window asks.'),
   fleetOrchestrators: z.array(z.string()).describe('Orchestrator public keys paired for the NATS fleet (docs/fleet.md); their jobs still prompt here.'),
   portFromCommandLine: z.boolean().describe('This process was started with `--port`, which overrides `port` for this run only; a start without it uses `port`.'),
   devMode: z.boolean().describe('Started with `--dev`: any http://localhost or http://127.0.0.1 page, on any port, may hand-shake.'),

@@ -32,6 +32,7 @@ export function settingsView(config: BridgeConfig, runningPort: number, launch: 
     defaultCommandTimeoutMs: config.defaultCommandTimeoutMs,
     denyList: config.denyList,
     approvalsLocalOnly: config.approvals.localOnly,
+    approvalsChosenAt: config.approvals.chosenAt,
     fleetOrchestrators: config.nats.orchestrators.map((o) => o.key),
     portFromCommandLine: launch.portFromCommandLine,
     devMode: launch.dev,

@@ -1,5 +1,7 @@
 import { get, patch } from '../api.js';
 import { h, replace, toast } from '../dom.js';
+import { dateTime } from '../format.js';
+import { approvalsChoice } from './approvals-choice.js';
 import { heading, problem } from './common.js';
 import { originsPanel, portNote, sessionsPanel } from './settings-panels.js';
 
@@ -11,8 +13,9 @@ const lines = (text) => text.split('\n').map((l) => l.trim()).filter(Boolean);
  */
 export async function mount(root, ctx) {
   const body = h('div', {});
+  const choice = h('div', { id: 'approvals-choice-slot' });
   const sessions = sessionsPanel();
-  root.append(...heading('Settings'), body, sessions.el);
+  root.append(...heading('Settings'), choice, body, sessions.el);
   let form = null;
   try {
     const settings = await get('/api/v1/ui/settings');
@@ -24,6 +27,13 @@ export async function mount(root, ctx) {
       origins = next;
     });
     body.append(origins);
+    choice.dataset.asked = String(settings.approvalsChosenAt === null);
+    if (settings.approvalsChosenAt === null) {
+      replace(choice, approvalsChoice((saved) => {
+        Object.assign(settings, saved);
+        form.chosen(saved);
+      }));
+    }
   } catch (error) {
     replace(body, problem('Settings', error));
   }
@@ -68,6 +78,11 @@ function render(el, s, onSaved) {
   };
   showPortNote(s);
   const status = h('p', { role: 'status', id: 'settings-status' });
+  const chosen = h('span', { id: 'approvalsLocalOnly-chosen' });
+  const showChosen = (view) => {
+    chosen.textContent = view.approvalsChosenAt ? ` You chose this on ${dateTime(view.approvalsChosenAt)}.` : ' Not chosen yet: until you choose, only this window answers.';
+  };
+  showChosen(s);
 
   const read = () => ({
     port: Number(inputs.port.value),
@@ -102,6 +117,8 @@ function render(el, s, onSaved) {
         const saved = await patch('/api/v1/ui/settings', changed);
         Object.assign(s, saved);
         showPortNote(saved);
+        showChosen(saved);
+        if (saved.approvalsChosenAt) document.getElementById('approvals-choice')?.remove();
         onSaved(saved);
         status.textContent = 'Saved.';
         toast('Settings saved');
@@ -123,10 +140,17 @@ function render(el, s, onSaved) {
   field('promptTimeoutMs', 'Prompt timeout (seconds)', inputs.promptTimeoutMs, 'An unanswered permission prompt is rejected after this long.'),
   field('defaultCommandTimeoutMs', 'Default command timeout (seconds)', inputs.defaultCommandTimeoutMs, 'For runs that set no timeout of their own. No maximum.'),
   field('denyList', 'Deny list', inputs.denyList, 'Executables (names or absolute paths), one per line, that never run, whatever anyone answers.'),
-  h('div', { class: 'field checkbox' }, inputs.approvalsLocalOnly, ' ', h('label', { for: 'approvalsLocalOnly' }, 'Only this UI may answer prompts'), h('div', { class: 'hint' }, 'On by default: a web app cannot answer its own prompts. Turn it off only for a web app that relays your decision to the bridge.')),
+  h('div', { class: 'field checkbox' }, inputs.approvalsLocalOnly, ' ', h('label', { for: 'approvalsLocalOnly' }, 'Only this UI may answer prompts'), h('div', { class: 'hint' }, 'On by default: a web app cannot answer its own prompts. Turn it off only for a web app that relays your decision to the bridge.', chosen)),
   field('fleetOrchestrators', 'Fleet orchestrators', inputs.fleetOrchestrators, 'Public keys (U…) of orchestrators that may send this machine jobs over NATS, one per line. Each of their jobs still asks you here. Remove a line to unpair.'),
   h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit', id: 'save' }, 'Save')),
   status);
   replace(el, form);
-  return { dirty: () => changes().length > 0 };
+  return {
+    dirty: () => changes().length > 0,
+    /** The choice was made outside the form (the first-start notice): show what is now saved. */
+    chosen(view) {
+      inputs.approvalsLocalOnly.checked = view.approvalsLocalOnly;
+      showChosen(view);
+    },
+  };
 }

@@ -2,6 +2,7 @@ import { get } from '../api.js';
 import { h, replace } from '../dom.js';
 import { duration, time } from '../format.js';
 import { every, failure, heading, stateTag } from './common.js';
+import { approvalsChoice } from './approvals-choice.js';
 import { overview } from './status-overview.js';
 
 /**
@@ -14,8 +15,11 @@ export async function mount(root, ctx) {
   const bind = h('div', { id: 'bind' });
   const log = h('div', { id: 'connection-log' });
   const summary = overview(ctx);
+  // Asked once, at first start: until the user chooses who may answer prompts.
+  const choice = h('div', { id: 'approvals-choice-slot' });
   root.append(
     ...heading('Status', 'What needs you, what runs, what is broken, and who has been talking to the bridge.'),
+    choice,
     bind,
     summary.el,
     h('h2', {}, 'Bridge'),
@@ -42,6 +46,14 @@ export async function mount(root, ctx) {
       replace(log, failure(error));
     }
   };
+  void get('/api/v1/ui/settings').then(
+    (settings) => {
+      if (settings.approvalsChosenAt === null) replace(choice, approvalsChoice());
+      // Whether it asked, once known (the tests wait for it rather than for time).
+      choice.dataset.asked = String(settings.approvalsChosenAt === null);
+    },
+    () => {}, // Unreachable: the bind panel says so.
+  );
   const stopTimer = every(2000, () => {
     void showStatus();
     void showLog();
