@@ -23,6 +23,7 @@ import { startConnectionLog } from './services/connection-log.js';
 import { startEventLog } from './services/events/event-log.js';
 import { mcpCapability } from './services/mcp/mcp-module.js';
 import type { BaseContext, CapabilityFactory, RunningService, ServiceContext } from './services/service-context.js';
+import { createPrincipalVerifierSeam } from './services/session/principal-verifier.js';
 import { startSessionService } from './services/session/session-service.js';
 import { commandPermissionsModule } from './services/commands/commands-module.js';
 import { createUiModule } from './services/ui/ui-module.js';
@@ -99,10 +100,13 @@ export async function startBridge(options: StartBridgeOptions = {}): Promise<Run
   const allowOrigins = options.allowOrigins ?? [];
   const uiToken = await writeUiToken(paths.uiTokenFile);
 
+  // The guard verifies tokens by a direct call into the session service, plugged in when it starts.
+  const verifier = createPrincipalVerifierSeam();
   const app = await buildHttpApp({
     bus,
     subjects,
     logger,
+    verifyPrincipal: verifier.verify,
     uiRoot: UI_ROOT,
     policy: () => ({
       port,
@@ -160,7 +164,7 @@ export async function startBridge(options: StartBridgeOptions = {}): Promise<Run
     }),
     startConnectionLog({ bus, subjects }),
     startBridgeService(ctx),
-    startSessionService(ctx, { uiToken }),
+    startSessionService(ctx, { uiToken, verifier }),
   ];
   for (const module of modules) services.push(await module.start(ctx));
   // Loaded only for a fleet: a bridge without one never imports the NATS modules.

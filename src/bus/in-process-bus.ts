@@ -18,20 +18,30 @@ class PendingRequest {
   readonly #reject: (error: Error) => void;
   /** The bus's set of requests still waiting; leaving it is what makes the first answer win. */
   readonly #waiting: Set<PendingRequest>;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #timeoutMs: number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(subject: string, resolve: (value: unknown) => void, reject: (error: Error) => void, waiting: Set<PendingRequest>) {
+  constructor(subject: string, timeoutMs: number, resolve: (value: unknown) => void, reject: (error: Error) => void, waiting: Set<PendingRequest>) {
     this.subject = subject;
+    this.#timeoutMs = timeoutMs;
     this.#resolve = resolve;
     this.#reject = reject;
     this.#waiting = waiting;
     waiting.add(this);
   }
 
+  /**
+   * Armed once the responders have run: a responder that answered synchronously (most routes)
+   * then costs no timer at all. Only microseconds separate this from the moment of the request.
+   */
+  armTimeout(): void {
+    if (this.#timer === undefined && this.#waiting.has(this)) this.#timer = setTimeout(timeOut, this.#timeoutMs, this, this.#timeoutMs);
+  }
+
   /** The first reply wins, as on NATS; later ones find the request gone and are ignored. */
   settle(envelope: ReplyEnvelope): void {
     if (!this.#waiting.delete(this)) return;
-    clearTimeout(this.timer);
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
     try {
       this.#resolve(openEnvelope(envelope, this.subject));
     } catch (error) {
@@ -41,7 +51,7 @@ class PendingRequest {
 
   fail(error: Error = new BusClosed(this.subject)): void {
     if (!this.#waiting.delete(this)) return;
-    clearTimeout(this.timer);
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#reject(error);
   }
 }
@@ -64,6 +74,11 @@ class InProcessMessage implements BusMessage {
 
   respond(data: unknown): void {
     this.#pending?.settle(okEnvelope(data));
+  }
+
+  /** Starts the request's timeout clock, after its responders ran. */
+  static armTimeout(message: InProcessMessage): void {
+    message.#pending?.armTimeout();
   }
 
   /** How `serve()` replies with an error as well as a value; kept off the public message. */
@@ -148,6 +163,7 @@ export function createInProcessBus(options: InProcessBusOptions = {}): Bus {
       const targets = batch[i] as readonly Sub[];
       const message = batch[i + 1] as InProcessMessage;
       for (const sub of targets) invoke(sub, message);
+      InProcessMessage.armTimeout(message);
       settleOne();
     }
   }
@@ -196,8 +212,7 @@ export function createInProcessBus(options: InProcessBusOptions = {}): Bus {
     if (targets.length === 0) return Promise.reject(new BusNoResponders(subject));
     const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     return new Promise<T>((resolve, reject) => {
-      const pending = new PendingRequest(subject, resolve as (value: unknown) => void, reject, pendingRequests);
-      pending.timer = setTimeout(timeOut, timeoutMs, pending, timeoutMs);
+      const pending = new PendingRequest(subject, timeoutMs, resolve as (value: unknown) => void, reject, pendingRequests);
       dispatch(targets, new InProcessMessage(subject, data, `_INBOX.${++inbox}`, pending));
     });
   }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import type { Subjects } from '../bus/subjects.js';
+import type { VerifyPrincipal } from '../services/session/principal-verifier.js';
 import type { OriginPolicy } from './security/origin.js';
 
 /** All the HTTP layer is given: the bus to dispatch on and the policy to validate with. */
@@ -8,6 +9,8 @@ export interface HttpDeps {
   bus: Bus;
   subjects: Subjects;
   logger: Logger;
+  /** Maps a request's tokens to its principal: a direct call into the session service. */
+  verifyPrincipal: VerifyPrincipal;
   /** Read on every request, so a settings change applies without a restart. */
   policy: () => OriginPolicy & {
     bodyLimitBytes: number;

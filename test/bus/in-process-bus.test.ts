@@ -1,10 +1,33 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createInProcessBus } from '../../src/bus/in-process-bus.js';
 import { describeBusConformance } from './conformance.js';
 
 describeBusConformance('in-process', (options) => createInProcessBus(options));
 
 describe('in-process bus specifics', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+
+  it('arms no timeout timer for a request its responder answers synchronously', async () => {
+    const bus = createInProcessBus();
+    bus.serve('sync', (data) => `got ${String(data)}`);
+    const setTimer = vi.spyOn(globalThis, 'setTimeout');
+    await expect(bus.request('sync', 1)).resolves.toBe('got 1');
+    expect(setTimer).not.toHaveBeenCalled();
+  });
+
+  it('still times out a request whose responder answers later, counted from the request', async () => {
+    vi.useFakeTimers();
+    const bus = createInProcessBus();
+    bus.serve('slow', () => new Promise(() => {}));
+    const answer = bus.request('slow', 1, { timeoutMs: 50 });
+    const failed = expect(answer).rejects.toMatchObject({ name: 'BusTimeout' });
+    await vi.advanceTimersByTimeAsync(50);
+    await failed;
+  });
+
   it('reports itself as embedded', () => {
     expect(createInProcessBus().kind).toBe('embedded');
   });

@@ -75,7 +75,8 @@ export const securityGuard = fp(
         return;
       }
       try {
-        request.principal = await deps.bus.request<Principal>(deps.subjects.internal('auth.verify'), {
+        // Synchronous and in-process: the principal comes from the tokens read here, never from a message.
+        request.principal = deps.verifyPrincipal({
           auth,
           origin: origin.origin,
           sessionToken: headerOrQuery(request, TOKEN_HEADER, 'sessionToken'),

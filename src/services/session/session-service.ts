@@ -1,22 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
 import { PROTOCOL_VERSION } from '../../contract/constants.js';
 import { BridgeError } from '../../contract/errors.js';
-import type { Principal } from '../../contract/principal.js';
-import type { RouteAuth } from '../../contract/route.js';
 import { ROUTES } from '../../contract/routes/index.js';
 import type { SessionContext } from '../../../machines/session.machine.js';
 import { isoAt } from '../../runtime/clock.js';
 import { serveRoute } from '../serve-route.js';
 import type { RunningService, ServiceContext } from '../service-context.js';
+import type { PrincipalVerifierSeam, VerifyPrincipal } from './principal-verifier.js';
 import { hashToken, newId, newToken } from './token.js';
-
-/** What the HTTP layer asks before dispatching an authenticated request. */
-export interface VerifyRequest {
-  auth: RouteAuth;
-  origin: string | null;
-  sessionToken: string | null;
-  uiToken: string | null;
-}
 
 /** Remembered token hashes, so an expired token is told apart from a wrong one. */
 const MAX_REMEMBERED = 50_000;
@@ -25,7 +16,7 @@ const MAX_REMEMBERED = 50_000;
  * Sessions: handshake spawns a session actor, refresh re-arms its timer, verification maps a
  * token to its live actor. The index holds token hashes only.
  */
-export function startSessionService(ctx: ServiceContext, options: { uiToken: string }): RunningService {
+export function startSessionService(ctx: ServiceContext, options: { uiToken: string; verifier: PrincipalVerifierSeam }): RunningService {
   const { bus, subjects, runtime, clock, config } = ctx;
   const sessionByTokenHash = new Map<string, string>();
   const uiToken = Buffer.from(options.uiToken);
@@ -60,6 +51,19 @@ export function startSessionService(ctx: ServiceContext, options: { uiToken: str
     return given.length === uiToken.length && timingSafeEqual(given, uiToken);
   };
 
+  // Called by the guard directly (see principal-verifier.ts), never over the bus.
+  const verify: VerifyPrincipal = (request) => {
+    if (request.auth === 'none') return { kind: 'anonymous', origin: request.origin };
+    if ((request.auth === 'ui' || request.auth === 'session_or_ui') && isUi(request.uiToken)) return { kind: 'ui' };
+    if (request.auth === 'ui') {
+      if (request.sessionToken) throw new BridgeError('forbidden', 'This route is for the local UI only; web-app sessions may not use it.');
+      throw new BridgeError('unauthorized', 'The local UI token is required (X-OSLOOP-UI-TOKEN).', { details: { reason: request.uiToken ? 'invalid' : 'missing' } });
+    }
+    const { sessionId } = resolveToken(request.sessionToken, request.origin);
+    return { kind: 'session', sessionId, origin: request.origin };
+  };
+  options.verifier.provide(verify);
+
   const subscriptions = [
     serveRoute(bus, subjects, ROUTES.sessionHandshake, ({ principal, body }) => {
       const origin = principal.kind === 'anonymous' ? principal.origin : null;
@@ -92,23 +96,12 @@ export function startSessionService(ctx: ServiceContext, options: { uiToken: str
       return { sessionId, sessionToken: body.sessionToken, expiresAt, protocolVersion: PROTOCOL_VERSION } as const;
     }),
 
-    bus.serve(subjects.internal('auth.verify'), (data): Principal => {
-      const request = data as VerifyRequest;
-      if (request.auth === 'none') return { kind: 'anonymous', origin: request.origin };
-      if ((request.auth === 'ui' || request.auth === 'session_or_ui') && isUi(request.uiToken)) return { kind: 'ui' };
-      if (request.auth === 'ui') {
-        if (request.sessionToken) throw new BridgeError('forbidden', 'This route is for the local UI only; web-app sessions may not use it.');
-        throw new BridgeError('unauthorized', 'The local UI token is required (X-OSLOOP-UI-TOKEN).', { details: { reason: request.uiToken ? 'invalid' : 'missing' } });
-      }
-      const { sessionId } = resolveToken(request.sessionToken, request.origin);
-      return { kind: 'session', sessionId, origin: request.origin };
-    }),
-
     bus.serve(subjects.internal('session.alive'), (data) => Boolean(liveSession(String(data)))),
   ];
 
   return {
     stop() {
+      options.verifier.provide(null);
       for (const subscription of subscriptions) subscription.unsubscribe();
     },
   };
