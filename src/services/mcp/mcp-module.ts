@@ -2,7 +2,7 @@ import path from 'node:path';
 import { removeStaleTempFiles } from '../../config/stale-temp-files.js';
 import { BridgeError } from '../../contract/errors.js';
 import type { McpConnector } from '../../mcp/connector.js';
-import { SdkConnector } from '../../mcp/sdk-connector.js';
+import { LazySdkConnector } from '../../mcp/lazy-sdk-connector.js';
 import { LOGIN_SHELL_TIMEOUT_MS, resolveLoginPath } from '../../processes/login-path.js';
 import type { CapabilityFactory, CapabilityModule, RunningService, ServiceContext } from '../service-context.js';
 import { openBrowser } from '../../cli/open.js';
@@ -42,7 +42,7 @@ export function createMcpCapability(options: McpCapabilityOptions = {}): Capabil
     let loginPath: Promise<string> | undefined;
     const searchPath = () =>
       (loginPath ??= config.current.commandPath === 'login_shell' ? loginPathOrInherited(stopping.signal) : Promise.resolve(process.env.PATH ?? ''));
-    const connector = options.connector ?? new SdkConnector({ searchPath });
+    const connector = options.connector ?? new LazySdkConnector({ searchPath });
     const live = new LiveConnections();
 
     let store: McpRegistryStore | null = null;
