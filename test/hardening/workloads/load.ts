@@ -89,13 +89,18 @@ function check(state: StreamCheck, seq: number, data: { runId?: string; offset?:
   else if (seq < state.lastSeq) state.outOfOrder++;
   else if (seq > state.lastSeq + 1) state.gaps++;
   state.lastSeq = Math.max(state.lastSeq, seq);
-  if (data.runId !== FANOUT_RUN) return;
+  if (data.runId !== fanoutRun) return;
   const index = (data.offset ?? -1) / LINE.length;
   if (index !== state.nextIndex) state.misplaced++;
   state.nextIndex = index + 1;
   state.received++;
 }
-const FANOUT_RUN = 'run_load_fanout';
+/**
+ * The run whose output the fan-out streams: a real run of the sessions' origin, so that its
+ * events reach those sessions (origins are isolated; output of a run nobody owns goes to the
+ * local UI only). It waits for a permission nobody gives, so nothing real writes to it.
+ */
+let fanoutRun = '';
 
 interface Client {
   socket: WebSocket;
@@ -137,8 +142,9 @@ function openClient(url: string, origin: string, keep: boolean, onEvent: () => v
           client.check.lastSeq = frame.seq - 1;
           started = true;
         }
-        check(client.check, frame.seq, frame.data ?? {});
-        client.kept?.push([frame.seq, frame.data?.runId === FANOUT_RUN ? (frame.data.offset ?? 0) / LINE.length : -1]);
+        const output = frame.type === 'system.command.stdout' ? (frame.data ?? {}) : {};
+        check(client.check, frame.seq, output);
+        client.kept?.push([frame.seq, output.runId === fanoutRun ? (output.offset ?? 0) / LINE.length : -1]);
         onEvent();
       } else if (frame.type === 'ready') {
         markReady();
@@ -205,7 +211,13 @@ export async function runEventFanout(options: Pick<LoadOptions, 'clients' | 'eve
     logger: quietLogger(errorLogs),
     // The ring holds the whole stream (by count and by bytes), so the slow client's resume cannot
     // meet a replay gap wherever it was cut.
-    config: { eventBufferSize: options.events + 1_000, eventBufferBytes: (options.events + 1_000) * (LINE.length + 256), wsQueueLimit: WS_QUEUE_LIMIT },
+    config: {
+      eventBufferSize: options.events + 1_000,
+      eventBufferBytes: (options.events + 1_000) * (LINE.length + 256),
+      wsQueueLimit: WS_QUEUE_LIMIT,
+      // The fan-out's run waits for its permission for the whole workload.
+      promptTimeoutMs: 24 * 3_600_000,
+    },
   });
   const peak = { rss: 0, heap: 0 };
   const sampler = setInterval(() => {
@@ -216,6 +228,12 @@ export async function runEventFanout(options: Pick<LoadOptions, 'clients' | 'eve
   try {
     const healthySession = await handshake(bridge);
     const slowSession = await handshake(bridge);
+    const pending = await fetch(`${bridge.baseUrl}/api/v1/system/commands/execute`, {
+      method: 'POST',
+      headers: { ...healthySession.headers, prefer: 'respond-async' },
+      body: JSON.stringify({ command: 'sleep', args: ['3600'], reason: 'load: the run whose output the fan-out streams' }),
+    });
+    fanoutRun = ((await pending.json()) as { runId: string }).runId;
     const base = `${bridge.baseUrl.replace('http', 'ws')}/ws/v1/events?sessionToken=`;
     let wake: (() => void) | undefined;
     const onEvent = () => wake?.();
@@ -254,7 +272,7 @@ export async function runEventFanout(options: Pick<LoadOptions, 'clients' | 'eve
 
     const started = Date.now();
     for (let i = 0; i < options.events; i++) {
-      bridge.bus.publish(subject, { runId: FANOUT_RUN, offset: i * LINE.length, bytes: LINE.length, chunk: LINE });
+      bridge.bus.publish(subject, { runId: fanoutRun, offset: i * LINE.length, bytes: LINE.length, chunk: LINE });
       if (i === Math.min(SLOW_PAUSE_EVENTS, Math.floor(options.events * 0.8))) resumed = resumeSlow();
       if (i % BATCH === BATCH - 1) await caughtUp(i + 1 - WINDOW);
     }
