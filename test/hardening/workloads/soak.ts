@@ -245,11 +245,16 @@ class SoakHarness {
     this.mcpFailures = [];
   }
 
-  /** One prompt, answered by the UI with a rule for `sh -c *`: every later shell run starts at once. */
+  /**
+   * One prompt per script, each answered by the UI with an exact rule (a prefix rule for a shell
+   * is refused: it would allow any code), so every later shell run starts at once.
+   */
   async whitelistShell(): Promise<void> {
-    const reply = await this.execute('sh', ['-c', SCRIPTS.completes, 'soak', 'setup']);
-    await this.ui.api.systemPermissionsPromptsResolve({ params: { requestId: reply.promptId! }, body: { decision: 'allow_and_whitelist', ruleArgsPrefix: 1 } });
-    await this.app.api.systemCommandsRunsGet({ params: { runId: reply.runId }, query: { waitMs: 20_000 } });
+    for (const script of [SCRIPTS.completes, SCRIPTS.fails, SCRIPTS.long, SCRIPTS.stubborn]) {
+      const reply = await this.execute('sh', ['-c', script, 'soak'], script === SCRIPTS.completes || script === SCRIPTS.fails ? {} : { timeoutMs: 100 });
+      await this.ui.api.systemPermissionsPromptsResolve({ params: { requestId: reply.promptId! }, body: { decision: 'allow_and_whitelist' } });
+      await this.app.api.systemCommandsRunsGet({ params: { runId: reply.runId }, query: { waitMs: 20_000 } });
+    }
   }
 
   async registerEverything(): Promise<string> {
@@ -337,7 +342,8 @@ class SoakHarness {
 
   /** Starts a run of `kind` and does what ends it (terminate, reject…); returns its id. */
   async start(kind: RunKind, n: string): Promise<string> {
-    const shell = (script: string, extra: { timeoutMs?: number } = {}) => this.execute('sh', ['-c', script, 'soak', n], extra);
+    // The same argv every time: each script is allowed by its own exact rule.
+    const shell = (script: string, extra: { timeoutMs?: number } = {}) => this.execute('sh', ['-c', script, 'soak'], extra);
     switch (kind) {
       case 'completes':
         return (await shell(SCRIPTS.completes)).runId;
@@ -356,7 +362,7 @@ class SoakHarness {
       }
       case 'rejected':
       case 'expired': {
-        // Not whitelisted (only `sh -c *` is): the user is asked.
+        // Not whitelisted (only the four shell scripts are): the user is asked.
         const { runId, promptId, state } = await this.execute('echo', ['soak', n]);
         if (state !== 'awaiting_permission' || !promptId) throw new Error(`run ${runId} answered ${state} without a prompt`);
         if (kind === 'rejected') {
