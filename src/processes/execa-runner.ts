@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import { loadExeca, loadedExeca } from './load-execa.js';
 import { groupAlive, killProcessTree } from './kill-tree.js';
 import { trackProcess } from './process-groups.js';
 import type { ProcessExit, ProcessHandlers, ProcessRunner, ProcessSpec, RunningProcess } from './process-runner.js';
@@ -12,13 +12,18 @@ const DEFAULT_STRAY_GRACE_MS = 2_000;
  * and nothing buffered here (the run keeps its own bounded buffer). `strayGraceMs` is the grace
  * given to what a child leaves running in its group when it exits by itself.
  */
-export function createExecaRunner(options: { platform?: NodeJS.Platform; strayGraceMs?: () => number } = {}): ProcessRunner {
+export function createExecaRunner(options: { platform?: NodeJS.Platform; strayGraceMs?: () => number } = {}): ProcessRunner & { prepare(): Promise<void> } {
   const platform = options.platform ?? process.platform;
   const strayGraceMs = options.strayGraceMs ?? (() => DEFAULT_STRAY_GRACE_MS);
   const live = new Set<RunningProcess>();
 
   return {
+    async prepare() {
+      await loadExeca();
+    },
     start(spec: ProcessSpec, handlers: ProcessHandlers): RunningProcess {
+      const execa = loadedExeca()?.execa;
+      if (!execa) throw new Error('createExecaRunner: start() before prepare() resolved');
       const subprocess = execa(spec.command, [...spec.args], {
         cwd: spec.cwd,
         env: spec.env,

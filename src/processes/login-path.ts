@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import { loadExeca } from './load-execa.js';
 import os from 'node:os';
 import path from 'node:path';
 import { killProcessTree } from './kill-tree.js';
@@ -99,7 +99,8 @@ type ShellAnswer =
   | { kind: 'aborted' }
   | { kind: 'spawn_error'; code: string };
 
-function askShell(shell: string, env: NodeJS.ProcessEnv, timeoutMs: number, signal?: AbortSignal): Promise<ShellAnswer> {
+async function askShell(shell: string, env: NodeJS.ProcessEnv, timeoutMs: number, signal?: AbortSignal): Promise<ShellAnswer> {
+  const { execa } = await loadExeca();
   const child = execa(shell, ['-ilc', SCRIPT], {
     reject: false,
     stdin: 'ignore',

@@ -48,6 +48,11 @@ export interface RunningProcess {
 }
 
 export interface ProcessRunner {
+  /**
+   * Resolves once `start` can be called: the real runner loads execa here, at the first spawn
+   * rather than at the bridge's start. Callers await it before `start`; a twin needs none.
+   */
+  prepare?(): Promise<void>;
   start(spec: ProcessSpec, handlers: ProcessHandlers): RunningProcess;
   /** Kills every process this runner started that is still alive; used when the bridge stops. */
   killAll(graceMs: number): Promise<void>;

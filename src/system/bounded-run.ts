@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import { loadExeca } from '../processes/load-execa.js';
 import { killProcessTree } from '../processes/kill-tree.js';
 import { trackProcess } from '../processes/process-groups.js';
 
@@ -28,6 +28,7 @@ export interface BoundedRunResult {
  * (pyenv, asdf) starts children that would outlive a plain kill of the direct child.
  */
 export async function runBounded(command: string, args: readonly string[], options: BoundedRunOptions): Promise<BoundedRunResult> {
+  const { execa } = await loadExeca();
   const child = execa(command, args, {
     reject: false,
     stdin: 'ignore',

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createExecaRunner } from '../../src/processes/execa-runner.js';
 import { livingGroupMembers } from '../../src/processes/kill-tree.js';
 import type { OutputStream, ProcessExit, ProcessSpec } from '../../src/processes/process-runner.js';
@@ -17,6 +17,8 @@ function run(spec: Partial<ProcessSpec> & { command: string }) {
 }
 
 describe('execa process runner', () => {
+  // execa loads at the first spawn; a runner is started only once `prepare` has resolved.
+  beforeAll(() => createExecaRunner().prepare());
   it('passes arguments unparsed, without a shell', async () => {
     const { exited, text } = run({ command: 'printf', args: ['%s|', '$HOME', 'a b', '; echo no'] });
     expect(await exited).toEqual({ exitCode: 0, signal: null, spawnError: null });

@@ -31,6 +31,7 @@ export function dialogPicker(program: DialogProgram, runner: ProcessRunner, env:
     async pick(request, signal) {
       const { command, args } = program.command(request, os.homedir());
       const childEnv = await env();
+      await runner.prepare?.();
       signal.throwIfAborted();
       return new Promise<PickerAnswer>((resolve, reject) => {
         const out: Buffer[] = [];

@@ -23,7 +23,7 @@ export function inhibitorProcessActor(deps: {
     let stopped = false;
     let running: RunningProcess | undefined;
     let stderr = '';
-    void deps.env().then((env) => {
+    void Promise.all([deps.env(), deps.runner.prepare?.()]).then(([env]) => {
       if (stopped) return;
       const { command, args } = deps.inhibitor.command(input.why);
       running = deps.runner.start(

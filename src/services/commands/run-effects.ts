@@ -170,6 +170,8 @@ function runProcess(
     }
     if (disposed) return exited('the run ended before its process started');
     const env = buildChildEnv({ inherited: process.env, loginPath: searchPath, ...(resolved.env ? { requested: resolved.env } : {}), secrets: deps.secrets() });
+    await deps.runner.prepare?.();
+    if (disposed) return exited('the run ended before its process started');
     running = deps.runner.start(
       {
         command: resolved.command,
