@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { visibleText } from '../../src/contract/visible-text.js';
-import { startTestBridge, type TestBridge } from '../support/test-bridge.js';
-import { chromiumAvailable, launchChromium, openUi } from './support/chromium.js';
-import { webAppFor, type WebApp } from './support/web-app.js';
+import { chromiumAvailable } from './support/chromium.js';
+import { pageAgainstBridge } from './support/web-app.js';
 
 /**
  * Issue 17, case 7: a shell line whose bidi controls made the Approvals page draw the `touch`
@@ -17,25 +15,11 @@ const out = path.join(os.tmpdir(), `osloop-spoof-${process.pid}.txt`);
 const SPOOFED = `echo Checking disk usage \u202e\u2066# read-only: nothing is changed\u2069; echo ran > ${out}`;
 
 describe.skipIf(!chromiumAvailable('approvals spoofing'))('a spoofed prompt in the Approvals page (Chromium against a real bridge)', () => {
-  let bridge: TestBridge;
-  let browser: Browser;
-  let page: Page;
-  let webApp: WebApp;
-
-  beforeAll(async () => {
-    bridge = await startTestBridge({ config: { commandPath: 'inherited' } });
-    webApp = await webAppFor(bridge);
-    browser = await launchChromium();
-    page = await openUi(browser, bridge.baseUrl, bridge.uiToken, 'approvals');
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await bridge?.close();
-  });
+  const suite = pageAgainstBridge('approvals');
 
   it('shows the line with its bidi controls escaped and flagged, and what is shown is what runs', async () => {
-    const { promptId, runId } = await webApp.execute(SPOOFED, [], { shell: true });
-    const card = page.locator(`[data-prompt-id="${promptId}"]`);
+    const { promptId, runId } = await suite.webApp.execute(SPOOFED, [], { shell: true });
+    const card = suite.page.locator(`[data-prompt-id="${promptId}"]`);
     await card.waitFor();
 
     const drawn = (await card.locator('.cmdline .arg.exe').textContent()) ?? '';
@@ -56,7 +40,7 @@ describe.skipIf(!chromiumAvailable('approvals spoofing'))('a spoofed prompt in t
 
     await card.locator('button[data-action="allow_once"]').click();
     await card.waitFor({ state: 'detached' });
-    const run = await fetch(`${bridge.baseUrl}/api/v1/system/commands/runs/${runId}?waitMs=20000`, { headers: { 'x-osloop-ui-token': bridge.uiToken } }).then((r) => r.json() as Promise<{ state: string }>);
+    const run = await fetch(`${suite.bridge.baseUrl}/api/v1/system/commands/runs/${runId}?waitMs=20000`, { headers: { 'x-osloop-ui-token': suite.bridge.uiToken } }).then((r) => r.json() as Promise<{ state: string }>);
     expect(run.state).toBe('completed');
     expect(readFileSync(out, 'utf8')).toBe('ran\n');
   });

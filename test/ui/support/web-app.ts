@@ -1,5 +1,7 @@
-import { expect } from 'vitest';
-import { handshake, type TestBridge } from '../../support/test-bridge.js';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { handshake, startTestBridge, type TestBridge } from '../../support/test-bridge.js';
+import { launchChromium, openUi } from './chromium.js';
 
 /** What the pages' tests need from an accepted execute. */
 export interface Accepted {
@@ -45,3 +47,22 @@ export async function webAppFor(bridge: TestBridge) {
   };
 }
 export type WebApp = Awaited<ReturnType<typeof webAppFor>>;
+
+/**
+ * The set-up most page tests share: a real bridge, the web app acting on it, and Chromium on one
+ * of the window's pages, started before the suite and closed after it. Call it inside `describe`.
+ */
+export function pageAgainstBridge(pageName: string, options: Parameters<typeof startTestBridge>[0] = {}) {
+  const suite = {} as { bridge: TestBridge; webApp: WebApp; browser: Browser; page: Page };
+  beforeAll(async () => {
+    suite.bridge = await startTestBridge({ ...options, config: { commandPath: 'inherited', ...options.config } });
+    suite.webApp = await webAppFor(suite.bridge);
+    suite.browser = await launchChromium();
+    suite.page = await openUi(suite.browser, suite.bridge.baseUrl, suite.bridge.uiToken, pageName);
+  });
+  afterAll(async () => {
+    await suite.browser?.close();
+    await suite.bridge?.close();
+  });
+  return suite;
+}
