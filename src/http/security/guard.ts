@@ -61,7 +61,7 @@ export const securityGuard = fp(
 
       // Node keeps the first Content-Type and joins repeated custom headers with ", ": refuse
       // the ambiguity rather than let two readers of one request see different things.
-      const repeated = repeatedHeader(raw, SINGLE_HEADERS);
+      const repeated = repeatedHeader(raw);
       if (repeated) return sendError(reply, new BridgeError('invalid_request', `duplicated ${repeated} header`, { details: { header: repeated } }));
 
       if (BODY_METHODS.has(request.method) && !acceptableBodyType(request)) {
@@ -107,14 +107,18 @@ function answerPreflight(request: FastifyRequest, reply: FastifyReply, origin: s
 
 /** Headers that must appear at most once (Host and Origin are counted by their own checks). */
 const SINGLE_HEADERS = new Set(['content-type', TOKEN_HEADER.toLowerCase(), UI_TOKEN_HEADER.toLowerCase()]);
+/** Their lengths: a header of another length is skipped without lower-casing it (every request pays this loop). */
+const SINGLE_HEADER_LENGTHS = new Set([...SINGLE_HEADERS].map((name) => name.length));
 
-function repeatedHeader(rawHeaders: readonly string[], names: ReadonlySet<string>): string | null {
-  const seen = new Set<string>();
+function repeatedHeader(rawHeaders: readonly string[]): string | null {
+  let seen: string[] | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!.toLowerCase();
-    if (!names.has(name)) continue;
-    if (seen.has(name)) return name;
-    seen.add(name);
+    const raw = rawHeaders[i]!;
+    if (!SINGLE_HEADER_LENGTHS.has(raw.length)) continue;
+    const name = raw.toLowerCase();
+    if (!SINGLE_HEADERS.has(name)) continue;
+    if (seen?.includes(name)) return name;
+    (seen ??= []).push(name);
   }
   return null;
 }
