@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { livingChildGroups, startBridgeProcess } from '../hardening/workloads/faults-bridge.js';
+import { untilLeftStarting } from '../e2e/commands-support.js';
 import { isAlive } from '../support/proc.js';
 
 /**
@@ -24,7 +25,8 @@ describe.runIf(process.platform === 'linux')('the stop deadline', () => {
       expect(started.body.promptId, JSON.stringify(started.body)).toBeTruthy();
       const resolved = await bridge.call('POST', `/api/v1/system/permissions/prompts/${started.body.promptId}/resolve`, { decision: 'allow_once' });
       expect(resolved.status, JSON.stringify(resolved.body)).toBe(200);
-      const running = await bridge.call<{ status?: string; state?: string; pid?: number | null }>('GET', `/api/v1/system/commands/runs/${started.body.runId}?waitMs=0`);
+      const running = await untilLeftStarting((route) => bridge.call('GET', route), String(started.body.runId));
+      expect(running.body.state, JSON.stringify(running.body)).toBe('running');
       const groups = livingChildGroups(bridge.pid);
       expect(groups.length, JSON.stringify(running.body)).toBeGreaterThan(0);
 

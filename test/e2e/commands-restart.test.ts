@@ -17,7 +17,7 @@ describe('a bridge restarted with runs in flight', () => {
       try {
         const sleeper = await first.execute('sleep', ['100']);
         const allowed = await first.resolve(String(sleeper.body.promptId), 'allow_and_whitelist');
-        const live = await first.call('GET', `/api/v1/system/commands/runs/${String(sleeper.body.runId)}`);
+        const live = await first.started(String(sleeper.body.runId));
         expect(live.body).toMatchObject({ state: 'running' });
         const waitingRun = await first.execute('echo', ['never answered']);
         return { running: String(sleeper.body.runId), waiting: String(waitingRun.body.runId), ruleId: String(allowed.body.ruleId), pid: Number(live.body.pid) };

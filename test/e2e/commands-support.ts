@@ -20,6 +20,8 @@ export interface Api {
   resolve(promptId: string, decision: string, extra?: Record<string, unknown>, options?: { ui?: boolean }): Promise<Reply>;
   /** Long-polls the run until it ends (or `waitMs` passes). */
   waitRun(runId: string, query?: string): Promise<Reply>;
+  /** The run once it has left `starting` (its spawn is asynchronous after the allow). */
+  started(runId: string): Promise<Reply>;
 }
 
 /** A real bridge over HTTP with one web-app session. */
@@ -52,5 +54,19 @@ export async function startApi(options: StartBridgeOptions & { home?: string; ke
     resolve: (promptId, decision, extra = {}, resolveOptions = {}) =>
       call('POST', `/api/v1/system/permissions/prompts/${promptId}/resolve`, { decision, ...extra }, resolveOptions),
     waitRun: (runId, query = '') => call('GET', `/api/v1/system/commands/runs/${runId}?waitMs=20000${query}`),
+    started: (runId) => untilLeftStarting((path) => call('GET', path), runId),
   };
+}
+
+/**
+ * Polls a run until it is past `starting` (20 s at most). An allowed run spawns asynchronously,
+ * and no route long-polls for "running"; the state is asked for, never a time assumed.
+ */
+export async function untilLeftStarting(get: (path: string) => Promise<Reply>, runId: string): Promise<Reply> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const reply = await get(`/api/v1/system/commands/runs/${runId}`);
+    if (reply.body.state !== 'starting' || Date.now() > deadline) return reply;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
