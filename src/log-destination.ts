@@ -30,7 +30,6 @@ export interface WritableSink {
   readonly writableLength: number;
   on(event: 'error', listener: (error: Error) => void): unknown;
   on(event: 'drain', listener: () => void): unknown;
-  once(event: 'drain', listener: () => void): unknown;
 }
 
 /** Bytes queued for a slow reader before lines are dropped: a few thousand log lines. */
@@ -41,6 +40,16 @@ export function createLogDestination(sink: WritableSink, options: { maxQueuedByt
   let closed = false;
   let dropped = 0;
   let unannounced = 0;
+  // Writes not yet handed to the OS, and who waits for none to be left. Counted from each write's
+  // callback: 'drain' only follows a write that found the buffer full, so it cannot tell "empty".
+  let inFlight = 0;
+  let waiters: Array<() => void> = [];
+  const settle = () => {
+    if (inFlight > 0 && !closed) return;
+    const ready = waiters;
+    waiters = [];
+    for (const waiter of ready) waiter();
+  };
 
   const drop = () => {
     dropped++;
@@ -53,19 +62,25 @@ export function createLogDestination(sink: WritableSink, options: { maxQueuedByt
     send(`${line}\n`);
   };
   const send = (line: string) => {
+    inFlight++;
     try {
       sink.write(line, (error) => {
         if (error) closed = true;
+        inFlight--;
+        settle();
       });
     } catch {
       // A stream destroyed under us (its fd closed): nothing more can be written.
       closed = true;
+      inFlight--;
+      settle();
     }
   };
 
   // EPIPE, ECONNRESET, EBADF…: the reader is gone for good. Unhandled, it would crash the bridge.
   sink.on('error', () => {
     closed = true;
+    settle();
   });
   sink.on('drain', announce);
 
@@ -82,8 +97,8 @@ export function createLogDestination(sink: WritableSink, options: { maxQueuedByt
       return dropped;
     },
     onceDrained(callback) {
-      if (closed || sink.writableLength === 0) callback();
-      else sink.once('drain', callback);
+      waiters.push(callback);
+      settle();
     },
   };
 }

@@ -33,12 +33,13 @@ describe('runBounded', () => {
 
   it('leaves nothing behind when the bridge exits while a helper still runs', async () => {
     const pidFile = path.join(dir, 'orphan.pid');
-    // A separate process starts a slow helper, waits for its grandchild, then exits at once.
+    // A separate process starts a slow helper, waits for its grandchild's pid (written, not just the
+    // file created), then exits at once.
     const script = `
       import { runBounded } from ${JSON.stringify(boundedRun)};
-      import { existsSync } from 'node:fs';
+      import { existsSync, readFileSync } from 'node:fs';
       void runBounded(${JSON.stringify(shell)}, ['-ilc', 'true'], { timeoutMs: 60_000, env: { PATH: '/usr/bin:/bin', SYSTEM_SHELL_MODE: 'slow', SYSTEM_SHELL_PIDFILE: ${JSON.stringify(pidFile)} } });
-      const wait = setInterval(() => { if (existsSync(${JSON.stringify(pidFile)})) { clearInterval(wait); process.exit(0); } }, 20);
+      const wait = setInterval(() => { if (existsSync(${JSON.stringify(pidFile)}) && readFileSync(${JSON.stringify(pidFile)}, 'utf8').trim()) { clearInterval(wait); process.exit(0); } }, 20);
     `;
     await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 20_000 });
     const grandchild = Number(await readFile(pidFile, 'utf8'));
