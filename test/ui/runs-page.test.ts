@@ -147,6 +147,32 @@ describe.skipIf(!chromiumAvailable('runs page'))('runs page (Chromium against a 
     await run.open(3);
   });
 
+  it('shows output the run wrote while its details were loading', async () => {
+    // The page fetches a run's details, then applies live chunks; one that arrives between the
+    // bridge's answer and the page applying it must not fall in the gap.
+    const framesSeen: string[] = [];
+    const tab = await openUi(browser, bridge.baseUrl, bridge.uiToken, 'runs', {
+      beforeLoad: (t) => t.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => void framesSeen.push(String(payload)))),
+    });
+    try {
+      const run = await paced('loading race', ['o:first\\n', 'o:while loading\\n']);
+      await received(run.runId, 6);
+      await tab.route(`**/api/v1/system/commands/runs/${run.runId}`, async (route) => {
+        const stale = await route.fetch(); // the details as they are now: "first" only
+        await run.open(0);
+        await expect.poll(() => framesSeen.some((frame) => frame.includes('system.command.stdout') && frame.includes('while loading')), { timeout: 20_000 }).toBe(true);
+        await route.fulfill({ response: stale });
+      });
+      await openRun(run.runId, tab);
+      const terminal = tab.locator('#run-output');
+      await terminal.filter({ hasText: 'while loading' }).waitFor();
+      expect(await terminal.innerText()).toBe('first\nwhile loading\n');
+      expect(pageErrors(tab)).toEqual([]);
+    } finally {
+      await tab.context().close();
+    }
+  });
+
   it('keeps stderr where it was written after a reload', async () => {
     const steps = ['o:out 1\\n', 'e:err 1\\n', 'o:out 2\\n', 'e:err 2\\n', 'o:out 3\\n'];
     const run = await paced('interleaved', steps);

@@ -28,6 +28,8 @@ export interface UiOptions {
   colorScheme?: 'light' | 'dark';
   /** Installs Playwright's controllable clock before the page loads (timers then obey `page.clock`). */
   clock?: boolean;
+  /** Called with the new tab before it loads, to watch what it does from its first request. */
+  beforeLoad?: (tab: Page) => void;
 }
 
 /**
@@ -46,6 +48,7 @@ export async function openUi(browser: Browser, baseUrl: string, uiToken: string,
     if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) errors.push(`console: ${message.text()}`);
   });
   (tab as Page & { errors: string[] }).errors = errors;
+  options.beforeLoad?.(tab);
   await tab.goto(`${baseUrl}/ui/#token=${uiToken}`);
   await tab.waitForSelector('#conn.ok');
   if (page !== 'status') await tab.evaluate((p) => (location.hash = p), page);

@@ -19,6 +19,9 @@ export async function mount(root, ctx) {
   const runs = new Map();
   let selected = null;
   let output = null;
+  // Live chunks of the selected run that arrive while its details are being fetched: replayed
+  // after the buffered page (which keeps each byte range once), so none falls between the two.
+  let early = [];
 
   const renderList = () => {
     const sorted = [...runs.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
@@ -39,11 +42,13 @@ export async function mount(root, ctx) {
     renderList();
     output?.stop();
     output = null;
+    early = [];
     try {
       const run = await get(`/api/v1/system/commands/runs/${encodeURIComponent(runId)}`);
       if (selected !== runId) return;
       runs.set(runId, run);
       output = showRun(detail, run);
+      for (const [stream, chunk] of early.splice(0)) output.append(stream, chunk);
       // At small widths the details sit above the list: bring them into view, visibly.
       if (scroll) {
         detail.scrollIntoView({ block: 'start' });
@@ -76,7 +81,10 @@ export async function mount(root, ctx) {
   const offs = [
     ctx.feed.on('system.command.*', ({ type, data }) => {
       if (type === 'system.command.stdout' || type === 'system.command.stderr') {
-        if (data.runId === selected) output?.append(type.endsWith('stderr') ? 'stderr' : 'stdout', data);
+        if (data.runId !== selected) return;
+        const stream = type.endsWith('stderr') ? 'stderr' : 'stdout';
+        if (output) output.append(stream, data);
+        else early.push([stream, data]);
         return;
       }
       runs.set(data.runId, { ...runs.get(data.runId), ...data });
