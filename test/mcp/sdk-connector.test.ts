@@ -59,7 +59,7 @@ describe('the SDK connector', () => {
     });
 
     it('kills the whole process tree of a server that ignores stdin closing and SIGTERM', async () => {
-      const connection = await connector.connect(stdio(path.join(FIXTURES, 'stubborn-server.mjs')), { timeoutMs: 10_000, closeGraceMs: 100 });
+      const connection = await connector.connect(stdio(path.join(FIXTURES, 'stubborn-server.mjs')), { timeoutMs: 30_000, closeGraceMs: 100 });
       const pid = connection.pid!;
       const result = await connection.callTool('child-pid', {}, { timeoutMs: 5_000, maxTotalTimeoutMs: 10_000 });
       const childPid = Number((result.content[0] as { text: string }).text);
