@@ -89,6 +89,33 @@ describe.skipIf(!chromiumAvailable('approvals, runs and rules pages'))('approval
     expect(await page.locator('#current-state').innerText()).toBe('completed');
   });
 
+  it('shows a rule made while the rules page was loading its list', async () => {
+    // The page subscribes to rule changes, then lists the rules; a rule saved in between must
+    // appear, whatever order the list's answer and the change's event arrive in.
+    const framesSeen: string[] = [];
+    const tab = await openUi(browser, bridge.baseUrl, bridge.uiToken, 'status', {
+      beforeLoad: (t) => t.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => void framesSeen.push(String(payload)))),
+    });
+    try {
+      await tab.route(
+        '**/api/v1/system/permissions/commands',
+        async (route) => {
+          const stale = await route.fetch(); // the list as it is now: no rule
+          const { promptId } = await execute('made while loading\n', 'Ruled while the page loads');
+          await webApp.resolve(promptId!, 'allow_and_whitelist');
+          await expect.poll(() => framesSeen.some((frame) => frame.includes('permission.whitelist.updated')), { timeout: 20_000 }).toBe(true);
+          await route.fulfill({ response: stale });
+        },
+        { times: 1 },
+      );
+      await tab.evaluate(() => (location.hash = 'rules'));
+      await tab.locator('#rules tr[data-rule-id]', { hasText: 'made while loading' }).waitFor();
+      expect(pageErrors(tab)).toEqual([]);
+    } finally {
+      await tab.context().close();
+    }
+  });
+
   it('threw no error', () => {
     expect(pageErrors(page)).toEqual([]);
   });

@@ -1,21 +1,23 @@
 import { get, post } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { dateTime, principal } from '../format.js';
-import { heading, problem, stateTag } from './common.js';
+import { heading, problem, serialLoader, stateTag } from './common.js';
 
 /** Awake: whether sleep is prevented, by which inhibitor, and who holds each lock and why. */
 export async function mount(root, ctx) {
   const body = h('div', { id: 'awake' });
   root.append(...heading('Awake', 'Locks that keep this computer from sleeping while agents work.'), body);
-  const load = async () => {
+  const load = serialLoader(async () => {
     try {
       render(body, await get('/api/v1/awake/status'), load);
     } catch (error) {
       replace(body, problem('Sleep prevention', error));
     }
-  };
+  });
+  // Subscribed before the first load, so that no change falls between the status and the events.
+  const off = ctx.feed.on('awake.*', () => void load());
   await load();
-  return ctx.feed.on('awake.*', () => void load());
+  return off;
 }
 
 /** Until when a lock holds: a run's lock lives exactly as long as its run. */

@@ -17,6 +17,34 @@ export function problem(what, error) {
   return error?.unavailable ? unavailable(what) : failure(error);
 }
 
+/**
+ * Wraps a page's `load` so that loads never overlap and a call made during one runs once more
+ * after it: the page subscribes to its events first and reloads on each, and whatever changed
+ * while a load was in flight is shown by the load that follows, never lost between the snapshot
+ * and the events, and never overwritten by an older answer arriving late.
+ */
+export function serialLoader(load) {
+  let running = null;
+  let again = false;
+  return function reload() {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false;
+          await load();
+        } while (again);
+      } finally {
+        running = null;
+      }
+    })();
+    return running;
+  };
+}
+
 export function heading(title, intro) {
   return intro ? [h('h1', {}, title), h('p', { class: 'muted' }, intro)] : [h('h1', {}, title)];
 }

@@ -2,7 +2,7 @@ import { get } from '../api.js';
 import { h, replace } from '../dom.js';
 import { dateTime } from '../format.js';
 import { commandText, decidedBy, provenanceText } from '../run-text.js';
-import { heading, problem } from './common.js';
+import { heading, problem, serialLoader } from './common.js';
 
 const PAGE = 100;
 
@@ -39,12 +39,14 @@ export async function mount(root, ctx) {
     }
   };
   more.addEventListener('click', () => void load(true));
-  await loadRuns();
-  await load(false);
-  return ctx.feed.on('permission.decision.recorded', async () => {
+  const refresh = serialLoader(async () => {
     await loadRuns();
     await load(false);
   });
+  // Subscribed before the first load, so that no decision falls between the page and the events.
+  const off = ctx.feed.on('permission.decision.recorded', () => void refresh());
+  await refresh();
+  return off;
 }
 
 function subject(decision, runs) {

@@ -1,7 +1,7 @@
 import { del, get, post } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { dateTime, visible } from '../format.js';
-import { heading, problem, stateTag } from './common.js';
+import { heading, problem, serialLoader, stateTag } from './common.js';
 import { tryToolForm } from './mcp-try-tool.js';
 
 const ERROR_WORDS = {
@@ -19,20 +19,21 @@ const ERROR_WORDS = {
 export async function mount(root, ctx) {
   const body = h('div', { id: 'servers' });
   root.append(...heading('MCP servers', 'Local MCP servers the web app uses through this bridge.'), body);
-  const load = async () => {
+  const load = serialLoader(async () => {
     try {
       const { servers } = await get('/api/v1/mcp/servers');
       render(body, servers, load);
     } catch (error) {
       replace(body, problem('MCP servers', error));
     }
-  };
-  await load();
+  });
+  // Subscribed before the first load, so that no change falls between the list and the events.
   // A log message only adds a line to its server's log; everything else re-lists the servers.
   const offServers = ctx.feed.on('mcp.server.>', (event) => {
     if (event.type === 'mcp.server.log') appendLog(body, event.data);
     else void load();
   });
+  await load();
   return offServers;
 }
 

@@ -1,23 +1,25 @@
 import { del, get } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { dateTime, visible } from '../format.js';
-import { heading, problem } from './common.js';
+import { heading, problem, serialLoader } from './common.js';
 
 /** Rules: the whitelist, with when each rule was made, last used and how often; revoke. */
 export async function mount(root, ctx) {
   const body = h('div', { id: 'rules' });
   root.append(...heading('Rules', 'Commands that run without asking, because you chose "Allow and whitelist". Revoke a rule and the next identical request asks again.'), body);
 
-  const load = async () => {
+  const load = serialLoader(async () => {
     try {
       const { rules } = await get('/api/v1/system/permissions/commands');
       render(body, rules, load);
     } catch (error) {
       replace(body, problem('Whitelist rules', error));
     }
-  };
+  });
+  // Subscribed before the first load, so that no change falls between the list and the events.
+  const off = ctx.feed.on('permission.whitelist.updated', () => void load());
   await load();
-  return ctx.feed.on('permission.whitelist.updated', () => void load());
+  return off;
 }
 
 function render(el, rules, reload) {

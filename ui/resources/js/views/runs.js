@@ -70,14 +70,7 @@ export async function mount(root, ctx) {
     }
   };
 
-  try {
-    const reply = await get('/api/v1/system/commands/runs?limit=100');
-    for (const run of reply.runs) runs.set(run.runId, run);
-    renderList();
-  } catch (error) {
-    replace(listBox, problem('Command runs', error));
-    return () => {};
-  }
+  // Subscribed before the first list, so that no run falls between the list and the events.
   const offs = [
     ctx.feed.on('system.command.*', ({ type, data }) => {
       if (type === 'system.command.stdout' || type === 'system.command.stderr') {
@@ -100,6 +93,16 @@ export async function mount(root, ctx) {
       if (data.subject?.id === selected && runs.has(selected)) output?.update({ ...runs.get(selected), decisionId: data.decisionId });
     }),
   ];
+  try {
+    const reply = await get('/api/v1/system/commands/runs?limit=100');
+    // A run an event told of meanwhile is at least as new as the list's copy of it.
+    for (const run of reply.runs) if (!runs.has(run.runId)) runs.set(run.runId, run);
+    renderList();
+  } catch (error) {
+    offs.forEach((off) => off());
+    replace(listBox, problem('Command runs', error));
+    return () => {};
+  }
   // Links such as the overview's `#runs?run=…` also arrive while this page is open.
   const wanted = () => new URLSearchParams(location.hash.split('?')[1] ?? '').get('run');
   const onHash = () => {

@@ -2,7 +2,7 @@ import { get, patch } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { dateTime } from '../format.js';
 import { approvalsChoice } from './approvals-choice.js';
-import { heading, problem } from './common.js';
+import { heading, problem, serialLoader } from './common.js';
 import { originsPanel, portNote, sessionsPanel } from './settings-panels.js';
 
 const lines = (text) => text.split('\n').map((l) => l.trim()).filter(Boolean);
@@ -37,8 +37,10 @@ export async function mount(root, ctx) {
   } catch (error) {
     replace(body, problem('Settings', error));
   }
-  await sessions.load();
-  const offs = ['session.created', 'session.expired'].map((type) => ctx.feed.on(type, () => void sessions.load()));
+  // Subscribed before the first load, so that no session falls between the list and the events.
+  const loadSessions = serialLoader(() => sessions.load());
+  const offs = ['session.created', 'session.expired'].map((type) => ctx.feed.on(type, () => void loadSessions()));
+  await loadSessions();
   // Unsaved edits are never lost silently: leaving the page or the tab asks first.
   const beforeUnload = (event) => {
     if (form?.dirty()) event.preventDefault();
