@@ -70,6 +70,20 @@ describe('install recipes', () => {
     expect(await b.app.api.systemToolsRecipesResolve({ body: { tool: 'ripgrep', platform: 'win32' } })).toMatchObject({ status: 'resolved', packageManager: 'winget' });
   });
 
+  it('takes the tool as `toolId`, the name installs use, the same as `tool`', async () => {
+    const byToolId = await b.app.api.systemToolsRecipesResolve({ body: { toolId: 'ripgrep', platform: 'win32' } });
+    expect(byToolId).toEqual(await b.app.api.systemToolsRecipesResolve({ body: { tool: 'ripgrep', platform: 'win32' } }));
+    expect(byToolId).toMatchObject({ status: 'resolved', tool: 'ripgrep' });
+  });
+
+  it('refuses both names at once, or neither, with a 400', async () => {
+    for (const body of [{ toolId: 'jq', tool: 'ripgrep' }, { platform: 'linux' as const }]) {
+      const error = await b.app.api.systemToolsRecipesResolve({ body }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BridgeClientError);
+      expect(error).toMatchObject({ status: 400, code: 'invalid_request' });
+    }
+  });
+
   it('says unsupported, with the reason, for a package manager this machine lacks', async () => {
     const resolved = await b.app.api.systemToolsRecipesResolve({ body: { tool: 'jq', packageManager: 'pacman' } });
     expect(resolved).toEqual({ status: 'unsupported', tool: 'jq', reason: 'Installing jq here needs pacman, and none is installed.' });

@@ -159,11 +159,15 @@ export const recipesResolve = defineRoute({
   auth: 'session_or_ui',
   summary: 'Resolve recipe for platform',
   bodyLimit: SMALL_BODY_LIMIT_BYTES,
-  body: z.strictObject({
-    tool: toolNameSchema.describe('A tool of the catalogue; 404 otherwise.'),
-    platform: platformSchema.optional().describe('Defaults to this machine\'s.'),
-    packageManager: z.string().min(1).max(64).optional().describe('Prefer this package manager; defaults to the first one present.'),
-  }),
+  body: z
+    .strictObject({
+      toolId: toolNameSchema.optional().describe('A tool of the catalogue, named as installs name it (`toolId`); 404 otherwise.'),
+      tool: toolNameSchema.optional().describe('The same, under its older name; give one of `toolId` and `tool`.'),
+      platform: platformSchema.optional().describe('Defaults to this machine\'s.'),
+      packageManager: z.string().min(1).max(64).optional().describe('Prefer this package manager; defaults to the first one present.'),
+    })
+    // One name for the tool: two that could differ would leave which one was resolved to chance.
+    .refine((body) => (body.toolId === undefined) !== (body.tool === undefined), { message: 'Give exactly one of toolId and tool.', path: ['toolId'] }),
   reply: resolvedRecipeSchema,
 });
 

@@ -97,8 +97,9 @@ export function startSystemService(
     serveRoute(bus, subjects, ROUTES.systemToolsRecipesList, () => ({ recipes: [...options.recipes] })),
 
     serveRoute(bus, subjects, ROUTES.systemToolsRecipesResolve, async ({ body }) => {
-      const recipe = findRecipe(body.tool, options.recipes);
-      if (!recipe) throw new BridgeError('not_found', `The catalogue has no recipe for ${body.tool}.`, { details: { tools: options.recipes.map((r) => r.tool) } });
+      const toolId = (body.toolId ?? body.tool)!; // the body schema lets exactly one through
+      const recipe = findRecipe(toolId, options.recipes);
+      if (!recipe) throw new BridgeError('not_found', `The catalogue has no recipe for ${toolId}.`, { details: { tools: options.recipes.map((r) => r.tool) } });
       const target = await catalog.resolveTarget(body.platform);
       if ('unsupported' in target) return { status: 'unsupported' as const, tool: recipe.tool, reason: target.unsupported };
       return resolveRecipe(recipe, target, body.packageManager !== undefined ? { packageManager: body.packageManager } : {});
