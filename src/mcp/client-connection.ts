@@ -239,10 +239,19 @@ export async function openClientConnection(transport: Transport, options: Client
  * output schema (the web app may do that itself).
  */
 async function callTool(client: Client, name: string, args: Record<string, unknown>, options: CallToolOptions): Promise<CallToolResult> {
+  const caller = options.signal;
+  if (caller?.aborted) throw caller.reason;
   // The SDK checks the total only when progress arrives; this timer enforces the cap regardless.
-  const hardCap = new AbortController();
-  const timer = setTimeout(() => hardCap.abort(), options.maxTotalTimeoutMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, hardCap.signal]) : hardCap.signal;
+  // One controller carries both the cap and the caller's abort (forwarded by a listener):
+  // `AbortSignal.any` cost 15-17 us per call here against 3 us for this (it tracks its sources weakly).
+  const stop = new AbortController();
+  let capReached = false;
+  const timer = setTimeout(() => {
+    capReached = true;
+    stop.abort();
+  }, options.maxTotalTimeoutMs);
+  const forward = () => stop.abort(caller?.reason);
+  caller?.addEventListener('abort', forward, { once: true });
   try {
     return await client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, {
       timeout: options.timeoutMs,
@@ -250,16 +259,17 @@ async function callTool(client: Client, name: string, args: Record<string, unkno
       resetTimeoutOnProgress: true,
       // Asking for progress is what makes the SDK send a progress token at all.
       onprogress: options.onProgress ?? (() => {}),
-      signal,
+      signal: stop.signal,
     });
   } catch (error) {
-    if (options.signal?.aborted) throw options.signal.reason;
-    if (hardCap.signal.aborted) {
+    if (caller?.aborted) throw caller.reason;
+    if (capReached) {
       throw new McpTimeoutError(`The tool call reached the hard cap of ${options.maxTotalTimeoutMs} ms.`, options.maxTotalTimeoutMs);
     }
     throw classifyMcpError(error, options.timeoutMs);
   } finally {
     clearTimeout(timer);
+    caller?.removeEventListener('abort', forward);
   }
 }
 

@@ -72,6 +72,21 @@ describe('an MCP connection', () => {
     await outcome;
   });
 
+  it("ends a call with its caller's reason when the caller aborts, and the session goes on", async () => {
+    const { connection } = await open();
+    const caller = new AbortController();
+    const reason = new Error('cancelled by the caller');
+    const call = connection.callTool('hang', {}, { timeoutMs: 10_000, maxTotalTimeoutMs: 10_000, signal: caller.signal });
+    caller.abort(reason);
+    await expect(call).rejects.toBe(reason);
+    const before = new AbortController();
+    before.abort(reason);
+    await expect(connection.callTool('echo', { message: 'never sent' }, { timeoutMs: 1_000, maxTotalTimeoutMs: 5_000, signal: before.signal })).rejects.toBe(reason);
+    expect(await connection.callTool('echo', { message: 'still here' }, { timeoutMs: 1_000, maxTotalTimeoutMs: 5_000, signal: new AbortController().signal })).toEqual({
+      content: [{ type: 'text', text: 'Echo: still here' }],
+    });
+  });
+
   it('hands on list-changed notifications', async () => {
     const { connector, connection } = await open();
     const kinds: string[] = [];
