@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// The CLI, compiled: dist/ is built by `npm run build`, which `npm install` and `npm ci` run (the
-// `prepare` script) and `npm pack` ships, so starting needs no TypeScript compiler.
+// The CLI, compiled and bundled: `npm run build` (which `npm install` and `npm ci` run, the
+// `prepare` script, and `npm pack` ships) compiles dist/ with tsc, then links the CLI into a few
+// files in dist/bundle/ (scripts/bundle-cli.mjs), so starting needs no TypeScript compiler and
+// does not resolve and read hundreds of modules one by one.
 import { existsSync } from 'node:fs';
 import module from 'node:module';
 
-const main = new URL('../dist/src/cli/main.js', import.meta.url);
+const main = new URL('../dist/bundle/main.js', import.meta.url);
 if (!existsSync(main)) {
   process.stderr.write('osloop-bridge: dist/ is missing; run `npm run build` (or `npm install`) in this checkout first.\n');
   process.exit(1);
