@@ -1,6 +1,10 @@
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import pino from 'pino';
+import WebSocket from 'ws';
+import { OutputChunkDecoder } from '../src/client/output-chunks.js';
+import type { BridgeEvent } from '../src/client/route-types.js';
 import { handshake, startTestBridge } from '../test/support/test-bridge.js';
 import { openFrames, type FrameReader } from '../test/support/ws-frames.js';
 import type { BenchRow } from './table.js';
@@ -49,9 +53,12 @@ export async function benchCommands(): Promise<BenchRow[]> {
       });
     }
 
-    const socket = await openFrames(`${bridge.baseUrl.replace('http', 'ws')}/ws/v1/events?sessionToken=${token}&types=system.command.stdout`, bridge.origin);
+    const eventsUrl = `${bridge.baseUrl.replace('http', 'ws')}/ws/v1/events?sessionToken=${token}&types=system.command.stdout`;
+    // Each row with its own socket: a JSON socket open during the throughput run would serialise
+    // every chunk for itself too.
+    const throughput = await throughputRows(() => openBinaryOutput(`${eventsUrl}&outputFrames=${process.env.BENCH_OUTPUT_FRAMES ?? "binary"}`, bridge.origin), execute);
+    const socket = await openFrames(eventsUrl, bridge.origin);
     try {
-      const throughput = await throughputRows(socket, execute);
       const latency = await latencyRows(socket, execute);
       return [throughput, latency];
     } finally {
@@ -91,29 +98,75 @@ function bytesOf(socket: FrameReader, runId: string, target: number): Promise<vo
   });
 }
 
-async function throughputRows(socket: FrameReader, execute: Execute): Promise<BenchRow> {
+/**
+ * The typed client's way (`outputFrames=binary`): output chunks as binary frames, each decoded
+ * back into its event (UTF-8 text included) by the client's own decoder.
+ */
+function openBinaryOutput(url: string, origin: string): Promise<{ bytesOf(runId: string, target: number): Promise<void>; close(): void }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { headers: { origin }, perMessageDeflate: false });
+    const decoder = new OutputChunkDecoder();
+    let waiting: { runId: string; target: number; seen: number; done(): void } | undefined;
+    socket.on('message', (data, isBinary) => {
+      if (!waiting) return;
+      const event = isBinary ? decoder.decode(data as Buffer) : (JSON.parse(String(data)) as BridgeEvent);
+      if (event?.type !== 'system.command.stdout' || event.data.runId !== waiting.runId) return;
+      waiting.seen += event.data.bytes;
+      if (event.data.chunk.length === 0 && event.data.bytes > 0) throw new Error('a chunk decoded to no text');
+      if (waiting.seen >= waiting.target) waiting.done();
+    });
+    socket.once('error', reject);
+    socket.once('open', () =>
+      resolve({
+        bytesOf: (runId, target) =>
+          new Promise<void>((done, fail) => {
+            const timer = setTimeout(() => fail(new Error(`only ${waiting?.seen} of ${target} bytes arrived in ${BYTES_TIMEOUT_MS} ms`)), BYTES_TIMEOUT_MS);
+            socket.once('close', () => fail(new Error(`socket closed after ${waiting?.seen} bytes`)));
+            waiting = { runId, target, seen: 0, done: () => (clearTimeout(timer), done()) };
+          }),
+        close: () => socket.close(),
+      }),
+    );
+  });
+}
+
+async function throughputRows(openSocket: () => ReturnType<typeof openBinaryOutput>, execute: Execute): Promise<BenchRow> {
+  const cpuMs = (since: NodeJS.CpuUsage) => {
+    const used = process.cpuUsage(since);
+    return (used.user + used.system) / 1000;
+  };
+  const directCpu = process.cpuUsage();
   const directStart = performance.now();
   let direct = 0;
   const child = execa(process.execPath, [PRINT_BYTES, String(THROUGHPUT_BYTES)], { buffer: false, encoding: 'buffer' });
   child.stdout.on('data', (chunk: Buffer) => void (direct += chunk.length));
   await child;
   const directMs = performance.now() - directStart;
+  const directCpuMs = cpuMs(directCpu);
   if (direct !== THROUGHPUT_BYTES) throw new Error(`direct read ${direct} bytes`);
 
-  const bridgeStart = performance.now();
-  const run = await execute([PRINT_BYTES, String(THROUGHPUT_BYTES)]);
-  await bytesOf(socket, run.runId, THROUGHPUT_BYTES);
-  const bridgeMs = performance.now() - bridgeStart;
+  const socket = await openSocket();
+  try {
+    const bridgeCpu = process.cpuUsage();
+    const bridgeStart = performance.now();
+    const run = await execute([PRINT_BYTES, String(THROUGHPUT_BYTES)]);
+    await socket.bytesOf(run.runId, THROUGHPUT_BYTES);
+    const bridgeMs = performance.now() - bridgeStart;
+    const bridgeCpuMs = cpuMs(bridgeCpu);
+    const perMiB = (ms: number) => (ms / (THROUGHPUT_BYTES / 2 ** 20)).toFixed(2);
 
-  const mbps = (ms: number) => THROUGHPUT_BYTES / 2 ** 20 / (ms / 1000);
-  return {
-    name: 'command stdout, 200 MB, to a WebSocket client',
-    value: mbps(bridgeMs),
-    unit: 'MiB/s',
-    baseline: mbps(directMs),
-    ratio: mbps(bridgeMs) / mbps(directMs),
-    note: 'baseline: the same command piped straight into a Node reader (execa)',
-  };
+    const mbps = (ms: number) => THROUGHPUT_BYTES / 2 ** 20 / (ms / 1000);
+    return {
+      name: 'command stdout, 200 MB, to a WebSocket client',
+      value: mbps(bridgeMs),
+      unit: 'MiB/s',
+      baseline: mbps(directMs),
+      ratio: mbps(bridgeMs) / mbps(directMs),
+      note: `client: binary output frames (outputFrames=binary), decoded to text by the typed client's decoder; baseline: the same command piped straight into a Node reader (execa); CPU of this process (bridge and client) ${perMiB(bridgeCpuMs)} ms/MiB vs the reader's ${perMiB(directCpuMs)} ms/MiB; load average ${os.loadavg()[0]!.toFixed(1)}`,
+    };
+  } finally {
+    socket.close();
+  }
 }
 
 async function latencyRows(socket: FrameReader, execute: Execute): Promise<BenchRow> {

@@ -114,13 +114,14 @@ export function buildBridgeClient(options: BridgeClientOptions, internals: Bridg
       .map(([name, route]) => [name, (callOptions?: CallOptions) => call(route, callOptions)]),
   ) as unknown as BridgeApi;
 
-  const eventsUrl = (since: number | undefined, types: readonly string[] | undefined) => {
+  const eventsUrl = (since: number | undefined, types: readonly string[] | undefined, outputFrames: 'binary' | 'json') => {
     const current = credentials();
     const search = new URLSearchParams();
     if (current.sessionToken) search.set('sessionToken', current.sessionToken);
     if (current.uiToken) search.set('uiToken', current.uiToken);
     if (since !== undefined) search.set('since', String(since));
     if (types && types.length > 0) search.set('types', types.join(','));
+    if (outputFrames === 'binary') search.set('outputFrames', 'binary');
     const query = search.toString();
     return {
       url: `${baseUrl.replace(/^http/, 'ws')}/ws/v1/events${query ? `?${query}` : ''}`,
@@ -162,7 +163,7 @@ export function buildBridgeClient(options: BridgeClientOptions, internals: Bridg
       stream = new EventStream(
         {
           connect: (url, handlers) => (connect ??= platformSocketFactory(options.origin))(url, handlers),
-          url: (since) => eventsUrl(since, types),
+          url: (since) => eventsUrl(since, types, streamOptions.outputFrames ?? 'binary'),
           reauthenticate: async (refusedToken) => (refusedToken && (options.autoRefresh ?? true) ? keeper.renew(refusedToken) : false),
           probe: async () => {
             await call(ROUTES.bridgeInfo);

@@ -1,6 +1,7 @@
 import { WS_CLOSE_SESSION_EXPIRED } from '../contract/constants.js';
 import { BridgeClientError, ReplayGapError, isTransient, unavailableError } from './errors.js';
 import { promptResolveResultFrameSchema, type PromptResolveResultFrame } from '../contract/ws-messages.js';
+import { OutputChunkDecoder } from './output-chunks.js';
 import { PromptAnswers, type PromptAnswer, type PromptResolveResult } from './prompt-answers.js';
 import type { BridgeEvent } from './route-types.js';
 import type { EventSocket, SocketFactory } from './socket.js';
@@ -12,6 +13,11 @@ export interface EventStreamOptions {
   since?: number;
   /** Ends the iteration (normally, without an error) when aborted. */
   signal?: AbortSignal;
+  /**
+   * How command output chunks travel: `binary` (the default here) as binary frames of raw bytes,
+   * decoded back into the same events; `json` as JSON text like every other event.
+   */
+  outputFrames?: 'binary' | 'json';
 }
 
 /** An async iterable of events that survives reconnections; see `BridgeClient.events`. */
@@ -88,6 +94,8 @@ export class EventStream implements BridgeEventStream {
   #wakeDrained: (() => void) | undefined;
   #settleAttempt: ((outcome: Outcome) => void) | undefined;
   readonly #answers = new PromptAnswers();
+  /** Kept across reconnections: a resumed socket goes on with the next chunk. */
+  readonly #outputChunks = new OutputChunkDecoder();
   /** Whether the current socket said `ready` (it is open and subscribed). */
   #socketReady = false;
   /** Answers waiting for a ready socket. */
@@ -247,6 +255,12 @@ export class EventStream implements BridgeEventStream {
         stopping ??= outcome;
         socket?.close(1000, outcome.kind);
       };
+      const received = (event: BridgeEvent) => {
+        if (this.#cursor !== undefined && event.seq <= this.#cursor) return;
+        this.#cursor = event.seq;
+        this.#push(event);
+        if (this.#queue.length >= (this.#deps.highWaterMark ?? DEFAULT_HIGH_WATER_MARK)) stop({ kind: 'paused' });
+      };
 
       this.#deps
         .connect(target.url, {
@@ -255,11 +269,8 @@ export class EventStream implements BridgeEventStream {
             if (stopping || this.#ended) return;
             const frame = parseFrame(text);
             if (frame.kind === 'event') {
-              const event = frame.event;
-              if (this.#cursor !== undefined && event.seq <= this.#cursor) return;
-              this.#cursor = event.seq;
-              this.#push(event);
-              if (this.#queue.length >= (this.#deps.highWaterMark ?? DEFAULT_HIGH_WATER_MARK)) stop({ kind: 'paused' });
+              this.#outputChunks.sawJson(frame.event);
+              received(frame.event);
             } else if (frame.kind === 'answer') {
               this.#answers.settle(frame.frame);
             } else if (frame.kind === 'ready') {
@@ -271,6 +282,12 @@ export class EventStream implements BridgeEventStream {
             } else if (frame.kind === 'gap') {
               stop({ kind: 'gap', error: frame.error });
             }
+          },
+          binary: (bytes) => {
+            if (stopping || this.#ended) return;
+            // Anything else binary (a newer bridge's) is skipped, like unknown text frames.
+            const event = this.#outputChunks.decode(bytes);
+            if (event) received(event);
           },
           refused: (error) => settle({ kind: 'refused', error, sessionToken: target.sessionToken }),
           closed: (code, _reason, opened) => settle(stopping ?? { kind: 'closed', code, opened, ready, sessionToken: target.sessionToken }),

@@ -7,6 +7,8 @@ import { BridgeClientError, errorFromReply, unavailableError } from './errors.js
 export interface SocketHandlers {
   open(): void;
   message(text: string): void;
+  /** A binary frame (an output chunk, on a socket opened with `outputFrames=binary`). */
+  binary?(frame: Uint8Array): void;
   /** The upgrade got an HTTP error reply. Only Node can see it; browsers report a 1006 close. */
   refused(error: BridgeClientError): void;
   /** `opened` is false when the socket never connected (no status is known then). */
@@ -80,8 +82,11 @@ function openStandard(Ctor: typeof WebSocket, url: string, handlers: SocketHandl
     opened = true;
     if (!end.settled) handlers.open();
   };
+  socket.binaryType = 'arraybuffer';
   socket.onmessage = (event: MessageEvent) => {
-    if (!end.settled && typeof event.data === 'string') handlers.message(event.data);
+    if (end.settled) return;
+    if (typeof event.data === 'string') handlers.message(event.data);
+    else if (event.data instanceof ArrayBuffer) handlers.binary?.(new Uint8Array(event.data));
   };
   socket.onclose = (event: CloseEvent) => end.closed(event.code, event.reason, opened);
   return {
@@ -103,7 +108,9 @@ function openNodeWs(ws: NodeWsModule, url: string, origin: string | undefined, h
     if (!end.settled) handlers.open();
   });
   socket.on('message', (data, isBinary) => {
-    if (!end.settled && !isBinary) handlers.message(data.toString());
+    if (end.settled) return;
+    if (!isBinary) handlers.message(data.toString());
+    else handlers.binary?.(Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : new Uint8Array(data));
   });
   socket.on('unexpected-response', (_request, response) => {
     // Read the contract error body so a 401 (re-handshake) is told apart from a 403 (give up).

@@ -232,7 +232,7 @@ describe('createBridgeClient over a fake fetch', () => {
   });
 
   describe('events', () => {
-    it('opens the socket on the ws URL with its token and types, and re-hand-shakes on 4001', async () => {
+    it('opens the socket on the ws URL with its token, types and binary output frames, and re-hand-shakes on 4001', async () => {
       let handshakes = 0;
       const { fetch, requests } = fakeFetch({ 'POST /api/v1/session/handshake': () => ({ status: 201, body: session(++handshakes) }) });
       const sockets = fakeSockets();
@@ -241,7 +241,7 @@ describe('createBridgeClient over a fake fetch', () => {
       const stream = client.events({ types: ['system.command.*', 'session.>'], since: 4 });
       const first = await sockets.attempt(1);
       expect(`${first.url.origin}${first.url.pathname}`).toBe('ws://127.0.0.1:9/ws/v1/events');
-      expect(Object.fromEntries(first.url.searchParams)).toEqual({ sessionToken: 'tok_1', since: '4', types: 'system.command.*,session.>' });
+      expect(Object.fromEntries(first.url.searchParams)).toEqual({ sessionToken: 'tok_1', since: '4', types: 'system.command.*,session.>', outputFrames: 'binary' });
       first.ready(4);
       first.close(4001);
       const second = await sockets.attempt(2);
@@ -256,7 +256,15 @@ describe('createBridgeClient over a fake fetch', () => {
       const sockets = fakeSockets();
       const client = buildBridgeClient({ uiToken: 'ui-secret' }, { connect: sockets.connect });
       client.events();
-      expect(Object.fromEntries((await sockets.attempt(1)).url.searchParams)).toEqual({ uiToken: 'ui-secret' });
+      expect(Object.fromEntries((await sockets.attempt(1)).url.searchParams)).toEqual({ uiToken: 'ui-secret', outputFrames: 'binary' });
+      client.close();
+    });
+
+    it('asks for JSON output frames (the bridge\'s default) when told to', async () => {
+      const sockets = fakeSockets();
+      const client = buildBridgeClient({ uiToken: 'ui-secret' }, { connect: sockets.connect });
+      client.events({ outputFrames: 'json' });
+      expect((await sockets.attempt(1)).url.searchParams.has('outputFrames')).toBe(false);
       client.close();
     });
   });

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { BridgeClientError, ReplayGapError } from '../../src/client/errors.js';
 import { EventStream, type EventStreamDeps, type EventStreamOptions } from '../../src/client/event-stream.js';
 import type { BridgeEvent } from '../../src/client/route-types.js';
+import { encodeOutputFrame } from '../../src/contract/output-frame.js';
 import { fakeSockets } from './fake-socket.js';
 
 function setup(overrides: Partial<EventStreamDeps> = {}, options: EventStreamOptions = {}) {
@@ -49,6 +50,38 @@ describe('event stream', () => {
     second.ready(8, 1);
     second.events(9);
     expect(await take(stream, 4)).toEqual([6, 7, 8, 9]);
+    stream.close();
+  });
+
+  it('yields binary output frames as the same events, in order with JSON ones, and resumes after them', async () => {
+    const { stream, attempt } = setup();
+    const chunk = (seq: number, offset: number, text: string) => {
+      const bytes = new TextEncoder().encode(text);
+      return encodeOutputFrame({ seq, type: 'system.command.stdout', ts: 'now', data: { runId: 'run_1', offset, bytes: bytes.length } }, bytes);
+    };
+    const first = await attempt(1);
+    first.open();
+    first.ready(1);
+    first.sendBinary(chunk(2, 0, 'hello '));
+    first.events(3);
+    first.sendBinary(chunk(4, 6, 'world'));
+    first.sendBinary(Uint8Array.of(7, 7, 7)); // not an output frame: skipped
+    first.close(1006);
+
+    const second = await attempt(2);
+    expect(second.url.searchParams.get('since')).toBe('4');
+    second.open();
+    second.sendBinary(chunk(4, 6, 'world')); // already seen
+    second.ready(4);
+    second.sendBinary(chunk(5, 11, '!'));
+    const events: BridgeEvent[] = [];
+    for (let i = 0; i < 4; i++) events.push((await stream.next()).value as BridgeEvent);
+    expect(events.map((e) => e.seq)).toEqual([2, 3, 4, 5]);
+    expect(events.filter((e) => e.type === 'system.command.stdout').map((e) => e.data)).toEqual([
+      { runId: 'run_1', offset: 0, bytes: 6, chunk: 'hello ' },
+      { runId: 'run_1', offset: 6, bytes: 5, chunk: 'world' },
+      { runId: 'run_1', offset: 11, bytes: 1, chunk: '!' },
+    ]);
     stream.close();
   });
 

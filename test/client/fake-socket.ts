@@ -11,6 +11,8 @@ export interface FakeAttempt {
   sentByClient: unknown[];
   open(): void;
   send(frame: object): void;
+  /** A binary frame, as a socket opened with `outputFrames=binary` gets output chunks. */
+  sendBinary(frame: Uint8Array): void;
   events(...seqs: number[]): void;
   ready(lastSeq: number, replayed?: number): void;
   /** The bridge (or the network) closes the socket. */
@@ -30,6 +32,9 @@ export function fakeSockets() {
       open: () => handlers.open(),
       send: (frame) => {
         if (!done) handlers.message(JSON.stringify(frame));
+      },
+      sendBinary: (frame) => {
+        if (!done) handlers.binary?.(frame);
       },
       events: (...seqs) => {
         for (const seq of seqs) attempt.send({ seq, type: 'session.refreshed', ts: new Date(0).toISOString(), data: { sessionId: 'ses_1', expiresAt: new Date(0).toISOString() } });

@@ -24,6 +24,10 @@ export const eventStreamQuery = z.strictObject({
     .max(2000)
     .optional()
     .describe('Comma-separated event types; `*` matches one dotted token, `>` the rest (system.command.*).'),
+  outputFrames: z
+    .enum(['json', 'binary'])
+    .optional()
+    .describe('`binary`: command output chunks come as binary frames (src/contract/output-frame.ts) instead of JSON; other events stay JSON.'),
 });
 
 /**
@@ -63,6 +67,7 @@ export async function eventStreamRoute(app: FastifyInstance, deps: HttpDeps): Pr
         sessionId: principal.kind === 'session' ? principal.sessionId : null,
         queueLimit: deps.policy().wsQueueLimit,
         principal,
+        binaryOutput: query.outputFrames === 'binary',
       });
     },
     handler: upgradeRequired,
@@ -76,6 +81,7 @@ interface StreamOptions {
   queueLimit: number;
   /** Who the socket belongs to: client messages act with it. */
   principal: Principal;
+  binaryOutput: boolean;
 }
 
 function streamEvents(socket: WebSocket, deps: HttpDeps, options: StreamOptions): void {
@@ -95,6 +101,7 @@ function streamEvents(socket: WebSocket, deps: HttpDeps, options: StreamOptions)
   const pump = new FramePump(socket, {
     liveLimit: options.queueLimit,
     startSeq: 0,
+    binaryOutput: options.binaryOutput,
     onOverflow: () => close(WS_CLOSE_SLOW_CONSUMER, `slow consumer: reconnect with since=${pump.lastHandedSeq}`),
   });
 

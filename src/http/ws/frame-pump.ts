@@ -1,4 +1,6 @@
 import type { WebSocket } from 'ws';
+import { encodeOutputFrameHeader, type OutputFrameHeader } from '../../contract/output-frame.js';
+import { outputBytesOf } from '../../services/events/output-bytes.js';
 
 /** Frames handed to the socket but not yet written to the kernel; beyond this we queue. */
 const IN_FLIGHT_WINDOW = 64;
@@ -12,14 +14,17 @@ export class FramePump {
   readonly #socket: WebSocket;
   readonly #liveLimit: number;
   readonly #onOverflow: () => void;
+  /** Output chunks go as binary frames (`outputFrames=binary`); everything else stays JSON. */
+  readonly #binaryOutput: boolean;
   #backlog: QueuedFrame[] = [];
   #live: QueuedFrame[] = [];
   #inFlight = 0;
   #stopped = false;
   #lastHandedSeq: number;
 
-  constructor(socket: WebSocket, options: { liveLimit: number; startSeq: number; onOverflow: () => void }) {
+  constructor(socket: WebSocket, options: { liveLimit: number; startSeq: number; onOverflow: () => void; binaryOutput?: boolean }) {
     this.#socket = socket;
+    this.#binaryOutput = options.binaryOutput ?? false;
     this.#liveLimit = options.liveLimit;
     this.#onOverflow = options.onOverflow;
     this.#lastHandedSeq = options.startSeq;
@@ -41,7 +46,7 @@ export class FramePump {
   /** Replay frames: drained before anything live. */
   backlog(frame: Frame): void {
     if (this.#stopped) return;
-    this.#backlog.push(queued(frame));
+    this.#backlog.push(queued(frame, this.#binaryOutput));
     this.#pump();
   }
 
@@ -52,7 +57,7 @@ export class FramePump {
       this.#onOverflow();
       return;
     }
-    this.#live.push(queued(frame));
+    this.#live.push(queued(frame, this.#binaryOutput));
     this.#pump();
   }
 
@@ -68,10 +73,17 @@ export class FramePump {
       if (next === undefined) return;
       this.#inFlight++;
       if (next.seq !== null) this.#lastHandedSeq = next.seq;
-      this.#socket.send(next.text, () => {
+      const sent = () => {
         this.#inFlight--;
         this.#pump();
-      });
+      };
+      if (typeof next.payload === 'string') this.#socket.send(next.payload, sent);
+      else {
+        // Two fragments of one binary message: the chunk's bytes are written as they are, never
+        // copied behind the header.
+        this.#socket.send(next.payload.header, { binary: true, fin: false });
+        this.#socket.send(next.payload.bytes, { binary: true, fin: true }, sent);
+      }
     }
   }
 }
@@ -79,22 +91,50 @@ export class FramePump {
 type Frame = { seq?: number } | object;
 interface QueuedFrame {
   seq: number | null;
-  text: string;
+  /** A JSON text frame, or a binary output frame: its header, then the chunk's raw bytes. */
+  payload: string | BinaryOutput;
+}
+interface BinaryOutput {
+  header: Uint8Array;
+  bytes: Uint8Array;
 }
 
 /**
  * Each event is serialised once, however many sockets it goes to: in-process, every subscriber
  * receives the same (never mutated) envelope object, and with 100 clients the per-socket
- * `JSON.stringify` was most of the fan-out's CPU.
+ * `JSON.stringify` was most of the fan-out's CPU. Binary frame headers are cached the same way.
  */
 const serialised = new WeakMap<object, string>();
+const binaryHeaders = new WeakMap<object, Uint8Array>();
 
-function queued(frame: Frame): QueuedFrame {
+function queued(frame: Frame, binaryOutput: boolean): QueuedFrame {
   const seq = 'seq' in frame && typeof frame.seq === 'number' ? frame.seq : null;
+  if (binaryOutput && seq !== null) {
+    const binary = binaryFrameOf(frame as { type?: unknown; data?: unknown });
+    if (binary) return { seq, payload: binary };
+  }
   let text = serialised.get(frame);
   if (text === undefined) {
     text = JSON.stringify(frame);
     serialised.set(frame, text);
   }
-  return { seq, text };
+  return { seq, payload: text };
+}
+
+/**
+ * The binary frame of an output event whose raw bytes are known. The end-of-stream event (no bytes,
+ * only the decoder's last replacement character) and copies from another process have none: they
+ * go as JSON.
+ */
+function binaryFrameOf(envelope: { type?: unknown; data?: unknown }): BinaryOutput | undefined {
+  if (envelope.type !== 'system.command.stdout' && envelope.type !== 'system.command.stderr') return undefined;
+  const bytes = outputBytesOf(envelope.data);
+  if (!bytes) return undefined;
+  let header = binaryHeaders.get(envelope);
+  if (!header) {
+    const { chunk: _chunk, ...data } = envelope.data as OutputFrameHeader['data'] & { chunk?: string };
+    header = encodeOutputFrameHeader({ ...(envelope as OutputFrameHeader), data }, bytes.length);
+    binaryHeaders.set(envelope, header);
+  }
+  return { header, bytes };
 }

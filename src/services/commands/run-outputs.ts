@@ -3,6 +3,7 @@ import type { Bus } from '../../bus/bus.js';
 import type { Subjects } from '../../bus/subjects.js';
 import type { OutputTotals } from '../../../machines/commandRun.summary.js';
 import type { OutputStream } from '../../processes/process-runner.js';
+import { attachOutputBytes } from '../events/output-bytes.js';
 import { OutputBuffer } from './output-buffer.js';
 
 /**
@@ -42,8 +43,9 @@ export class RunOutput {
     const offset = buffer.totalBytes;
     buffer.append(chunk);
     this.#remember(stream, offset, buffer.bufferedBytes - Math.min(offset, buffer.bufferedBytes));
-    // A character split across reads is carried whole by the later chunk.
-    this.#publish(stream, { runId: this.runId, offset, bytes: chunk.length, chunk: this.#decoders[stream].write(chunk) });
+    // A character split across reads is carried whole by the later chunk. The raw bytes go along
+    // for sockets that take binary output frames.
+    this.#publish(stream, attachOutputBytes({ runId: this.runId, offset, bytes: chunk.length, chunk: this.#decoders[stream].write(chunk) }, chunk));
   }
 
   end(): void {

@@ -6,6 +6,7 @@ import type { Subjects } from '../../bus/subjects.js';
 import type { Principal } from '../../contract/principal.js';
 import type { Clock } from '../../runtime/clock.js';
 import { createAudienceTracker } from './event-audience.js';
+import { outputBytesOf } from './output-bytes.js';
 import type { RunningService } from '../service-context.js';
 
 export interface ReplayRequest {
@@ -46,7 +47,8 @@ export function startEventLog(options: {
   const audienceOf = createAudienceTracker(options.ownerOf ?? (() => undefined));
 
   const hold = (envelope: EventEnvelope) => {
-    const bytes = approximateBytes(envelope.data);
+    // An output chunk also holds its raw bytes (for binary sockets): they count too.
+    const bytes = approximateBytes(envelope.data) + (outputBytesOf(envelope.data)?.length ?? 0);
     held.push({ envelope, bytes });
     heldBytes += bytes;
     // Bounded by count and by bytes: 10,000 output chunks must not pin gigabytes.
