@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { BridgeError } from '../contract/errors.js';
 import { buildOpenApiDocument } from '../contract/openapi.js';
 import { registerConnectionRecorder } from './connection-recorder.js';
+import { zodCompilersFactory } from './compilers-factory.js';
 import { answerClientError, registerErrorHandling, sendError, toBridgeError } from './errors.js';
 import type { HttpDeps } from './http-deps.js';
 import { registerJsonBody } from './json-body.js';
@@ -24,6 +25,9 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
     // The default request log would print query strings, where WebSocket tokens travel.
     logController: new LogController({ disableRequestLogging: true }),
+    // No child logger per request: with request logging off, its only binding (a request id no
+    // other line refers to) cost a pino child and a redaction pass on every request.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: deps.policy().bodyLimitBytes,
     // Duplicate or empty Host lines are judged by the guard, not silently accepted.
     requestIdHeader: false,
@@ -35,6 +39,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     frameworkErrors: (error, _request, reply) => sendError(reply, toBridgeError(error)),
     // Ids may be 128 characters (percent-encoded, more): their schema judges them, not the router.
     routerOptions: { maxParamLength: 1024 },
+    // Else fastify loads its Ajv and fast-json-stringify compilers, which the bridge never uses.
+    schemaController: { compilersFactory: zodCompilersFactory },
   });
   destroySocketsOnClose(app);
   app.setValidatorCompiler(validatorCompiler);

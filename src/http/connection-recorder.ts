@@ -7,10 +7,13 @@ import type { HttpDeps } from './http-deps.js';
  * upgrade and failure. Paths lose their query string, so tokens never reach the log.
  */
 export function registerConnectionRecorder(app: FastifyInstance, deps: HttpDeps): void {
-  app.addHook('onResponse', async (request, reply) => {
+  const subject = deps.subjects.internal('connections.record');
+  // A callback hook (no promise per request); the record goes out on the bus, published not asked.
+  app.addHook('onResponse', (request, reply, done) => {
     const kind = recordKind(request, reply.statusCode);
-    if (!kind) return;
-    const path = request.url.split('?')[0]!;
+    if (!kind) return done();
+    const query = request.url.indexOf('?');
+    const path = query === -1 ? request.url : request.url.slice(0, query);
     const record: ConnectionRecord = {
       at: new Date().toISOString(),
       kind,
@@ -24,17 +27,20 @@ export function registerConnectionRecorder(app: FastifyInstance, deps: HttpDeps)
       hint: request.malformedHint,
       durationMs: Math.round(reply.elapsedTime * 100) / 100,
     };
-    deps.bus.publish(deps.subjects.internal('connections.record'), record);
+    deps.bus.publish(subject, record);
     if (reply.statusCode >= 400) {
       deps.logger.info({ method: request.method, path, status: reply.statusCode, code: request.errorCode }, 'request refused');
     }
+    done();
   });
 }
 
 function recordKind(request: FastifyRequest, status: number): ConnectionRecord['kind'] | null {
   if (status >= 400) return 'failure';
   if (request.headers.upgrade) return 'ws_upgrade';
-  const url = request.routeOptions.url;
+  // Read by the guard (fastify builds routeOptions afresh at each read); a request the guard
+  // refused before reading it is a failure, answered above.
+  const url = request.routeUrl ?? request.routeOptions.url;
   if (url === '/api/v1/session/handshake') return 'handshake';
   if (url === '/api/v1/session/refresh') return 'refresh';
   if (request.principal?.kind === 'session') return 'route';

@@ -16,17 +16,18 @@ export function startConnectionLog(options: { bus: Bus; subjects: Subjects; capa
   const capacity = options.capacity ?? 500;
   // A ring: every authenticated request adds a record, and shifting a full array on each one
   // was a measurable share of a request's CPU (docs/performance.md).
-  const ring: ConnectionLogEntry[] = [];
+  // Records are kept as published (the HTTP layer builds a fresh one per request and never
+  // touches it again); an entry's id is its position, so it is added only when listed.
+  const ring: ConnectionRecord[] = [];
   let nextId = 1;
 
   const record = bus.subscribe(subjects.internal('connections.record'), (message) => {
-    const id = nextId++;
-    ring[(id - 1) % capacity] = { id, ...(message.data as ConnectionRecord) };
+    ring[(nextId++ - 1) % capacity] = message.data as ConnectionRecord;
   });
   /** The newest `limit` entries, newest first. */
   const newest = (limit: number): ConnectionLogEntry[] => {
     const out: ConnectionLogEntry[] = [];
-    for (let id = nextId - 1; id >= 1 && out.length < Math.min(limit, capacity); id--) out.push(ring[(id - 1) % capacity]!);
+    for (let id = nextId - 1; id >= 1 && out.length < Math.min(limit, capacity); id--) out.push({ id, ...ring[(id - 1) % capacity]! });
     return out;
   };
   const list = serveRoute(bus, subjects, ROUTES.uiConnectionLog, ({ query }) => ({

@@ -23,6 +23,7 @@ export async function contractRoutes(app: FastifyInstance, deps: HttpDeps): Prom
 
 function registerRoute(app: FastifyInstance, deps: HttpDeps, route: RouteDef): void {
   const status = route.successStatus ?? 200;
+  const subject = deps.subjects.rpc(route.id);
   app.route({
     method: route.method,
     url: route.path,
@@ -49,7 +50,7 @@ function registerRoute(app: FastifyInstance, deps: HttpDeps, route: RouteDef): v
       // A response closed before it finished means the client went away: the work is abandoned.
       if (abortKey) reply.raw.once('close', () => reply.raw.writableFinished || deps.bus.publish(deps.subjects.rpcAbort, { abortKey }));
       const result = await deps.bus.request(
-        deps.subjects.rpc(route.id),
+        subject,
         {
           principal: request.principal,
           params: request.params ?? {},

@@ -18,6 +18,8 @@ declare module 'fastify' {
     /** The error code replied, for the connection log. */
     errorCode: string | null;
     malformedHint: string | null;
+    /** The matched route's path pattern (undefined when none matched), read once by the guard. */
+    routeUrl: string | undefined;
   }
   interface FastifyContextConfig {
     /** Who may call the route; routes without it are public (health, UI assets). */
@@ -39,52 +41,75 @@ export const securityGuard = fp(
     app.decorateRequest('checkedOrigin', null);
     app.decorateRequest('errorCode', null);
     app.decorateRequest('malformedHint', null);
+    app.decorateRequest('routeUrl', undefined);
 
-    app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    // A callback hook, not an async one: every request passes here, and an async hook costs a
+    // promise and its microtasks each time (docs/performance.md). Refusing means replying
+    // without calling `done`.
+    app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
       const policy = deps.policy();
       const raw = request.raw.rawHeaders;
 
       const host = checkHost(raw, policy.port);
       if (!host.ok) {
-        return sendError(reply, new BridgeError(host.status === 400 ? 'invalid_request' : 'forbidden_host', host.reason));
+        sendError(reply, new BridgeError(host.status === 400 ? 'invalid_request' : 'forbidden_host', host.reason));
+        return;
       }
 
       const origin = checkOrigin(raw, policy);
-      if (!origin.ok) return sendError(reply, new BridgeError('forbidden_origin', origin.reason));
+      if (!origin.ok) {
+        sendError(reply, new BridgeError('forbidden_origin', origin.reason));
+        return;
+      }
       request.checkedOrigin = origin.origin;
       if (origin.origin) {
         reply.header('access-control-allow-origin', origin.origin);
         reply.header('vary', 'Origin');
       }
 
-      if (request.method === 'OPTIONS') return answerPreflight(request, reply, origin.origin, policy);
+      if (request.method === 'OPTIONS') {
+        answerPreflight(request, reply, origin.origin, policy);
+        return;
+      }
 
       // Node keeps the first Content-Type and joins repeated custom headers with ", ": refuse
       // the ambiguity rather than let two readers of one request see different things.
       const repeated = repeatedHeader(raw);
-      if (repeated) return sendError(reply, new BridgeError('invalid_request', `duplicated ${repeated} header`, { details: { header: repeated } }));
+      if (repeated) {
+        sendError(reply, new BridgeError('invalid_request', `duplicated ${repeated} header`, { details: { header: repeated } }));
+        return;
+      }
 
       if (BODY_METHODS.has(request.method) && !acceptableBodyType(request)) {
         // A CSRF-style "simple" request (text/plain, form) is refused before it can do anything.
-        return sendError(reply, new BridgeError('unsupported_media_type', `${request.method} requests with a body must send Content-Type: application/json.`));
-      }
-
-      const auth = request.routeOptions.config?.auth;
-      if (!auth) {
-        request.principal = { kind: 'anonymous', origin: origin.origin };
+        sendError(reply, new BridgeError('unsupported_media_type', `${request.method} requests with a body must send Content-Type: application/json.`));
         return;
       }
+
+      // fastify builds a fresh routeOptions object at each read: read once, keep what is needed.
+      const route = request.routeOptions;
+      request.routeUrl = route.url;
+      const auth = route.config?.auth;
+      if (!auth) {
+        request.principal = { kind: 'anonymous', origin: origin.origin };
+        done();
+        return;
+      }
+      let principal: Principal;
       try {
         // Synchronous and in-process: the principal comes from the tokens read here, never from a message.
-        request.principal = deps.verifyPrincipal({
+        principal = deps.verifyPrincipal({
           auth,
           origin: origin.origin,
           sessionToken: headerOrQuery(request, TOKEN_HEADER, 'sessionToken'),
           uiToken: headerOrQuery(request, UI_TOKEN_HEADER, 'uiToken'),
         });
       } catch (error) {
-        return sendError(reply, toBridgeError(error));
+        sendError(reply, toBridgeError(error));
+        return;
       }
+      request.principal = principal;
+      done();
     });
   },
   { name: 'osloop-security-guard' },
@@ -152,7 +177,7 @@ function isJson(contentType: string | undefined): boolean {
 function headerOrQuery(request: FastifyRequest, header: string, query: string): string | null {
   const fromHeader = request.headers[header];
   if (typeof fromHeader === 'string' && fromHeader !== '') return fromHeader;
-  if (request.routeOptions.config?.auth && request.headers.upgrade) {
+  if (request.headers.upgrade) {
     const value = (request.query as Record<string, unknown> | undefined)?.[query];
     if (typeof value === 'string' && value !== '') return value;
   }

@@ -6,19 +6,26 @@ export type HostVerdict = { ok: true } | { ok: false; status: 400 | 403; reason:
 
 const HOST_SYNTAX = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
+const HOST_OK: HostVerdict = Object.freeze({ ok: true });
+
 export function checkHost(rawHeaders: readonly string[], port: number): HostVerdict {
-  const values: string[] = [];
+  // Counted without collecting: only a name of four letters is lower-cased (every request pays this loop).
+  let count = 0;
+  let value = '';
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.toLowerCase() === 'host') values.push(rawHeaders[i + 1] ?? '');
+    const name = rawHeaders[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') {
+      if (++count === 1) value = rawHeaders[i + 1] ?? '';
+    }
   }
-  if (values.length === 0) return { ok: false, status: 400, reason: 'missing Host header' };
-  if (values.length > 1) return { ok: false, status: 400, reason: 'duplicated Host header' };
-  const host = values[0]!.trim();
+  if (count === 0) return { ok: false, status: 400, reason: 'missing Host header' };
+  if (count > 1) return { ok: false, status: 400, reason: 'duplicated Host header' };
+  const host = value.trim();
   if (host === '') return { ok: false, status: 400, reason: 'empty Host header' };
   if (!HOST_SYNTAX.test(host)) return { ok: false, status: 400, reason: 'malformed Host header' };
   const allowed = allowedHosts(port);
-  if (!allowed.has(host.toLowerCase())) return { ok: false, status: 403, reason: `Host must be one of ${[...allowed].join(', ')}` };
-  return { ok: true };
+  if (!allowed.has(host) && !allowed.has(host.toLowerCase())) return { ok: false, status: 403, reason: `Host must be one of ${[...allowed].join(', ')}` };
+  return HOST_OK;
 }
 
 const cache = new Map<number, Set<string>>();
