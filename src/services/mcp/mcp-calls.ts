@@ -71,7 +71,7 @@ export function createCallTool(deps: McpCallsDeps) {
               message: message === undefined ? null : message.slice(0, MAX_PROGRESS_MESSAGE_CHARS),
             }),
         });
-        verdict = checkOutputSchema(tool as { outputSchema?: never }, result);
+        verdict = await checkOutputSchema(tool as { outputSchema?: never }, result);
         ok = result.isError !== true && verdict.outputSchema !== 'invalid';
         return { ...result, bridge: { callId, ...verdict } };
       } finally {

@@ -1,10 +1,16 @@
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
-import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
+import type { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { JsonSchemaType, JsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 
 export type OutputSchemaVerdict = { outputSchema: 'valid' | 'invalid' | 'not_declared' | 'not_checked'; outputSchemaErrors: string[] };
 
-const validator = new AjvJsonSchemaValidator();
+/**
+ * The SDK's Ajv validator, loaded when a tool that declares an outputSchema first returns: nothing
+ * else a start needs loads Ajv (about a hundred modules; issue 15, cold start).
+ */
+let validator: Promise<AjvJsonSchemaValidator> | undefined;
+const loadValidator = () =>
+  (validator ??= import('@modelcontextprotocol/sdk/validation/ajv').then(({ AjvJsonSchemaValidator }) => new AjvJsonSchemaValidator()));
 /** Compiled once per listed tool: a tool list is replaced, never mutated, when it changes. */
 const compiled = new WeakMap<object, JsonSchemaValidator<unknown> | Error>();
 
@@ -13,7 +19,7 @@ const compiled = new WeakMap<object, JsonSchemaValidator<unknown> | Error>();
  * tool that declares one must return conforming `structuredContent`. The result itself is
  * passed on unchanged either way; this only says whether it can be trusted to the schema.
  */
-export function checkOutputSchema(tool: Pick<Tool, 'outputSchema'> | undefined, result: CallToolResult): OutputSchemaVerdict {
+export async function checkOutputSchema(tool: Pick<Tool, 'outputSchema'> | undefined, result: CallToolResult): Promise<OutputSchemaVerdict> {
   const schema = tool?.outputSchema;
   if (!schema) return { outputSchema: 'not_declared', outputSchemaErrors: [] };
   if (result.isError === true) return { outputSchema: 'not_checked', outputSchemaErrors: [] };
@@ -22,8 +28,9 @@ export function checkOutputSchema(tool: Pick<Tool, 'outputSchema'> | undefined, 
   }
   let validate = compiled.get(schema);
   if (!validate) {
+    const ajv = await loadValidator();
     try {
-      validate = validator.getValidator(schema as JsonSchemaType);
+      validate = ajv.getValidator(schema as JsonSchemaType);
     } catch (error) {
       validate = error instanceof Error ? error : new Error(String(error));
     }
