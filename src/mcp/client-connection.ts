@@ -18,6 +18,7 @@ import { BRIDGE_VERSION } from '../version.js';
 import type { CallToolOptions, CloseListener, ListKind, McpConnection, McpServerIdentity, McpServerNotification, ServerRequestHandler } from './connector.js';
 import { McpConnectionClosedError, McpRemoteError, McpTimeoutError, classifyMcpError } from './errors.js';
 import { REQUEST_RESULT_SCHEMAS } from './request-schemas.js';
+import { deliverResponsesAfterNotifications } from './response-order.js';
 
 /** Pages of a list (tools, resources, prompts) fetched at most; a server paging forever is cut. */
 const MAX_LIST_PAGES = 100;
@@ -131,6 +132,8 @@ export async function openClientConnection(transport: Transport, options: Client
     if (options.signal?.aborted) throw options.signal.reason;
     throw classifyMcpError(error, options.timeoutMs);
   }
+
+  deliverResponsesAfterNotifications(transport);
 
   const identity: McpServerIdentity = {
     serverInfo: client.getServerVersion() ?? { name: 'unknown', version: 'unknown' },
