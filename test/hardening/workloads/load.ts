@@ -8,10 +8,10 @@ import type { ReliabilitySize } from '../../../scripts/reliability/section.js';
 import { subjectsFor } from '../../../src/bus/subjects.js';
 import { WS_CLOSE_SLOW_CONSUMER } from '../../../src/contract/constants.js';
 import { createBridgeClient, type BridgeClient } from '../../../src/client/index.js';
-import { BridgeClientError } from '../../../src/client/errors.js';
 import { EVERYTHING_ENTRY } from '../../fixtures/mcp/everything.js';
 import { handshake, startTestBridge, type TestBridge } from '../../support/test-bridge.js';
-import { percentile, seededRandom, settledMemory } from './probes.js';
+import { echoBody, generateInChildProcess } from './load-generator.js';
+import { settledMemory } from './probes.js';
 
 /**
  * The load workloads (issue 7): 100 WebSocket clients, one of them deliberately slow, receiving a
@@ -361,8 +361,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string):
 // 2. Many sessions, mixed calls
 // ---------------------------------------------------------------------------------------------
 
-export const CALL_KINDS = ['bridge.info', 'system.info', 'commands.execute', 'commands.run_wait', 'commands.runs', 'filesystem.read', 'permissions.rules', 'mcp.capabilities'] as const;
-export type CallKind = (typeof CALL_KINDS)[number];
+import type { CallKind } from './load-generator.js';
+
+export { CALL_KINDS, type CallKind } from './load-generator.js';
 
 export interface SessionsResult {
   sessions: number;
@@ -379,17 +380,6 @@ export interface SessionsResult {
   runsStarted: number;
   errorLogs: string[];
 }
-
-/** Every session does these in a random order, one after another, as fast as replies come. */
-const MIX: Array<[Exclude<CallKind, 'commands.run_wait'>, number]> = [
-  ['bridge.info', 15],
-  ['system.info', 10],
-  ['commands.execute', 20],
-  ['commands.runs', 15],
-  ['filesystem.read', 15],
-  ['permissions.rules', 15],
-  ['mcp.capabilities', 10],
-];
 
 /**
  * `sessions` web-app sessions (each with its own handshake and token) call a mix of routes for
@@ -439,112 +429,13 @@ export async function runMixedSessions(options: Pick<LoadOptions, 'sessions' | '
     await setup.api.filesystemRead({ body: { path: file } });
     await setup.api.mcpServersCapabilities({ params: { serverId } });
 
-    const handshakeStarted = Date.now();
-    const sessions = await Promise.all(
-      Array.from({ length: options.sessions }, async (_, i) => {
-        const client = createBridgeClient({ baseUrl: bridge!.baseUrl, origin: bridge!.origin, clientName: `load ${i}` });
-        clients.push(client);
-        await client.handshake();
-        return client;
-      }),
-    );
-    const handshakeMs = Date.now() - handshakeStarted;
-    log(`load: ${options.sessions} sessions hand-shaken in ${handshakeMs} ms; calling for ${options.durationMs} ms`);
-
-    const latencies = Object.fromEntries(CALL_KINDS.map((kind) => [kind, [] as number[]])) as Record<CallKind, number[]>;
-    const expected: Record<string, number> = {};
-    const unexpectedSamples: string[] = [];
-    let unexpected = 0;
-    let ok = 0;
-    let runsStarted = 0;
-
-    const timed = async <T>(kind: CallKind, call: () => Promise<T>): Promise<T | undefined> => {
-      const start = performance.now();
-      try {
-        const value = await call();
-        latencies[kind].push(performance.now() - start);
-        ok++;
-        return value;
-      } catch (error) {
-        latencies[kind].push(performance.now() - start);
-        if (error instanceof BridgeClientError && error.status === 429 && error.code === 'rate_limited' && kind === 'commands.execute') {
-          expected['429 rate_limited'] = (expected['429 rate_limited'] ?? 0) + 1;
-        } else {
-          unexpected++;
-          const text = error instanceof BridgeClientError ? `${kind}: ${error.status} ${error.code} ${error.message}` : `${kind}: ${String(error)}`;
-          if (unexpectedSamples.length < 20) unexpectedSamples.push(text);
-        }
-        return undefined;
-      }
-    };
-
-    const deadline = Date.now() + options.durationMs;
-    const started = Date.now();
-    await Promise.all(
-      sessions.map(async (client, i) => {
-        const random = seededRandom(i + 1);
-        let n = 0;
-        while (Date.now() < deadline) {
-          n++;
-          const kind = pickCall(random());
-          const { api } = client;
-          switch (kind) {
-            case 'bridge.info':
-              await timed(kind, () => api.bridgeInfo());
-              break;
-            case 'system.info':
-              await timed(kind, () => api.systemInfo());
-              break;
-            case 'commands.runs':
-              await timed(kind, () => api.systemCommandsRunsList({ query: { limit: 20 } }));
-              break;
-            case 'filesystem.read':
-              await timed(kind, async () => {
-                const read = await api.filesystemRead({ body: { path: file } });
-                if (read.size !== 1024) throw new Error(`read ${read.size} bytes`);
-              });
-              break;
-            case 'permissions.rules':
-              await timed(kind, () => api.systemPermissionsRulesList());
-              break;
-            case 'mcp.capabilities':
-              await timed(kind, async () => {
-                const capabilities = await api.mcpServersCapabilities({ params: { serverId } });
-                if (!capabilities.tools.some((tool) => tool.name === 'echo')) throw new Error('no echo tool listed');
-              });
-              break;
-            case 'commands.execute': {
-              const run = await timed(kind, () => api.systemCommandsExecute({ body: echoBody(`${i}-${n}`) }));
-              if (!run) break;
-              runsStarted++;
-              await timed('commands.run_wait', async () => {
-                const done = await api.systemCommandsRunsGet({ params: { runId: run.runId }, query: { waitMs: 30_000 } });
-                if (done.state !== 'completed') throw new Error(`run ${run.runId} ended ${done.state}`);
-              });
-              break;
-            }
-          }
-        }
-      }),
-    );
-    const durationMs = Date.now() - started;
-    const all = CALL_KINDS.flatMap((kind) => latencies[kind]);
-    const stats = (values: number[]) => ({ count: values.length, p50: percentile(values, 50), p99: percentile(values, 99), max: values.reduce((a, b) => Math.max(a, b), 0) });
-    const latency = Object.fromEntries([...CALL_KINDS.map((kind) => [kind, stats(latencies[kind])]), ['all', stats(all)]]) as SessionsResult['latency'];
+    const generated = await generateInChildProcess({ baseUrl: bridge.baseUrl, origin: bridge.origin, file, serverId, sessions: options.sessions, durationMs: options.durationMs, log });
     await setup.api.mcpServersRemove({ params: { serverId } });
-    log(`load: ${all.length} requests in ${durationMs} ms, ${unexpected} unexpected`);
+    log(`load: ${generated.requests} requests in ${generated.durationMs} ms, ${generated.unexpected} unexpected`);
     return {
       sessions: options.sessions,
-      durationMs,
-      handshakeMs,
-      requests: all.length,
-      ok,
-      expected,
-      unexpected,
-      unexpectedSamples,
-      latency,
-      throughput: all.length / (durationMs / 1000),
-      runsStarted,
+      ...generated,
+      throughput: generated.requests / (generated.durationMs / 1000),
       errorLogs,
     };
   } finally {
@@ -554,18 +445,3 @@ export async function runMixedSessions(options: Pick<LoadOptions, 'sessions' | '
   }
 }
 
-function echoBody(tag: string) {
-  const args = ['load', tag];
-  return { command: 'echo', args, title: 'load echo', reason: 'reliability load' };
-}
-
-/** A call kind from a number in [0, 1), by the weights of MIX. */
-function pickCall(roll: number): Exclude<CallKind, 'commands.run_wait'> {
-  const total = MIX.reduce((sum, [, weight]) => sum + weight, 0);
-  let left = roll * total;
-  for (const [kind, weight] of MIX) {
-    left -= weight;
-    if (left < 0) return kind;
-  }
-  return MIX[0]![0];
-}
