@@ -13,7 +13,10 @@ const suites: Record<string, () => Promise<BenchRow[]>> = {
   bus: async () => (await import('./bus.bench.js')).benchBus(),
   // BENCH-SUITES: one line per capability bench below.
   fleet: async () => (await import('./fleet.bench.js')).benchFleet(),
-  commands: async () => (await import('./commands.bench.js')).benchCommands(),
+  commands: async () => [
+    ...(await (await import('./commands.bench.js')).benchCommands()),
+    ...(await (await import('./command-load.bench.js')).benchCommandLoad()),
+  ],
   system: async () => (await import('./system.bench.js')).benchSystem(),
   mcp: async () => (await import('./mcp.bench.js')).benchMcp(),
   actors: async () => (await import('./actors.bench.js')).benchActors(),
