@@ -13,8 +13,9 @@ import { startSettingsService } from './settings-service.js';
 export const createUiModule: CapabilityFactory = () => ({
   name: 'ui',
   async start(ctx) {
-    const machines = describeAllMachines();
-    const machinesRoute = serveRoute(ctx.bus, ctx.subjects, ROUTES.uiMachines, () => ({ machines }));
+    // Described at the inspector's first request, not at every start (issue 15, cold start).
+    let machines: ReturnType<typeof describeAllMachines> | undefined;
+    const machinesRoute = serveRoute(ctx.bus, ctx.subjects, ROUTES.uiMachines, () => ({ machines: (machines ??= describeAllMachines()) }));
     const services: RunningService[] = [
       startSettingsService(ctx),
       startSessionsService(ctx),
