@@ -7,7 +7,7 @@ import type { Principal } from '../contract/principal.js';
 import type { RouteDef } from '../contract/route.js';
 import { ROUTES } from '../contract/routes/index.js';
 import type { FleetOutcome } from './fleet-reply.js';
-import type { VerifiedFleetRequest } from './fleet-request.js';
+import type { FleetCall } from './fleet-request.js';
 import { FLEET_OPERATIONS, type FleetOperation } from './operations.js';
 
 /** Fleet requests wait this long for the bus unless the route says otherwise (long polls, MCP calls). */
@@ -26,7 +26,7 @@ const ownedBy = (run: RunOwner | undefined, orchestrator: string): boolean =>
  * the contract route's own schemas, then asks the route's bus subject, as the fleet principal the
  * edge derived from the signature. An orchestrator only sees and acts on its own runs.
  */
-export async function dispatchFleetRequest(bus: Bus, subjects: Subjects, request: VerifiedFleetRequest): Promise<FleetOutcome> {
+export async function dispatchFleetRequest(bus: Bus, subjects: Subjects, request: FleetCall): Promise<FleetOutcome> {
   const operation: FleetOperation = FLEET_OPERATIONS[request.op];
   const route = operation.route;
   const principal: Principal = { kind: 'fleet', orchestrator: request.orchestrator };

@@ -5,11 +5,13 @@ import type { Bus } from '../bus/bus.js';
 import type { Subjects } from '../bus/subjects.js';
 import { BRIDGE_VERSION } from '../version.js';
 import { dispatchFleetRequest } from './dispatch.js';
-import { createRefusalReply, createSealedReply } from './fleet-reply.js';
-import { MAX_REQUEST_BYTES, verifyFleetRequest, type VerifiedFleetRequest } from './fleet-request.js';
+import { createRefusalReply, createSealedReply, type FleetOutcome } from './fleet-reply.js';
+import { MAX_REQUEST_BYTES, SESSION_OPEN_OPERATION, verifyFleetRequest, type FleetCall, type FleetRefusal, type VerifiedFleetRequest } from './fleet-request.js';
 import type { FleetIdentity } from './identity.js';
 import { FLEET_OPERATIONS, FLEET_OPERATION_NAMES, type FleetOperation } from './operations.js';
 import { ReplayGuard } from './replay-guard.js';
+import { createSessionReply, isSessionWire, verifySessionRequest } from './session-request.js';
+import { SessionTable } from './session-table.js';
 import { FLEET_PROTOCOL, FLEET_SERVICE_NAME, FLEET_SERVICE_VERSION, fleetSubjectsFor } from './subjects.js';
 
 // @nats-io/services 3.0.0-25 (the newest) pins a pre-release nats-core; the connection it gets is
@@ -35,19 +37,24 @@ export interface EdgeServiceDeps {
   /** Read on every request, so a pairing made while running applies at once. */
   pairedOrchestrators: () => readonly string[];
   requestWindowMs: number;
+  /** How long a session lives from its handshake; read at each handshake. */
+  sessionTtlMs: () => number;
   /** Told about every job a verified request started. */
   onJobStarted: (runId: string, orchestrator: string) => void;
 }
 
 /**
  * The bridge as a NATS service (`@nats-io/services`): one endpoint per fleet operation under
- * `osloop.fleet.v1.<machine>.`, discoverable with `$SRV.PING/INFO`. Every request is verified
- * (signature, pairing, freshness, nonce) before anything is dispatched; every answer is signed,
- * and every outcome sealed to the orchestrator.
+ * `osloop.fleet.v1.<machine>.`, plus `session-open`, discoverable with `$SRV.PING/INFO`. Every
+ * request is verified before anything is dispatched: a signed one (signature, pairing,
+ * freshness, nonce) or one in a session the signed handshake opened (MAC, pairing, freshness,
+ * counter). Every outcome goes back sealed to the orchestrator: signed, or in its session.
  */
 export async function startEdgeService(deps: EdgeServiceDeps): Promise<Service> {
   const { nc, identity, bus, subjects, logger } = deps;
   const replay = new ReplayGuard(deps.requestWindowMs);
+  const sessions = new SessionTable(identity.machineId, { ttlMs: deps.sessionTtlMs });
+  const isPaired = (key: string) => deps.pairedOrchestrators().includes(key);
   const metadata: FleetServiceMetadata = {
     machine: identity.machineId,
     curveKey: identity.curveKey,
@@ -65,8 +72,35 @@ export async function startEdgeService(deps: EdgeServiceDeps): Promise<Service> 
   const verifier = {
     machineId: identity.machineId,
     curve: identity.curve,
-    isPaired: (key: string) => deps.pairedOrchestrators().includes(key),
+    isPaired,
     replay,
+  };
+  const sessionVerifier = { machineId: identity.machineId, sessions, isPaired, windowMs: deps.requestWindowMs };
+
+  const run = async (call: FleetCall): Promise<FleetOutcome> => {
+    const outcome = await dispatchFleetRequest(bus, subjects, call);
+    const operation: FleetOperation = FLEET_OPERATIONS[call.op];
+    if (outcome.ok && operation.startsJob) {
+      const runId = (outcome.value as { runId?: unknown; installId?: unknown } | null)?.runId ?? (outcome.value as { installId?: unknown } | null)?.installId;
+      if (typeof runId === 'string') deps.onJobStarted(runId, call.orchestrator);
+    }
+    logger.debug({ op: call.op, orchestrator: call.orchestrator, ok: outcome.ok, ...(outcome.ok ? {} : { code: outcome.error.code }) }, 'fleet request');
+    return outcome;
+  };
+
+  const refused = (msg: ServiceMsg, refusal: FleetRefusal): void => {
+    // No request data in the log: it may be an attacker's, and the payload may hold secrets.
+    logger.warn({ subject: msg.subject, code: refusal.code, reason: refusal.reason }, `fleet request refused: ${refusal.message}`);
+    msg.respond(createRefusalReply(identity, refusal));
+  };
+
+  /** The handshake: a signed request carrying the orchestrator's ephemeral key; the answer, signed and sealed, carries the bridge's. */
+  const openSession = (request: VerifiedFleetRequest): FleetOutcome => {
+    sessions.closeUnpaired(isPaired);
+    const opened = sessions.open(request.orchestrator, request.body?.key);
+    if (!opened) return { ok: false, error: { code: 'invalid_request', message: 'body.key is not an X25519 public key (base64url, 32 bytes).', reason: 'session_refused' } };
+    logger.debug({ orchestrator: request.orchestrator, sessions: sessions.size }, 'fleet session opened');
+    return { ok: true, value: opened };
   };
 
   const handle = async (msg: ServiceMsg): Promise<void> => {
@@ -74,27 +108,30 @@ export async function startEdgeService(deps: EdgeServiceDeps): Promise<Service> 
       msg.respond(createRefusalReply(identity, { code: 'payload_too_large', reason: 'malformed', message: `Fleet requests are at most ${MAX_REQUEST_BYTES} bytes.` }));
       return;
     }
-    const verified = verifyFleetRequest(msg.string(), verifier);
-    if (!verified.ok) {
-      // No request data in the log: it may be an attacker's, and the payload may hold secrets.
-      logger.warn({ subject: msg.subject, code: verified.refusal.code, reason: verified.refusal.reason }, `fleet request refused: ${verified.refusal.message}`);
-      msg.respond(createRefusalReply(identity, verified.refusal));
+    const text = msg.string();
+    let wire: unknown;
+    try {
+      wire = JSON.parse(text);
+    } catch {
+      wire = undefined;
+    }
+    if (isSessionWire(wire)) {
+      const verified = verifySessionRequest(wire, sessionVerifier);
+      if (!verified.ok) return refused(msg, verified.refusal);
+      const outcome = await run(verified.call);
+      msg.respond(createSessionReply(identity.machineId, verified.session, verified.counter, outcome));
       return;
     }
+    const verified = verifyFleetRequest(text, verifier);
+    if (!verified.ok) return refused(msg, verified.refusal);
     const request: VerifiedFleetRequest = verified.request;
-    const outcome = await dispatchFleetRequest(bus, subjects, request);
-    const operation: FleetOperation = FLEET_OPERATIONS[request.op];
-    if (outcome.ok && operation.startsJob) {
-      const runId = (outcome.value as { runId?: unknown; installId?: unknown } | null)?.runId ?? (outcome.value as { installId?: unknown } | null)?.installId;
-      if (typeof runId === 'string') deps.onJobStarted(runId, request.orchestrator);
-    }
-    logger.debug({ op: request.op, orchestrator: request.orchestrator, ok: outcome.ok, ...(outcome.ok ? {} : { code: outcome.error.code }) }, 'fleet request');
+    const outcome = request.op === SESSION_OPEN_OPERATION ? openSession(request) : await run({ ...request, op: request.op });
     msg.respond(createSealedReply(identity, { nonce: request.nonce, replyKey: request.replyKey }, outcome));
   };
 
-  for (const name of FLEET_OPERATION_NAMES) {
+  for (const name of [...FLEET_OPERATION_NAMES, SESSION_OPEN_OPERATION] as const) {
     group.addEndpoint(name, {
-      metadata: { route: FLEET_OPERATIONS[name].route.id },
+      metadata: { route: name === SESSION_OPEN_OPERATION ? 'fleet.session.open' : FLEET_OPERATIONS[name].route.id },
       handler: (error, msg) => {
         if (error) {
           logger.error({ err: error, op: name }, 'fleet endpoint failed');

@@ -56,6 +56,13 @@ export const natsConfigSchema = z
     orchestrators: z.array(pairedOrchestratorSchema).max(64).default([]).describe('Orchestrators paired with `osloop-bridge fleet pair <key>` or on the Settings page.'),
     heartbeatMs: z.number().int().min(200).max(60_000).default(5_000).describe('Presence heartbeat period (KV put and client pings).'),
     requestWindowMs: z.number().int().min(1_000).max(600_000).default(60_000).describe('How far a request\'s signed timestamp may be from this clock.'),
+    sessionTtlMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(24 * 3600_000)
+      .default(15 * 60_000)
+      .describe('How long a fleet session (opened by one signed handshake, then HMAC per request) lives before the orchestrator must open a new one.'),
   })
   .prefault({});
 export type NatsConfig = z.infer<typeof natsConfigSchema>;

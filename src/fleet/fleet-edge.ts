@@ -130,6 +130,7 @@ export async function startFleetEdge(deps: FleetEdgeDeps): Promise<FleetEdge> {
       logger: log,
       pairedOrchestrators: paired,
       requestWindowMs: natsConfig().requestWindowMs,
+      sessionTtlMs: () => natsConfig().sessionTtlMs,
       onJobStarted: (runId, orchestrator) => jobs.track(runId, orchestrator),
     });
     status = 'connected';

@@ -27,7 +27,8 @@ export type FleetOutcome =
   | { ok: true; value: unknown }
   | { ok: false; error: { code: ErrorCode; message: string; details?: Record<string, unknown>; reason?: string } };
 
-const outcomeSchema = z.union([
+/** A fleet outcome as it opens on the orchestrator's side. */
+export const FleetOutcomeSchema = z.union([
   z.strictObject({ ok: z.literal(true), value: z.unknown() }),
   z.strictObject({
     ok: z.literal(false),
@@ -71,7 +72,7 @@ export class ForgedReplyError extends Error {
  * machine and nonce it names, then unseals the outcome with the orchestrator's curve key from the
  * machine's curve key. Throws `ForgedReplyError` for anything else.
  */
-export function openFleetReply(raw: string, expect: { machine: string; machineCurveKey: string; nonce: string; curve: KeyPair }): FleetOutcome {
+export function openFleetReply(raw: string, expect: { machine: string; machineCurveKey: string; nonce: string; curve: KeyPair; refusalOnly?: boolean }): FleetOutcome {
   let wire: z.infer<typeof wireSchema>;
   let body: z.infer<typeof replyBodySchema>;
   try {
@@ -88,8 +89,10 @@ export function openFleetReply(raw: string, expect: { machine: string; machineCu
     return { ok: false, error: { code: body.refused.code, message: body.refused.message, reason: body.refused.reason } };
   }
   if (body.nonce !== expect.nonce) throw new ForgedReplyError('The reply answers another request.');
+  // A session request is answered in the session; only its refusals come signed.
+  if (expect.refusalOnly) throw new ForgedReplyError('A signed outcome cannot answer a session request.');
   const opened = body.sealed === undefined ? undefined : openJson(expect.curve, expect.machineCurveKey, body.sealed);
-  const outcome = outcomeSchema.safeParse(opened);
+  const outcome = FleetOutcomeSchema.safeParse(opened);
   if (!outcome.success) throw new ForgedReplyError('The sealed outcome does not open with this orchestrator\'s key.');
   return outcome.data as FleetOutcome;
 }

@@ -42,7 +42,8 @@ const wireSchema = z.strictObject({
   sig: z.string().max(256).optional(),
 });
 
-const payloadSchema = z.strictObject({
+/** The payload of a signed or a session request: what travels in clear, and the sealed rest. */
+export const payloadSchema = z.strictObject({
   clear: z.strictObject({
     params: z.record(z.string(), z.unknown()).default({}),
     query: z.record(z.string(), z.unknown()).default({}),
@@ -50,6 +51,13 @@ const payloadSchema = z.strictObject({
   }),
   sealed: z.string().max(MAX_REQUEST_BYTES).nullable(),
 });
+
+/**
+ * The signed request that opens a session (see session-request.ts): it carries the
+ * orchestrator's ephemeral X25519 key and is checked like any signed request.
+ */
+export const SESSION_OPEN_OPERATION = 'session-open';
+export type SignedOperationName = FleetOperationName | typeof SESSION_OPEN_OPERATION;
 
 export interface FleetRequestInput {
   params?: Record<string, unknown>;
@@ -69,11 +77,11 @@ export interface RequestSigner {
 export function createFleetRequest(
   signer: RequestSigner,
   target: { machine: string; curveKey: string },
-  op: FleetOperationName,
+  op: SignedOperationName,
   input: FleetRequestInput,
   now = Date.now(),
 ): { wire: string; nonce: string } {
-  const { clear: clearBody, secret } = input.body ? splitBody(op, input.body) : { clear: undefined, secret: {} };
+  const { clear: clearBody, secret } = !input.body ? { clear: undefined, secret: {} } : op === SESSION_OPEN_OPERATION ? { clear: input.body, secret: {} } : splitBody(op, input.body);
   const sealed = Object.keys(secret).length > 0 ? sealJson(signer.curve, target.curveKey, secret) : null;
   const payload = JSON.stringify({
     clear: { params: input.params ?? {}, query: input.query ?? {}, ...(clearBody ? { body: clearBody } : {}) },
@@ -97,20 +105,37 @@ export function createFleetRequest(
 /** Why a request was refused: a registry code, a machine-readable reason and a sentence. */
 export interface FleetRefusal {
   code: ErrorCode;
-  reason: 'malformed' | 'unsigned' | 'bad_signature' | 'unpaired' | 'wrong_machine' | 'stale' | 'replayed' | 'unknown_operation' | 'unsealable';
+  reason:
+    | 'malformed'
+    | 'unsigned'
+    | 'bad_signature'
+    | 'unpaired'
+    | 'wrong_machine'
+    | 'stale'
+    | 'replayed'
+    | 'unknown_operation'
+    | 'unsealable'
+    | 'session_unknown'
+    | 'session_expired'
+    | 'session_refused';
   message: string;
   /** Set once the header parsed, so the refusal can name the request it answers. */
   nonce?: string;
 }
 
-export interface VerifiedFleetRequest {
+/** A request the edge verified, signed or in a session: what it asks, and for whom. */
+export interface FleetCall {
   op: FleetOperationName;
   orchestrator: string;
-  replyKey: string;
-  nonce: string;
   params: Record<string, unknown>;
   query: Record<string, unknown>;
   body: Record<string, unknown> | undefined;
+}
+
+export interface VerifiedFleetRequest extends Omit<FleetCall, 'op'> {
+  op: SignedOperationName;
+  replyKey: string;
+  nonce: string;
 }
 
 export interface RequestVerifier {
@@ -121,7 +146,7 @@ export interface RequestVerifier {
   replay: ReplayGuard;
 }
 
-const refuse = (code: ErrorCode, reason: FleetRefusal['reason'], message: string, nonce?: string): { ok: false; refusal: FleetRefusal } => ({
+export const refuse = (code: ErrorCode, reason: FleetRefusal['reason'], message: string, nonce?: string): { ok: false; refusal: FleetRefusal } => ({
   ok: false,
   refusal: { code, reason, message, ...(nonce ? { nonce } : {}) },
 });
@@ -150,7 +175,7 @@ export function verifyFleetRequest(raw: string, verifier: RequestVerifier): { ok
   const freshness = verifier.replay.check(header.orchestrator, nonce, header.ts);
   if (freshness === 'stale') return refuse('unauthorized', 'stale', `The request timestamp is more than ${verifier.replay.windowMs} ms from this machine's clock.`, nonce);
   if (freshness === 'replayed') return refuse('unauthorized', 'replayed', 'This request was already received.', nonce);
-  if (!isFleetOperation(header.op)) return refuse('not_found', 'unknown_operation', `No fleet operation ${JSON.stringify(header.op)}.`, nonce);
+  if (!isFleetOperation(header.op) && header.op !== SESSION_OPEN_OPERATION) return refuse('not_found', 'unknown_operation', `No fleet operation ${JSON.stringify(header.op)}.`, nonce);
   if (!isCurvePublicKey(header.replyKey)) return refuse('invalid_request', 'malformed', 'replyKey is not a curve public key.', nonce);
 
   let payload: z.infer<typeof payloadSchema>;
@@ -161,16 +186,25 @@ export function verifyFleetRequest(raw: string, verifier: RequestVerifier): { ok
   }
   let body = payload.clear.body;
   if (payload.sealed !== null) {
-    const secret = openJson(verifier.curve, header.replyKey, payload.sealed);
-    if (typeof secret !== 'object' || secret === null || Array.isArray(secret)) {
-      return refuse('invalid_request', 'unsealable', 'The sealed fields do not open with this machine\'s key.', nonce);
-    }
-    const overlap = Object.keys(secret).filter((key) => body && Object.hasOwn(body, key));
-    if (overlap.length > 0) return refuse('invalid_request', 'malformed', `Fields sent both sealed and in clear: ${overlap.join(', ')}.`, nonce);
-    body = { ...body, ...(secret as Record<string, unknown>) };
+    const merged = mergeSealedFields(body, openJson(verifier.curve, header.replyKey, payload.sealed));
+    if (!merged.ok) return refuse('invalid_request', merged.reason, merged.message, nonce);
+    body = merged.body;
   }
   return {
     ok: true,
-    request: { op: header.op, orchestrator: header.orchestrator, replyKey: header.replyKey, nonce, params: payload.clear.params, query: payload.clear.query, body },
+    request: { op: header.op as SignedOperationName, orchestrator: header.orchestrator, replyKey: header.replyKey, nonce, params: payload.clear.params, query: payload.clear.query, body },
   };
+}
+
+/** The body with the opened sealed fields added; refused when they did not open to an object or repeat a clear field. */
+export function mergeSealedFields(
+  body: Record<string, unknown> | undefined,
+  secret: unknown,
+): { ok: true; body: Record<string, unknown> } | { ok: false; reason: 'unsealable' | 'malformed'; message: string } {
+  if (typeof secret !== 'object' || secret === null || Array.isArray(secret)) {
+    return { ok: false, reason: 'unsealable', message: 'The sealed fields do not open with this machine\'s key.' };
+  }
+  const overlap = Object.keys(secret).filter((key) => body && Object.hasOwn(body, key));
+  if (overlap.length > 0) return { ok: false, reason: 'malformed', message: `Fields sent both sealed and in clear: ${overlap.join(', ')}.` };
+  return { ok: true, body: { ...body, ...(secret as Record<string, unknown>) } };
 }

@@ -177,6 +177,8 @@ describe.skipIf(skip)('a fleet of three bridges on a 3-node TLS cluster with Jet
     await client.runs(first.machineId);
     const seen = monitorSaw.filter((line) => line.startsWith(`${fleetSubjectsFor(first.machineId).endpoint('runs')} `)).at(-1)!;
     const captured = seen.slice(seen.indexOf(' ') + 1);
+    // The client sends in its session (one signed handshake, then a MAC per request): the replay is of a counter.
+    expect(JSON.parse(captured)).toHaveProperty('session');
     expect(refusalFrom(first.machineId, await ask(first.machineId, 'runs', captured))).toBe('replayed');
 
     // Cross-machine: the same genuine request, sent to another machine.

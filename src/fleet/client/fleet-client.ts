@@ -5,12 +5,13 @@ import { errors as natsErrors, type NatsConnection } from '@nats-io/transport-no
 import type { ErrorCode } from '../../contract/errors.js';
 import type { RouteBody, RouteReply, RouteQuery } from '../../contract/route.js';
 import type { ROUTES } from '../../contract/routes/index.js';
-import { createFleetRequest, type FleetRequestInput } from '../fleet-request.js';
-import { openFleetReply } from '../fleet-reply.js';
+import type { FleetRequestInput } from '../fleet-request.js';
+import { createSessionRequest, openSessionReply, SESSION_GONE } from '../session-request.js';
 import type { FleetOperationName } from '../operations.js';
 import { fleetSubjectsFor, PRESENCE_BUCKET } from '../subjects.js';
 import { discoverMachines, type FleetMachine } from './discovery.js';
 import { followJobEvents, type ReceivedJobEvent } from './job-follower.js';
+import { MachineSessions, SessionOpenError } from './machine-sessions.js';
 import { watchPresence, type PresenceChange, type PresenceWatch } from './presence-watch.js';
 
 /** A fleet request the bridge refused or failed, with the registry code and, for a refusal at the edge, why. */
@@ -66,6 +67,7 @@ export class FleetClient {
   /** Jobs this client started and has not seen end, by machine. */
   private readonly liveJobs = new Map<string, Set<string>>();
   private readonly lostListeners = new Set<(machineId: string, runIds: string[]) => void>();
+  private readonly sessions: MachineSessions;
 
   constructor(
     readonly nc: NatsConnection,
@@ -73,6 +75,7 @@ export class FleetClient {
   ) {
     this.orchestratorKey = keys.identity.getPublicKey();
     this.js = jetstream(nc);
+    this.sessions = new MachineSessions(keys, this.orchestratorKey, (machineId, op, wire) => this.send(machineId, op, wire, {}));
   }
 
   /** Finds the bridges answering `$SRV.INFO`; remembers them for later requests. */
@@ -83,10 +86,10 @@ export class FleetClient {
   }
 
   /**
-   * Sends one signed request and returns the opened outcome's value, or throws `FleetRequestError`.
-   * A request nobody received (no responders: the machine is reconnecting, say after a NATS node
-   * failed) is sent again, freshly signed, for up to `retryUnreceivedMs`; that is always safe, as
-   * no bridge saw it. A timeout is not retried: the bridge may have acted on it.
+   * Sends one request and returns the opened outcome's value, or throws `FleetRequestError`. The
+   * request travels in this client's session with the machine (opened by one signed handshake,
+   * then an HMAC per request; see docs/fleet.md); a bridge that no longer knows the session (it
+   * restarted, or the session expired) refuses it unread, and it is sent once more in a new one.
    */
   async request<T = unknown>(
     machineId: string,
@@ -96,23 +99,44 @@ export class FleetClient {
   ): Promise<T> {
     const machine = this.machines.get(machineId) ?? (await this.discover()).find((m) => m.machineId === machineId);
     if (!machine) throw new FleetRequestError('not_found', `No bridge ${machineId} answered discovery.`);
+    for (let attempt = 1; ; attempt++) {
+      let session;
+      try {
+        session = await this.sessions.get(machine);
+      } catch (error) {
+        if (error instanceof SessionOpenError) throw new FleetRequestError(error.code as ErrorCode, error.message, error.reason);
+        throw error;
+      }
+      const { wire, counter } = createSessionRequest(session, op, input);
+      const raw = await this.send(machineId, op, wire, options);
+      const outcome = openSessionReply(raw, { session, counter, signedRefusal: { machineCurveKey: machine.curveKey, curve: this.keys.curve } });
+      if (outcome.ok) return outcome.value as T;
+      if (attempt === 1 && outcome.error.reason && SESSION_GONE.has(outcome.error.reason)) {
+        this.sessions.drop(session);
+        continue;
+      }
+      throw new FleetRequestError(outcome.error.code, outcome.error.message, outcome.error.reason, outcome.error.details);
+    }
+  }
+
+  /**
+   * Publishes one wire request and returns the raw reply. A request nobody received (no
+   * responders: the machine is reconnecting, say after a NATS node failed) is sent again for up to
+   * `retryUnreceivedMs`; that is always safe, as no bridge saw it. A timeout is not retried: the
+   * bridge may have acted on it.
+   */
+  private async send(machineId: string, op: string, wire: string, options: { timeoutMs?: number; retryUnreceivedMs?: number }): Promise<string> {
     const retryUntil = Date.now() + (options.retryUnreceivedMs ?? 5_000);
     for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 1_000)) {
-      const { wire, nonce } = createFleetRequest(this.keys, { machine: machineId, curveKey: machine.curveKey }, op, input);
-      let raw: string;
       try {
-        raw = (await this.nc.request(fleetSubjectsFor(machineId).endpoint(op), wire, { timeout: options.timeoutMs ?? 30_000 })).string();
+        return (await this.nc.request(fleetSubjectsFor(machineId).endpoint(op), wire, { timeout: options.timeoutMs ?? 30_000 })).string();
       } catch (error) {
         if (error instanceof natsErrors.TimeoutError) throw new FleetRequestError('unavailable', `${machineId} did not answer ${op} in time.`);
         const unreceived = error instanceof natsErrors.NoRespondersError || (error instanceof natsErrors.RequestError && error.isNoResponders());
         if (!unreceived) throw error;
         if (Date.now() + delayMs > retryUntil) throw new FleetRequestError('unavailable', `${machineId} is not serving ${op}.`);
         await new Promise((resolve) => setTimeout(resolve, delayMs));
-        continue;
       }
-      const outcome = openFleetReply(raw, { machine: machineId, machineCurveKey: machine.curveKey, nonce, curve: this.keys.curve });
-      if (!outcome.ok) throw new FleetRequestError(outcome.error.code, outcome.error.message, outcome.error.reason, outcome.error.details);
-      return outcome.value as T;
     }
   }
 
