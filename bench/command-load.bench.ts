@@ -21,9 +21,10 @@ const RUN_ENDS = ['system.command.completed', 'system.command.failed', 'system.c
  * p99 on the same bridge in the same run. The latency probe runs in a worker thread with its own
  * event loop, so the callers' work in this thread does not delay its timings.
  */
-export async function benchCommandLoad(): Promise<BenchRow[]> {
+export async function benchCommandLoad(bridgeNodeArgs: string[] = []): Promise<BenchRow[]> {
   const bare = await bareSpawnsPerSecond();
-  const bridge = await startCompiledBridge();
+  // `bridgeNodeArgs` (e.g. --cpu-prof) go to the bridge's node, to profile what this drives.
+  const bridge = await startCompiledBridge({}, bridgeNodeArgs);
   try {
     const { headers } = await bridgeSession(bridge);
     const runs = await RunDriver.open(bridge, headers);

@@ -2,6 +2,7 @@ import { loadExeca, loadedExeca } from './load-execa.js';
 import { groupAlive, killProcessTree } from './kill-tree.js';
 import { trackProcess } from './process-groups.js';
 import type { ProcessExit, ProcessHandlers, ProcessRunner, ProcessSpec, RunningProcess } from './process-runner.js';
+import { SpawnThread } from './spawn-thread.js';
 
 /** Grace a process group's stragglers get between SIGTERM and SIGKILL unless the runner is told. */
 const DEFAULT_STRAY_GRACE_MS = 2_000;
@@ -12,12 +13,64 @@ const DEFAULT_STRAY_GRACE_MS = 2_000;
  * and nothing buffered here (the run keeps its own bounded buffer). `strayGraceMs` is the grace
  * given to what a child leaves running in its group when it exits by itself.
  */
-export function createExecaRunner(options: { platform?: NodeJS.Platform; strayGraceMs?: () => number } = {}): ProcessRunner & { prepare(): Promise<void> } {
+export function createExecaRunner(
+  options: { platform?: NodeJS.Platform; strayGraceMs?: () => number } = {},
+): ProcessRunner & { prepare(): Promise<void>; spawn(spec: ProcessSpec, handlers: ProcessHandlers): Promise<RunningProcess> } {
   const platform = options.platform ?? process.platform;
   const strayGraceMs = options.strayGraceMs ?? (() => DEFAULT_STRAY_GRACE_MS);
   const live = new Set<RunningProcess>();
 
   return {
+    /**
+     * `start`, with the spawn itself done by a worker thread (spawn-thread.ts) so that this
+     * thread goes on answering meanwhile; resolves once the OS started the process (or refused).
+     * The same semantics: own process group, raw bytes, the group's stragglers stopped before
+     * the exit is reported.
+     */
+    spawn(spec, handlers) {
+      return new Promise<RunningProcess>((resolve) => {
+        let pid: number | undefined;
+        let killing: Promise<void> | undefined;
+        let exited = false;
+        let untrack = () => {};
+        const running: RunningProcess = {
+          get pid() {
+            return pid;
+          },
+          kill(graceMs) {
+            if (pid === undefined || exited) return Promise.resolve();
+            killing ??= killProcessTree(pid, graceMs, platform);
+            return killing;
+          },
+        };
+        sharedSpawnThread().spawn(
+          { ...spec, detached: platform !== 'win32' },
+          {
+            onSpawned(spawnedPid) {
+              pid = spawnedPid;
+              live.add(running);
+              untrack = trackProcess(spawnedPid, platform === 'win32' ? 'process' : 'group');
+              resolve(running);
+            },
+            onOutput: (stream, chunk) => handlers.onOutput(stream, chunk),
+            async onExit(exit) {
+              // As in start(): what the child left running in its group is stopped first.
+              if (platform !== 'win32' && pid !== undefined && groupAlive(pid)) {
+                killing ??= killProcessTree(pid, strayGraceMs(), platform);
+                await killing;
+              }
+              exited = true;
+              live.delete(running);
+              untrack();
+              // A refused spawn resolves here, with no pid.
+              resolve(running);
+              handlers.onExit(exit);
+            },
+          },
+        );
+      });
+    },
+
     async prepare() {
       await loadExeca();
     },
@@ -84,6 +137,10 @@ export function createExecaRunner(options: { platform?: NodeJS.Platform; strayGr
     },
   };
 }
+
+/** One spawning worker per process, whatever the number of runners (and of bridges, in tests). */
+let spawnThread: SpawnThread | undefined;
+const sharedSpawnThread = (): SpawnThread => (spawnThread ??= new SpawnThread());
 
 function spawnErrorCode(result: { code?: string; cause?: unknown }): string {
   if (result.code) return result.code;

@@ -3,49 +3,51 @@ import { createExecaRunner } from '../../src/processes/execa-runner.js';
 import { livingGroupMembers } from '../../src/processes/kill-tree.js';
 import type { OutputStream, ProcessExit, ProcessSpec } from '../../src/processes/process-runner.js';
 
-function run(spec: Partial<ProcessSpec> & { command: string }) {
+/** `start` spawns on the calling thread; `spawn` from the runner's worker thread (what command runs use). */
+type Way = 'start' | 'spawn';
+
+async function run(way: Way, spec: Partial<ProcessSpec> & { command: string }) {
   const runner = createExecaRunner();
   const output: Record<OutputStream, Buffer[]> = { stdout: [], stderr: [] };
   let resolveExit!: (exit: ProcessExit) => void;
   const exited = new Promise<ProcessExit>((resolve) => (resolveExit = resolve));
-  const running = runner.start(
-    { args: [], cwd: process.cwd(), env: { PATH: process.env.PATH ?? '' }, ...spec },
-    { onOutput: (stream, chunk) => void output[stream].push(chunk), onExit: resolveExit },
-  );
+  const fullSpec = { args: [], cwd: process.cwd(), env: { PATH: process.env.PATH ?? '' }, ...spec };
+  const handlers = { onOutput: (stream: OutputStream, chunk: Buffer) => void output[stream].push(chunk), onExit: resolveExit };
+  const running = way === 'start' ? runner.start(fullSpec, handlers) : await runner.spawn(fullSpec, handlers);
   const text = (stream: OutputStream) => Buffer.concat(output[stream]).toString('utf8');
   return { runner, running, exited, text };
 }
 
-describe('execa process runner', () => {
+describe.each<Way>(['start', 'spawn'])('execa process runner, %s', (way) => {
   // execa loads at the first spawn; a runner is started only once `prepare` has resolved.
   beforeAll(() => createExecaRunner().prepare());
   it('passes arguments unparsed, without a shell', async () => {
-    const { exited, text } = run({ command: 'printf', args: ['%s|', '$HOME', 'a b', '; echo no'] });
+    const { exited, text } = await run(way, { command: 'printf', args: ['%s|', '$HOME', 'a b', '; echo no'] });
     expect(await exited).toEqual({ exitCode: 0, signal: null, spawnError: null });
     expect(text('stdout')).toBe('$HOME|a b|; echo no|');
   });
 
   it('gives the child exactly the environment it was handed', async () => {
-    const { exited, text } = run({ command: '/usr/bin/env', env: { ONLY: 'this' } });
+    const { exited, text } = await run(way, { command: '/usr/bin/env', env: { ONLY: 'this' } });
     await exited;
     expect(text('stdout')).toBe('ONLY=this\n');
   });
 
   it('runs a shell line when asked, writes stdin, and reports the exit code', async () => {
-    const { exited, text } = run({ command: 'read x; echo "got $x" >&2; exit 7', shell: '/bin/sh', stdin: 'input\n' });
+    const { exited, text } = await run(way, { command: 'read x; echo "got $x" >&2; exit 7', shell: '/bin/sh', stdin: 'input\n' });
     expect(await exited).toMatchObject({ exitCode: 7 });
     expect(text('stderr')).toBe('got input\n');
   });
 
   it('reports a missing executable by its error code only, never quoting the arguments', async () => {
-    const { running, exited } = run({ command: 'no-such-executable-xyz', args: ['s3cret'] });
+    const { running, exited } = await run(way, { command: 'no-such-executable-xyz', args: ['s3cret'] });
     expect(running.pid).toBeUndefined();
     const exit = await exited;
     expect(exit).toEqual({ exitCode: null, signal: null, spawnError: 'ENOENT' });
   });
 
   it.runIf(process.platform === 'linux')('kills the whole process group, grandchildren included', async () => {
-    const { running, exited, text } = run({ command: 'sh', args: ['-c', 'sleep 100 & echo started; sleep 100'] });
+    const { running, exited, text } = await run(way, { command: 'sh', args: ['-c', 'sleep 100 & echo started; sleep 100'] });
     const pid = running.pid!;
     await new Promise<void>((resolve) => {
       const check = () => (text('stdout').includes('started') && livingGroupMembers(pid).length >= 3 ? resolve() : setImmediate(check));
@@ -59,15 +61,32 @@ describe('execa process runner', () => {
   it.runIf(process.platform === 'linux')('stops what an exited child left running in its process group before reporting the exit', async () => {
     // The background jobs' output goes elsewhere, so nothing holds the pipes open: without the
     // runner they would outlive the run, unseen and uncounted.
-    const { running, exited } = run({ command: 'sh', args: ['-c', 'sleep 100 >/dev/null 2>&1 & sleep 100 >/dev/null 2>&1 & echo started'] });
+    const { running, exited } = await run(way, { command: 'sh', args: ['-c', 'sleep 100 >/dev/null 2>&1 & sleep 100 >/dev/null 2>&1 & echo started'] });
     const pid = running.pid!;
     expect(await exited).toEqual({ exitCode: 0, signal: null, spawnError: null });
     expect(livingGroupMembers(pid)).toEqual([]);
   });
 
   it('kills everything still alive when asked to (the bridge stops)', async () => {
-    const { runner, exited } = run({ command: 'sleep', args: ['100'] });
+    const { runner, exited } = await run(way, { command: 'sleep', args: ['100'] });
     await runner.killAll(1_000);
     expect(await exited).toMatchObject({ signal: 'SIGTERM' });
+  });
+});
+
+describe('execa process runner, spawn from its worker thread', () => {
+  it('relays every byte of a large output, in order, before the exit', async () => {
+    const { exited, text } = await run('spawn', { command: process.execPath, args: ['-e', "for (let i = 0; i < 20000; i++) process.stdout.write(String(i).padStart(8, '0') + '\\n')"] });
+    expect(await exited).toEqual({ exitCode: 0, signal: null, spawnError: null });
+    const lines = text('stdout').trimEnd().split('\n');
+    expect(lines).toHaveLength(20000);
+    expect(lines.every((line, i) => line === String(i).padStart(8, '0'))).toBe(true);
+  });
+
+  it('runs many children at once, each with its own output and exit code', async () => {
+    const runs = await Promise.all(Array.from({ length: 8 }, (_, i) => run('spawn', { command: 'sh', args: ['-c', `echo child-${i}; exit ${i}`] })));
+    const exits = await Promise.all(runs.map(({ exited }) => exited));
+    expect(exits.map((exit) => exit.exitCode)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(runs.map(({ text }) => text('stdout'))).toEqual(Array.from({ length: 8 }, (_, i) => `child-${i}\n`));
   });
 });

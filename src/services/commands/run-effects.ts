@@ -6,7 +6,7 @@ import type { Subjects } from '../../bus/subjects.js';
 import type { ConfigStore } from '../../config/config-store.js';
 import type { AwakeInput, GateInput, ProcessInput, RunEvent, SlotInput, commandRunMachine } from '../../../machines/commandRun.machine.js';
 import { buildChildEnv } from '../../processes/child-env.js';
-import type { ProcessRunner, RunningProcess } from '../../processes/process-runner.js';
+import type { ProcessHandlers, ProcessRunner, ProcessSpec, RunningProcess } from '../../processes/process-runner.js';
 import { resolveExecutable } from '../../processes/resolve-executable.js';
 import type { Clock } from '../../runtime/clock.js';
 import { isoAt } from '../../runtime/clock.js';
@@ -172,7 +172,9 @@ function runProcess(
     const env = buildChildEnv({ inherited: process.env, loginPath: searchPath, ...(resolved.env ? { requested: resolved.env } : {}), secrets: deps.secrets() });
     await deps.runner.prepare?.();
     if (disposed) return exited('the run ended before its process started');
-    running = deps.runner.start(
+    // Spawned off this thread where the runner can: a spawn blocks its thread for milliseconds.
+    const spawn = deps.runner.spawn ? deps.runner.spawn.bind(deps.runner) : (spec: ProcessSpec, handlers: ProcessHandlers) => Promise.resolve(deps.runner.start(spec, handlers));
+    running = await spawn(
       {
         command: resolved.command,
         args: resolved.args,
