@@ -17,6 +17,8 @@ const CONCURRENT_SERVERS = 8;
 /** The throughput phases alternate, bridge then direct, this many times, each this long. */
 const RATE_ROUNDS = 3;
 const RATE_PHASE_MS = 1_000;
+/** Back-to-back calls of one kind before the next kind's turn. */
+const BLOCK = 20;
 /** Calls whose CPU cost in the bridge's process is read from /proc (the steady measure). */
 const CPU_CALLS = 300;
 
@@ -31,7 +33,7 @@ const PROGRESS_ARGS = { duration: 0, steps: PROGRESS_STEPS };
  * `mcp/call` on server-everything's `echo`: through the whole bridge (typed HTTP client → the
  * compiled bridge in its own process, as users run it → bus → MCP connection → stdio server)
  * against the same call made directly with the SDK client on its own server process. The two
- * alternate call by call, so both see the same load on a shared machine. Then 8 servers called at
+ * take turns in blocks of calls, so both see the same load on a shared machine. Then 8 servers called at
  * once over Streamable HTTP (the bridge and the direct clients share the same 8 server processes).
  * `OSLOOP_BENCH_CPU_PROF=<dir>` writes a CPU profile of the bridge there.
  */
@@ -79,17 +81,17 @@ export async function benchMcp(): Promise<BenchRow[]> {
     );
 
     const cpuNote = (perCall: number) => `the bridge's CPU ${Math.round(perCall)} µs per call (/proc; GET bridge/info ${Math.round(floorCpu)} µs)`;
-    const echoNote = `${bridgeLatency.length} calls each, alternating, after ${WARMUP_CALLS} warm-up; the HTTP round trip alone (GET bridge/info, same client) p50 ${fmt(percentile(floorLatency, 0.5))} ms, p99 ${fmt(percentile(floorLatency, 0.99))} ms; ${cpuNote(echoCpu)}`;
+    const echoNote = `${bridgeLatency.length} calls each, in alternating blocks of ${BLOCK}, after ${WARMUP_CALLS} warm-up; the HTTP round trip alone (GET bridge/info, same client) p50 ${fmt(percentile(floorLatency, 0.5))} ms, p99 ${fmt(percentile(floorLatency, 0.99))} ms; ${cpuNote(echoCpu)}`;
     return [
       row('mcp/call echo p50 (bridge vs direct SDK, stdio)', percentile(bridgeLatency, 0.5), percentile(sdkLatency, 0.5), 'ms', echoNote),
       row('mcp/call echo p99 (bridge vs direct SDK, stdio)', percentile(bridgeLatency, 0.99), percentile(sdkLatency, 0.99), 'ms', echoNote),
-      row('mcp/resources/read p50 (bridge vs direct SDK, stdio)', percentile(readBridge, 0.5), percentile(readSdk, 0.5), 'ms', `${readBridge.length} reads each, alternating; ${cpuNote(readCpu)}`),
+      row('mcp/resources/read p50 (bridge vs direct SDK, stdio)', percentile(readBridge, 0.5), percentile(readSdk, 0.5), 'ms', `${readBridge.length} reads each, in alternating blocks of ${BLOCK}; ${cpuNote(readCpu)}`),
       row(
         `mcp/call with ${PROGRESS_STEPS} progress notifications p50 (bridge vs direct SDK, stdio)`,
         percentile(progress.bridge, 0.5),
         percentile(progress.sdk, 0.5),
         'ms',
-        `${progress.bridge.length} calls each, alternating (the phase stops after ${LATENCY_PHASE_MS / 1000} s); each of the ${progress.calls} bridge calls (warm-up included) completed ok, and all their ${progress.events} mcp.call.progress events reached an event socket`,
+        `${progress.bridge.length} calls each, in alternating blocks of ${BLOCK} (the phase stops after ${LATENCY_PHASE_MS / 1000} s); each of the ${progress.calls} bridge calls (warm-up included) completed ok, and all their ${progress.events} mcp.call.progress events reached an event socket`,
       ),
       row(
         `mcp/call echo, ${CONCURRENT_SERVERS} servers at once (bridge vs direct SDK, HTTP)`,
@@ -189,19 +191,22 @@ async function openDirect(transport: Transport): Promise<Client> {
 const echo = (client: Client) => client.request({ method: 'tools/call', params: { name: 'echo', arguments: { message: 'bench' } } }, CallToolResultSchema);
 
 /**
- * Latencies (ms) of up to `count` rounds, each making every call of `calls` once, one after the
- * other, in an order that rotates from round to round (stopping after `maxMs`): every call sees
- * the same moments of the machine's load, which a phase per call does not.
+ * Latencies (ms) of up to `count` calls of each of `calls` (stopping after `maxMs`), made in
+ * blocks of `block` back-to-back calls of one kind, the kinds taking turns in an order that
+ * rotates: every kind sees the same stretches of the machine's load, which one phase per kind
+ * does not, while each call still follows one of its own kind as before.
  */
-async function interleaved(calls: Call[], count: number, maxMs = Number.POSITIVE_INFINITY): Promise<number[][]> {
+async function interleaved(calls: Call[], count: number, maxMs = Number.POSITIVE_INFINITY, block = BLOCK): Promise<number[][]> {
   const latencies = calls.map((): number[] => []);
   const deadline = performance.now() + maxMs;
-  for (let round = 0; round < count && performance.now() < deadline; round++) {
+  for (let round = 0; round * block < count && performance.now() < deadline; round++) {
     for (let k = 0; k < calls.length; k++) {
       const which = (round + k) % calls.length;
-      const start = performance.now();
-      await calls[which]!();
-      latencies[which]!.push(performance.now() - start);
+      for (let i = 0; i < block && latencies[which]!.length < count; i++) {
+        const start = performance.now();
+        await calls[which]!();
+        latencies[which]!.push(performance.now() - start);
+      }
     }
   }
   return latencies;
@@ -230,7 +235,7 @@ async function alternatingRates(bridgeCalls: Call[], directCalls: Call[]): Promi
   for (let round = 0; round < RATE_ROUNDS; round++) {
     for (const [side, calls] of [['bridge', bridgeCalls], ['direct', directCalls]] as const) {
       const start = performance.now();
-      const done = await Promise.all(calls.map((call) => interleaved([call], Number.POSITIVE_INFINITY, RATE_PHASE_MS)));
+      const done = await Promise.all(calls.map((call) => interleaved([call], Number.POSITIVE_INFINITY, RATE_PHASE_MS, 1)));
       totals[side].ms += performance.now() - start;
       totals[side].calls += done.reduce((sum, [latencies]) => sum + latencies!.length, 0);
     }
