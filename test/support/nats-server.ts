@@ -48,23 +48,26 @@ export function requireNatsServer(): { skip: boolean } {
   return { skip: true };
 }
 
-/** Spawns nats-server on a free loopback port and resolves once it accepts connections. */
-export async function startNatsServer(): Promise<NatsServerHandle> {
+/**
+ * Spawns nats-server on a free loopback port and resolves once it accepts connections; with
+ * `jetstreamDir`, with JetStream storing there.
+ */
+export async function startNatsServer(options: { jetstreamDir?: string } = {}): Promise<NatsServerHandle> {
   const binary = findNatsServer();
   if (!binary) throw new Error('nats-server not found; see requireNatsServer()');
   // The free port can be taken between probing and binding; a retry with a fresh port fixes that.
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     try {
-      return await launch(binary, port);
+      return await launch(binary, port, options.jetstreamDir ? ['-js', '-sd', options.jetstreamDir] : []);
     } catch (error) {
       if (attempt >= 3) throw error;
     }
   }
 }
 
-async function launch(binary: string, port: number): Promise<NatsServerHandle> {
-  const child = spawn(binary, ['-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+async function launch(binary: string, port: number, extra: string[]): Promise<NatsServerHandle> {
+  const child = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     await readyLine(child);

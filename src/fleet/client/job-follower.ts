@@ -50,9 +50,11 @@ export async function followJobEvents(
   // consumer fails until it has one, so it is tried again for a while.
   const giveUpAt = Date.now() + (options.setupTimeoutMs ?? 30_000);
   let consumer: Awaited<ReturnType<JetStreamClient['consumers']['get']>>;
+  // Kept across attempts: a durable deleted by a failed attempt is re-created where it was.
+  const resume = { from: start };
   for (;;) {
     try {
-      consumer = options.durable ? await durableConsumer(js, options.durable, start) : await js.consumers.get(JOB_EVENTS_STREAM, { filter_subjects: ALL_JOB_EVENTS, ...start });
+      consumer = options.durable ? await durableConsumer(js, options.durable, resume) : await js.consumers.get(JOB_EVENTS_STREAM, { filter_subjects: ALL_JOB_EVENTS, ...start });
       break;
     } catch (error) {
       if (Date.now() > giveUpAt) throw error;
@@ -76,13 +78,30 @@ export async function followJobEvents(
   return { stop: async () => void (await messages.close()) };
 }
 
-/** Binds the durable consumer `name`, creating it on first use (explicit acks, all job events). */
-async function durableConsumer(js: JetStreamClient, name: string, start: { deliver_policy: DeliverPolicy; opt_start_seq?: number }) {
+/**
+ * The durable consumer `name`, (re)created to start at the first event not acknowledged (explicit
+ * acks, all job events); on first use, at `start`.
+ *
+ * Why not bind the existing consumer: its server-side state outlives the follower that used it.
+ * A pull request of a stopped follower stays queued on the consumer's leader until it expires
+ * (30 s) when the follower's server is another cluster node (nats-server 2.9 does not see that
+ * remote interest go), and every event published meanwhile is delivered to that dead inbox and
+ * comes back only after the ack wait, out of order. A restarted orchestrator then saw a job's
+ * later events before its `bridge.job.created` (the node-loss test's flake). Re-creating the
+ * consumer at its acknowledged floor drops those deliveries: what was not acknowledged comes again,
+ * in stream order, at once. One follower per durable name at a time.
+ */
+async function durableConsumer(js: JetStreamClient, name: string, resume: { from: { deliver_policy: DeliverPolicy; opt_start_seq?: number } }) {
   const jsm = await js.jetstreamManager(false);
-  const exists = await jsm.consumers.info(JOB_EVENTS_STREAM, name).then(
-    () => true,
-    () => false,
-  );
-  if (!exists) await jsm.consumers.add(JOB_EVENTS_STREAM, { durable_name: name, ack_policy: AckPolicy.Explicit, filter_subject: ALL_JOB_EVENTS, ...start });
+  const existing = await jsm.consumers.info(JOB_EVENTS_STREAM, name).catch(() => null);
+  if (existing) {
+    const floor = existing.ack_floor.stream_seq;
+    resume.from =
+      floor > 0
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor + 1 }
+        : { deliver_policy: existing.config.deliver_policy, ...(existing.config.opt_start_seq ? { opt_start_seq: existing.config.opt_start_seq } : {}) };
+    await jsm.consumers.delete(JOB_EVENTS_STREAM, name);
+  }
+  await jsm.consumers.add(JOB_EVENTS_STREAM, { durable_name: name, ack_policy: AckPolicy.Explicit, filter_subject: ALL_JOB_EVENTS, ...resume.from });
   return js.consumers.get(JOB_EVENTS_STREAM, name);
 }
