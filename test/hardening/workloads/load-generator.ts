@@ -2,7 +2,8 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createBridgeClient, type BridgeClient } from '../../../src/client/index.js';
 import { BridgeClientError } from '../../../src/client/errors.js';
-import { percentile, seededRandom } from './probes.js';
+import http from 'node:http';
+import { agentFetch, percentile, seededRandom } from './probes.js';
 
 /**
  * The load generator of the sessions workload: `sessions` web-app sessions (each with its own
@@ -37,6 +38,8 @@ export interface GeneratedLoad {
   unexpectedSamples: string[];
   latency: Record<CallKind | 'all', { count: number; p50: number; p99: number; max: number }>;
   runsStarted: number;
+  /** The slowest calls (over 1 s), with when they started after the first session began calling. */
+  slowest: Array<{ kind: CallKind; startedAtMs: number; latencyMs: number }>;
 }
 
 /** Every session does these in a random order, one after another, as fast as replies come. */
@@ -53,11 +56,23 @@ const MIX: Array<[Exclude<CallKind, 'commands.run_wait'>, number]> = [
 /** Hand-shakes every session, then calls until the deadline; closes the clients whatever happens. */
 export async function generateSessionLoad(target: LoadTarget): Promise<GeneratedLoad> {
   const clients: BridgeClient[] = [];
+  const agents: http.Agent[] = [];
+  /**
+   * Each session is a browser tab: its own keep-alive connections (at most 6, a browser's limit
+   * per host), opened by its handshake and reused. One pool shared by all sessions (the global
+   * fetch) kept opening new connections mid-load, and under load the bridge reads the first
+   * request of a new connection only after a long wait (see docs/performance.md, load).
+   */
+  const tabAgent = () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 6 });
+    agents.push(agent);
+    return agent;
+  };
   try {
     const handshakeStarted = Date.now();
     const sessions = await Promise.all(
       Array.from({ length: target.sessions }, async (_, i) => {
-        const client = createBridgeClient({ baseUrl: target.baseUrl, origin: target.origin, clientName: `load ${i}` });
+        const client = createBridgeClient({ baseUrl: target.baseUrl, origin: target.origin, clientName: `load ${i}`, fetch: agentFetch(tabAgent()) });
         clients.push(client);
         await client.handshake();
         return client;
@@ -73,15 +88,25 @@ export async function generateSessionLoad(target: LoadTarget): Promise<Generated
     let ok = 0;
     let runsStarted = 0;
 
+    const slowest: GeneratedLoad['slowest'] = [];
+    const note = (kind: CallKind, start: number, latency: number) => {
+      if (latency < 1_000) return;
+      slowest.push({ kind, startedAtMs: Math.round(start - loadStart), latencyMs: Math.round(latency) });
+      slowest.sort((a, b) => b.latencyMs - a.latencyMs);
+      slowest.length = Math.min(slowest.length, 20);
+    };
+    const loadStart = performance.now();
     const timed = async <T>(kind: CallKind, call: () => Promise<T>): Promise<T | undefined> => {
       const start = performance.now();
       try {
         const value = await call();
         latencies[kind].push(performance.now() - start);
+        note(kind, start, performance.now() - start);
         ok++;
         return value;
       } catch (error) {
         latencies[kind].push(performance.now() - start);
+        note(kind, start, performance.now() - start);
         if (error instanceof BridgeClientError && error.status === 429 && error.code === 'rate_limited' && kind === 'commands.execute') {
           expected['429 rate_limited'] = (expected['429 rate_limited'] ?? 0) + 1;
         } else {
@@ -146,9 +171,10 @@ export async function generateSessionLoad(target: LoadTarget): Promise<Generated
     const all = CALL_KINDS.flatMap((kind) => latencies[kind]);
     const stats = (values: number[]) => ({ count: values.length, p50: percentile(values, 50), p99: percentile(values, 99), max: values.reduce((a, b) => Math.max(a, b), 0) });
     const latency = Object.fromEntries([...CALL_KINDS.map((kind) => [kind, stats(latencies[kind])]), ['all', stats(all)]]) as GeneratedLoad['latency'];
-    return { handshakeMs, durationMs, requests: all.length, ok, expected, unexpected, unexpectedSamples, latency, runsStarted };
+    return { handshakeMs, durationMs, requests: all.length, ok, expected, unexpected, unexpectedSamples, latency, runsStarted, slowest };
   } finally {
     for (const client of clients) client.close();
+    for (const agent of agents) agent.destroy();
   }
 }
 
