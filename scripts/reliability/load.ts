@@ -42,6 +42,11 @@ export const loadReport: ReliabilityPart = async (size) => {
     { name: 'requests', value: count(sessions.requests), note: `${count(sessions.throughput)} req/s; ${count(sessions.runsStarted)} command runs, each long-polled to completion` },
     { name: 'expected refusals', value: count(sessions.requests - sessions.ok - sessions.unexpected), note: expected },
     { name: 'unexpected errors', value: count(sessions.unexpected), note: sessions.unexpectedSamples.slice(0, 3).join('; ') },
+    {
+      name: 'slowest calls',
+      value: sessions.slowest.length === 0 ? 'none over 1 s' : sessions.slowest.slice(0, 3).map((call) => `${call.kind} ${ms(call.latencyMs)}`).join(', '),
+      note: sessions.slowest.length === 0 ? '' : `started ${sessions.slowest.slice(0, 3).map((call) => `${(call.startedAtMs / 1000).toFixed(1)} s`).join(', ')} into the calls`,
+    },
     ...latencyRows,
   ];
 
@@ -50,6 +55,6 @@ export const loadReport: ReliabilityPart = async (size) => {
     command: `npm run reliability -- load${size === 'ci' ? ' --size ci' : ''}`,
     rows: [...fanoutRows, ...sessionRows],
     prose:
-      'Fan-out: the publisher lets the slowest healthy client fall at most 300 events behind (clients and bridge share one process and its CPU), the slow client stops reading until 4,000 events are out, with `wsQueueLimit` at 500 so that its cut comes within a known count whatever the kernel buffers on loopback. Sessions: the handshake rate limit is raised to let 200 sessions in from 127.0.0.1 (30 a minute by default); the mix is bridge/info, system/info, whitelisted `echo` runs long-polled to completion, the runs list, a 1 KiB file read, the whitelist rules, and the tools of a connected server-everything. `maxConcurrentRuns` keeps its default (32): executes past it are queued and start as slots free (only a full queue, `maxQueuedRuns`, would refuse with 429 `rate_limited`). Latencies are measured in the same process as the bridge, so they include the load generator\'s own share of the CPU.',
+      'Fan-out: the publisher lets the slowest healthy client fall at most 300 events behind (clients and bridge share one process and its CPU), the slow client stops reading until 4,000 events are out, with `wsQueueLimit` at 500 so that its cut comes within a known count whatever the kernel buffers on loopback. Sessions: the handshake rate limit is raised to let 200 sessions in from 127.0.0.1 (30 a minute by default); the mix is bridge/info, system/info, whitelisted `echo` runs long-polled to completion, the runs list, a 1 KiB file read, the whitelist rules, and the tools of a connected server-everything. `maxConcurrentRuns` keeps its default (32): executes past it are queued and start as slots free (only a full queue, `maxQueuedRuns`, would refuse with 429 `rate_limited`). The load generator runs in a process of its own (test/hardening/workloads/load-generator.ts, forked), each session with its own keep-alive connections like a browser tab (at most 6), so latencies are the bridge\'s, not a share of one event loop with the generator. The sessions call closed-loop with no pause, so the bridge is saturated throughout and the mean latency is sessions ÷ throughput (Little\'s law): it falls only as the bridge\'s throughput rises.',
   };
 };

@@ -378,6 +378,8 @@ export interface SessionsResult {
   latency: Record<CallKind | 'all', { count: number; p50: number; p99: number; max: number }>;
   throughput: number;
   runsStarted: number;
+  /** The slowest calls (over 1 s), with when they started after the first session began calling. */
+  slowest: Array<{ kind: CallKind; startedAtMs: number; latencyMs: number }>;
   errorLogs: string[];
 }
 
