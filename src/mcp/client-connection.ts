@@ -15,8 +15,9 @@ import {
   type ClientCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import { BRIDGE_VERSION } from '../version.js';
+import { classifyMcpError } from './classify-mcp-error.js';
 import type { CallToolOptions, CloseListener, ListKind, McpConnection, McpServerIdentity, McpServerNotification, ServerRequestHandler } from './connector.js';
-import { McpConnectionClosedError, McpRemoteError, McpTimeoutError, classifyMcpError } from './errors.js';
+import { McpConnectionClosedError, McpRemoteError, McpTimeoutError } from './errors.js';
 import { REQUEST_RESULT_SCHEMAS } from './request-schemas.js';
 import { deliverResponsesAfterNotifications } from './response-order.js';
 

@@ -26,7 +26,7 @@ export interface ConnectionEffectDeps {
   /** A session ended (closed, lost or stopped): what it left pending is withdrawn. */
   onSessionEnd?: (serverId: string) => void;
   /** OAuth to HTTP servers: the SDK provider of a server, and the consents waiting for the user. */
-  oauth?: { provider: (serverId: string, spec: McpTransportSpec) => OAuthClientProvider | null; consents: ConsentBroker };
+  oauth?: { provider: (serverId: string, spec: McpTransportSpec) => Promise<OAuthClientProvider | null>; consents: ConsentBroker };
 }
 
 /** Stderr lines quoted in a failure message (the details show more). */
@@ -59,12 +59,14 @@ export function connectionEffect(deps: ConnectionEffectDeps) {
       return () => {};
     }
 
-    const auth = consentFlow(deps, serverId, spec, (event) => {
-      if (!stopped) sendBack(event);
-    });
     void (async () => {
       const settings = deps.settings();
       try {
+        const auth = await consentFlow(deps, serverId, spec, (event) => {
+          if (!stopped) sendBack(event);
+        });
+        // Stopped while the OAuth provider loaded: nothing was started yet.
+        if (stopped) return;
         const attempt = deps.connector.connect(spec, {
           timeoutMs: settings.connectTimeoutMs,
           signal: abort.signal,
@@ -125,13 +127,13 @@ export function connectionEffect(deps: ConnectionEffectDeps) {
  * authorization server, the machine shows `needs_auth` with the URL until the redirect brings a
  * code back (or a refusal, which fails the server without retrying).
  */
-function consentFlow(
+async function consentFlow(
   deps: ConnectionEffectDeps,
   serverId: string,
   spec: McpTransportSpec,
   send: (event: McpConnectionEvent) => void,
-): McpAuth | undefined {
-  const provider = spec.type === 'stdio' ? null : (deps.oauth?.provider(serverId, spec) ?? null);
+): Promise<McpAuth | undefined> {
+  const provider = spec.type === 'stdio' ? null : ((await deps.oauth?.provider(serverId, spec)) ?? null);
   const consents = deps.oauth?.consents;
   if (!provider || !consents) return undefined;
   return {

@@ -1,4 +1,3 @@
-import { CreateMessageResultSchema, ElicitResultSchema, ErrorCode, ListRootsResultSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { AnyActorRef } from 'xstate';
 import { z } from 'zod';
 import type { McpServerRequestInput } from '../../../machines/mcpServerRequest.machine.js';
@@ -22,8 +21,19 @@ export interface ServerRequestsDeps {
 
 type Kind = ServerRequestView['kind'];
 const KIND_OF: Record<ServerRequest['method'], Kind> = { 'elicitation/create': 'elicitation', 'sampling/createMessage': 'sampling', 'roots/list': 'roots' };
+type SdkTypes = typeof import('@modelcontextprotocol/sdk/types.js');
+/**
+ * The SDK's types module (its errors and the schemas of the answers), loaded with the first server
+ * request: a server can only ask once connected, and a start need not evaluate the SDK's hundreds
+ * of schemas (issue 15, cold start).
+ */
+let sdkTypes: Promise<SdkTypes> | undefined;
+const loadSdkTypes = () => (sdkTypes ??= import('@modelcontextprotocol/sdk/types.js'));
+
 /** The SDK's schema of each answer: a wrong answer is the answerer's 400, not the server's problem. */
-const ANSWER_SCHEMA: Record<Kind, z.ZodType> = { elicitation: ElicitResultSchema, sampling: CreateMessageResultSchema, roots: ListRootsResultSchema };
+function answerSchema(sdk: SdkTypes, kind: Kind): z.ZodType {
+  return { elicitation: sdk.ElicitResultSchema, sampling: sdk.CreateMessageResultSchema, roots: sdk.ListRootsResultSchema }[kind];
+}
 
 /** JSON-RPC error a server gets when the user rejects its request (the spec's sampling example). */
 const USER_REJECTED = -1;
@@ -31,6 +41,7 @@ const USER_REJECTED = -1;
 interface Pending {
   view: ServerRequestView;
   ref: AnyActorRef;
+  answerSchema: z.ZodType;
   answer?: Record<string, unknown>;
   rejection?: string;
 }
@@ -62,7 +73,7 @@ export class ServerRequests {
       pending.ref.send({ type: 'request.reject' });
       return { requestId, state: 'rejected' };
     }
-    const parsed = ANSWER_SCHEMA[pending.view.kind].safeParse(body.result);
+    const parsed = pending.answerSchema.safeParse(body.result);
     if (!parsed.success) {
       throw new BridgeError('invalid_request', `Not a valid answer to a ${pending.view.kind} request: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`, {
         details: { requestId, kind: pending.view.kind },
@@ -79,8 +90,11 @@ export class ServerRequests {
   }
 
   async #ask(serverId: string, request: ServerRequest, signal: AbortSignal): Promise<Record<string, unknown>> {
+    const sdk = await loadSdkTypes();
     const requestId = newId('sreq');
     const kind = KIND_OF[request.method];
+    // Withdrawn while the SDK's module loaded: its abort listener would never hear of it.
+    if (signal.aborted) throw new sdk.McpError(sdk.ErrorCode.ConnectionClosed, `The ${kind} request was withdrawn.`);
     const now = this.deps.clock.now();
     const timeoutMs = this.deps.timeoutMs();
     const input: McpServerRequestInput = { requestId, serverId, kind, timeoutMs, createdAt: isoAt(now), expiresAt: isoAt(now + timeoutMs) };
@@ -97,7 +111,7 @@ export class ServerRequests {
       expiresAt: input.expiresAt,
     };
     const ref = this.deps.runtime.spawn('mcpServerRequest', requestId, input);
-    const pending: Pending = { view, ref };
+    const pending: Pending = { view, ref, answerSchema: answerSchema(sdk, kind) };
     this.#pending.set(requestId, pending);
     const onAbort = () => ref.send({ type: 'request.cancel' });
     signal.addEventListener('abort', onAbort, { once: true });
@@ -105,9 +119,9 @@ export class ServerRequests {
     try {
       const state = await finalState(ref);
       if (state === 'answered' && pending.answer) return pending.answer;
-      if (state === 'rejected') throw new McpError(USER_REJECTED, pending.rejection ?? 'The user rejected the request.');
-      if (state === 'timed_out') throw new McpError(ErrorCode.RequestTimeout, `Nobody answered the ${kind} request within ${timeoutMs} ms.`, { timeout: timeoutMs });
-      throw new McpError(ErrorCode.ConnectionClosed, `The ${kind} request was withdrawn.`);
+      if (state === 'rejected') throw new sdk.McpError(USER_REJECTED, pending.rejection ?? 'The user rejected the request.');
+      if (state === 'timed_out') throw new sdk.McpError(sdk.ErrorCode.RequestTimeout, `Nobody answered the ${kind} request within ${timeoutMs} ms.`, { timeout: timeoutMs });
+      throw new sdk.McpError(sdk.ErrorCode.ConnectionClosed, `The ${kind} request was withdrawn.`);
     } finally {
       signal.removeEventListener('abort', onAbort);
       this.#pending.delete(requestId);

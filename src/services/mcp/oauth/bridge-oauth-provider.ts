@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
-import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { ConsentBroker } from './consent-broker.js';
 import type { OAuthCredentialStore } from './credential-store.js';
@@ -26,12 +25,14 @@ export interface ProviderDeps {
  * metadata document URL as client_id), PKCE, the `resource` parameter, scope selection and
  * refresh; this keeps what it obtains owner-only and sends the user through the broker.
  */
-export function createOAuthProvider(serverId: string, serverUrl: string, settings: OAuthSettings, deps: ProviderDeps): OAuthClientProvider {
+export async function createOAuthProvider(serverId: string, serverUrl: string, settings: OAuthSettings, deps: ProviderDeps): Promise<OAuthClientProvider> {
   const saved = deps.store.get(serverId);
   // Credentials obtained for another URL are another server's: start over.
   const current = saved && saved.serverUrl === serverUrl ? saved : undefined;
   if (settings.grant === 'client_credentials') {
-    // A machine server: no user, no redirect. Its tokens stay in memory.
+    // A machine server: no user, no redirect. Its tokens stay in memory. The SDK's OAuth client
+    // (with its schemas) loads for the first such server, not at every start (issue 15, cold start).
+    const { ClientCredentialsProvider } = await import('@modelcontextprotocol/sdk/client/auth-extensions.js');
     return new ClientCredentialsProvider({
       clientId: settings.clientId ?? '',
       clientSecret: current?.clientSecret ?? '',

@@ -39,7 +39,7 @@ export class McpOAuth {
   }
 
   /** The provider for one connection attempt to an HTTP server; null for stdio. */
-  provider(serverId: string, spec: McpTransportSpec): OAuthClientProvider | null {
+  async provider(serverId: string, spec: McpTransportSpec): Promise<OAuthClientProvider | null> {
     const record = this.deps.record(serverId);
     const settings = record ? oauthSettings(record.transport) : null;
     if (spec.type === 'stdio' || !settings) return null;
