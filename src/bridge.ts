@@ -27,6 +27,7 @@ import { createPrincipalVerifierSeam } from './services/session/principal-verifi
 import { startSessionService } from './services/session/session-service.js';
 import { commandPermissionsModule } from './services/commands/commands-module.js';
 import { createUiModule } from './services/ui/ui-module.js';
+import { fleetPairingModule } from './fleet/pairing-service.js';
 import { writeUiToken } from './services/ui-token.js';
 import type { Principal } from './contract/principal.js';
 import { BRIDGE_VERSION } from './version.js';
@@ -73,6 +74,7 @@ const CAPABILITY_MODULES: CapabilityFactory[] = [
   // CAPABILITY-MODULES: one line per capability below.
   commandPermissionsModule(),
   createUiModule,
+  fleetPairingModule,
   mcpCapability,
   awakeCapability,
   filesystemCapability,

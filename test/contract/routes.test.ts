@@ -73,6 +73,7 @@ const VALID_BODIES: Partial<Record<RouteName, Record<string, unknown>>> = {
   systemPermissionsPromptsResolve: { decision: 'allow_once' },
   uiPickersResolve: { cancelled: true },
   uiSettingsUpdate: { trayMode: true },
+  uiFleetPair: { key: 'UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4', label: 'build box' },
 };
 
 /** Every JSON Schema node that declares properties but lets unknown ones through. */

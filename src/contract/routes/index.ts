@@ -3,6 +3,7 @@ import * as awake from './awake.js';
 import * as bridge from './bridge.js';
 import * as commands from './commands.js';
 import * as filesystem from './filesystem.js';
+import * as fleet from './fleet.js';
 import * as mcp from './mcp.js';
 import * as mcpProtocol from './mcp-protocol.js';
 import * as permissions from './permissions.js';
@@ -77,6 +78,8 @@ export const ROUTES = {
   uiSessionsRevoke: ui.uiSessionsRevoke,
   uiPickersList: pickers.uiPickersList,
   uiPickersResolve: pickers.uiPickersResolve,
+  uiFleetPair: fleet.uiFleetPair,
+  uiFleetUnpair: fleet.uiFleetUnpair,
 } as const satisfies Record<string, RouteDef>;
 
 export type RouteName = keyof typeof ROUTES;
