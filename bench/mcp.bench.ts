@@ -78,6 +78,7 @@ export async function benchMcp(): Promise<BenchRow[]> {
     const rates = await alternatingRates(
       bridgeCalls.map((id) => () => client.api.mcpCall({ body: { serverId: id, tool: 'echo', arguments: { message: 'bench' } } })),
       directClients.map((c) => () => echo(c)),
+      [bridge.pid, ...servers.map((server) => server.process.pid!)],
     );
 
     const cpuNote = (perCall: number) => `the bridge's CPU ${Math.round(perCall)} µs per call (/proc; GET bridge/info ${Math.round(floorCpu)} µs)`;
@@ -98,7 +99,7 @@ export async function benchMcp(): Promise<BenchRow[]> {
         rates.bridge,
         rates.direct,
         'calls/s',
-        `one sequential caller per server; ${RATE_ROUNDS} rounds of ${RATE_PHASE_MS / 1000} s each, bridge and direct alternating`,
+        `one sequential caller per server; ${RATE_ROUNDS} rounds of ${RATE_PHASE_MS / 1000} s each, bridge and direct alternating; CPU per call of every process involved (bench, bridge, servers): ${Math.round(rates.bridgeCpu)} µs through the bridge, ${Math.round(rates.directCpu)} µs direct`,
       ),
     ];
   } finally {
@@ -229,18 +230,31 @@ function processCpuMicros(pid: number): number {
  * Calls per second with one sequential caller per entry, all running at once: `RATE_ROUNDS`
  * rounds of the bridge's callers then the direct ones, so a change of the machine's load hits both.
  */
-async function alternatingRates(bridgeCalls: Call[], directCalls: Call[]): Promise<{ bridge: number; direct: number }> {
-  const totals = { bridge: { calls: 0, ms: 0 }, direct: { calls: 0, ms: 0 } };
+async function alternatingRates(bridgeCalls: Call[], directCalls: Call[], pids: number[]): Promise<{ bridge: number; direct: number; bridgeCpu: number; directCpu: number }> {
+  const totals = { bridge: { calls: 0, ms: 0, cpu: 0 }, direct: { calls: 0, ms: 0, cpu: 0 } };
+  // CPU of every process a call involves (this one, the bridge, the servers), so the cost per
+  // call can be compared whatever else the machine runs.
+  const cpuNow = () => {
+    const own = process.cpuUsage();
+    return own.user + own.system + pids.reduce((sum, pid) => sum + processCpuMicros(pid), 0);
+  };
   await Promise.all([...bridgeCalls, ...directCalls].map((call) => interleaved([call], 5)));
   for (let round = 0; round < RATE_ROUNDS; round++) {
     for (const [side, calls] of [['bridge', bridgeCalls], ['direct', directCalls]] as const) {
       const start = performance.now();
+      const cpuBefore = cpuNow();
       const done = await Promise.all(calls.map((call) => interleaved([call], Number.POSITIVE_INFINITY, RATE_PHASE_MS, 1)));
       totals[side].ms += performance.now() - start;
+      totals[side].cpu += cpuNow() - cpuBefore;
       totals[side].calls += done.reduce((sum, [latencies]) => sum + latencies!.length, 0);
     }
   }
-  return { bridge: totals.bridge.calls / (totals.bridge.ms / 1000), direct: totals.direct.calls / (totals.direct.ms / 1000) };
+  return {
+    bridge: totals.bridge.calls / (totals.bridge.ms / 1000),
+    direct: totals.direct.calls / (totals.direct.ms / 1000),
+    bridgeCpu: totals.bridge.cpu / totals.bridge.calls,
+    directCpu: totals.direct.cpu / totals.direct.calls,
+  };
 }
 
 function percentile(values: number[], q: number): number {
