@@ -23,6 +23,27 @@ const OUT_DIR = 'dist/bundle';
 /** Native addons are external whatever the scan says. */
 const NATIVE = ['better-sqlite3'];
 const LOADS_BY_PATH = /\b__dirname\b|\b__filename\b|\bimport\.meta\.url\b|\brequire\.resolve\b/;
+/**
+ * Packages fastify requires only on demand: its default Ajv and fast-json-stringify compilers
+ * (the bridge gives it zod's) and light-my-request (`inject`). Bundled, they would still be read
+ * and parsed at every start; instead each is required, if ever, from fastify's own folder, which
+ * finds it wherever npm placed it.
+ */
+const ON_DEMAND = { '@fastify/ajv-compiler': 'fastify', '@fastify/fast-json-stringify-compiler': 'fastify', 'light-my-request': 'fastify' };
+const onDemand = {
+  name: 'on-demand',
+  setup(build) {
+    build.onResolve({ filter: /^[@a-z]/ }, (args) => {
+      const owner = ON_DEMAND[args.path];
+      if (!owner || packageOf(path.relative(ROOT, args.importer)) !== owner) return undefined;
+      return { path: args.path, namespace: 'on-demand', pluginData: owner };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'on-demand' }, (args) => ({
+      loader: 'js',
+      contents: `const from = require('node:path').dirname(require.resolve(${JSON.stringify(args.pluginData)}));\nmodule.exports = require(require.resolve(${JSON.stringify(args.path)}, { paths: [from] }));\n`,
+    }));
+  },
+};
 // Bundled CommonJS calls `require` for Node's built-ins; ES modules have none of their own.
 const BANNER = "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);";
 
@@ -41,6 +62,7 @@ const options = (external, write) => ({
   chunkNames: 'chunks/[name]-[hash]',
   external: [...external],
   banner: { js: BANNER },
+  plugins: [onDemand],
   legalComments: 'none',
   metafile: true,
   write,
