@@ -110,10 +110,10 @@ async function pathLoadingDependencies(metafile) {
 /**
  * Chunks of earlier builds (their names carry a hash of their content). A bridge started from an
  * earlier build may still import one lazily (the MCP SDK at its first connect), so with
- * `--keep-recent` (tests rebuilding while other tests' bridges run) those of the last hour stay.
+ * `--keep-recent` (tests rebuilding while other tests' bridges run) those of the last 15 minutes stay.
  */
 async function removeStaleOutputs(current) {
-  const keepSince = process.argv.includes('--keep-recent') ? Date.now() - 60 * 60_000 : Infinity;
+  const keepSince = process.argv.includes('--keep-recent') ? Date.now() - 15 * 60_000 : Infinity;
   const entries = await readdir(path.join(ROOT, OUT_DIR), { recursive: true, withFileTypes: true });
   for (const entry of entries) {
     const file = path.join(entry.parentPath ?? entry.path, entry.name);
