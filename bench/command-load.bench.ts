@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { execa } from 'execa';
 import WebSocket from 'ws';
@@ -11,12 +12,13 @@ const LATENCY_SAMPLES = 400;
 const RUN_END_TIMEOUT_MS = 60_000;
 const TRUE = ['/usr/bin/true', '/bin/true'].find((candidate) => existsSync(candidate)) ?? 'true';
 /** Events that end a run, whichever way it ended. */
+const BARE_SPAWNER = fileURLToPath(new URL('./support/bare-spawner.mjs', import.meta.url));
 const RUN_ENDS = ['system.command.completed', 'system.command.failed', 'system.command.terminated'];
 
 /**
  * Command runs under load, through the compiled bridge in its own process: how many whitelisted
  * `true` runs 8 concurrent callers complete per second (each POSTs execute and waits for the
- * run's end event) against 8 callers spawning `true` with execa here; and the p99 latency of an
+ * run's end event) against 8 callers spawning `true` with execa in a fresh process; and the p99 latency of an
  * unrelated `GET bridge/info` while those 8 callers run commands back to back, against its idle
  * p99 on the same bridge in the same run. The latency probe runs in a worker thread with its own
  * event loop, so the callers' work in this thread does not delay its timings.
@@ -45,7 +47,7 @@ export async function benchCommandLoad(bridgeNodeArgs: string[] = []): Promise<B
           unit: 'runs/s',
           baseline: bare,
           ratio: throughput.runs / throughput.seconds / bare,
-          note: `${throughput.runs} runs in ${throughput.seconds.toFixed(1)} s, each POST execute (exact rule) → its completed event on the socket; baseline: ${CALLERS} callers awaiting execa('true') in the bench process`,
+          note: `${throughput.runs} runs in ${throughput.seconds.toFixed(1)} s, each POST execute (exact rule) → its completed event on the socket; baseline: ${CALLERS} callers awaiting execa('true') in a fresh node process`,
         },
         {
           name: `GET /api/v1/bridge/info p99 while ${CALLERS} callers run commands`,
@@ -64,25 +66,10 @@ export async function benchCommandLoad(bridgeNodeArgs: string[] = []): Promise<B
   }
 }
 
-/** `true` spawned by execa, 8 callers back to back for RUN_SECONDS: spawns per second. */
+/** `true` spawned by execa, 8 callers back to back for RUN_SECONDS, in a fresh process: spawns per second. */
 async function bareSpawnsPerSecond(): Promise<number> {
-  const spawnFor = async (seconds: number) => {
-    const until = performance.now() + seconds * 1000;
-    let count = 0;
-    await Promise.all(
-      Array.from({ length: CALLERS }, async () => {
-        while (performance.now() < until) {
-          await execa(TRUE, [], { stdin: 'ignore' });
-          count++;
-        }
-      }),
-    );
-    return count;
-  };
-  await spawnFor(1);
-  const started = performance.now();
-  const count = await spawnFor(RUN_SECONDS);
-  return count / ((performance.now() - started) / 1000);
+  const { stdout } = await execa(process.execPath, [BARE_SPAWNER, TRUE, String(CALLERS), String(RUN_SECONDS)]);
+  return (JSON.parse(stdout) as { spawnsPerSecond: number }).spawnsPerSecond;
 }
 
 /** Starts runs of `true` on the bridge and learns their ends from one event socket. */

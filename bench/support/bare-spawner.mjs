@@ -1,0 +1,24 @@
+// The bare baseline of the command-load row, in its own fresh process like the bridge (a spawn's
+// cost grows with the spawning process's memory, so the bench process, after the 200 MB rows,
+// would be a moving baseline): `node bare-spawner.mjs <command> <callers> <seconds>` prints the
+// spawns per second of `callers` loops each awaiting execa(command) back to back, after 1 s of warm-up.
+import { execa } from 'execa';
+
+const [command, callers, seconds] = process.argv.slice(2);
+const spawnFor = async (ms) => {
+  const until = performance.now() + ms;
+  let count = 0;
+  await Promise.all(
+    Array.from({ length: Number(callers) }, async () => {
+      while (performance.now() < until) {
+        await execa(command, [], { stdin: 'ignore' });
+        count++;
+      }
+    }),
+  );
+  return count;
+};
+await spawnFor(1000);
+const started = performance.now();
+const count = await spawnFor(Number(seconds) * 1000);
+process.stdout.write(`${JSON.stringify({ spawnsPerSecond: count / ((performance.now() - started) / 1000) })}\n`);
