@@ -42,8 +42,8 @@ const wireSchema = z.strictObject({
   sig: z.string().max(256).optional(),
 });
 
-/** The payload of a signed or a session request: what travels in clear, and the sealed rest. */
-export const payloadSchema = z.strictObject({
+/** The payload of a signed request: what travels in clear, and the sealed rest (session-wire.ts checks a session request's the same way). */
+const payloadSchema = z.strictObject({
   clear: z.strictObject({
     params: z.record(z.string(), z.unknown()).default({}),
     query: z.record(z.string(), z.unknown()).default({}),

@@ -1,10 +1,10 @@
 import type { KeyPair } from '@nats-io/nkeys';
-import { z } from 'zod';
-import { FleetOutcomeSchema, ForgedReplyError, openFleetReply, type FleetOutcome } from './fleet-reply.js';
-import { mergeSealedFields, payloadSchema, refuse, type FleetCall, type FleetRefusal } from './fleet-request.js';
+import { ForgedReplyError, openFleetReply, type FleetOutcome } from './fleet-reply.js';
+import { mergeSealedFields, refuse, type FleetCall, type FleetRefusal } from './fleet-request.js';
 import { isFleetOperation, splitBody, type FleetOperationName } from './operations.js';
 import { macMatches, macOf, openWithCounter, sealWithCounter, type SessionKeys } from './session-crypto.js';
 import type { FleetSession, SessionTable } from './session-table.js';
+import { parseOutcome, parseReplyBody, parseReplyWire, parseRequestPayload, parseSessionHeader, parseSessionWire, type SessionHeader } from './session-wire.js';
 
 /**
  * A request inside a session, and its reply. Once a signed handshake (`session-open`) gave both
@@ -23,20 +23,6 @@ import type { FleetSession, SessionTable } from './session-table.js';
 const REQUEST_DOMAIN = 'osloop-fleet/session-request/v1';
 const REPLY_DOMAIN = 'osloop-fleet/session-reply/v1';
 const SEALED_FIELDS_DOMAIN = 'osloop-fleet/session-fields/v1';
-
-const headerSchema = z.strictObject({
-  v: z.literal(1),
-  sid: z.string().regex(/^[A-Za-z0-9_-]{22}$/),
-  ctr: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
-  ts: z.number().int(),
-  op: z.string().min(1).max(64),
-  machine: z.string().min(1).max(64),
-});
-type SessionHeader = z.infer<typeof headerSchema>;
-
-const wireSchema = z.strictObject({ session: z.string().max(1024), payload: z.string(), mac: z.string().max(64) });
-const replyWireSchema = z.strictObject({ body: z.string().max(1024), sealed: z.string() });
-const replyBodySchema = z.strictObject({ v: z.literal(1), machine: z.string(), sid: z.string(), ctr: z.number() });
 
 /** The orchestrator's side of an open session. */
 export interface ClientSession {
@@ -83,21 +69,16 @@ export type VerifiedSessionRequest = { ok: true; call: FleetCall; session: Fleet
  * orchestrator unpaired meanwhile loses all its sessions here), clock, counter, then payload.
  */
 export function verifySessionRequest(wireValue: Record<string, unknown>, verifier: SessionVerifier): VerifiedSessionRequest {
-  const wire = wireSchema.safeParse(wireValue);
-  let header: SessionHeader;
-  try {
-    if (!wire.success) throw wire.error;
-    header = headerSchema.parse(JSON.parse(wire.data.session));
-  } catch {
-    return refuse('invalid_request', 'malformed', 'The request is not a fleet session envelope (session, payload, mac).');
-  }
-  const { payload, mac } = wire.data;
+  const wire = parseSessionWire(wireValue);
+  const header = wire && parseSessionHeader(wire.session);
+  if (!wire || !header) return refuse('invalid_request', 'malformed', 'The request is not a fleet session envelope (session, payload, mac).');
+  const { payload, mac } = wire;
   const name = sessionRequestName(header.sid, header.ctr);
   if (header.machine !== verifier.machineId) return refuse('forbidden', 'wrong_machine', 'The request is for another machine.', name);
   const found = verifier.sessions.find(header.sid);
   if (!found.ok) return refuse('unauthorized', found.reason, found.reason === 'session_expired' ? 'The session expired; open a new one.' : 'No such session here (the bridge may have restarted); open a new one.', name);
   const { session } = found;
-  if (!macMatches(session.keys.requestMac, [REQUEST_DOMAIN, wire.data.session, payload], mac)) return refuse('unauthorized', 'bad_signature', 'The request MAC does not verify under this session.', name);
+  if (!macMatches(session.keys.requestMac, [REQUEST_DOMAIN, wire.session, payload], mac)) return refuse('unauthorized', 'bad_signature', 'The request MAC does not verify under this session.', name);
   if (!verifier.isPaired(session.orchestrator)) {
     verifier.sessions.closeAllOf(session.orchestrator);
     return refuse('forbidden', 'unpaired', 'This machine is no longer paired with that orchestrator.', name);
@@ -107,15 +88,11 @@ export function verifySessionRequest(wireValue: Record<string, unknown>, verifie
   if (!session.counters.accept(header.ctr)) return refuse('unauthorized', 'replayed', 'This request counter was already used in this session.', name);
   if (!isFleetOperation(header.op)) return refuse('not_found', 'unknown_operation', `No fleet operation ${JSON.stringify(header.op)}.`, name);
 
-  let parsed: z.infer<typeof payloadSchema>;
-  try {
-    parsed = payloadSchema.parse(JSON.parse(payload));
-  } catch {
-    return refuse('invalid_request', 'malformed', 'The payload is not { clear: { params, query, body }, sealed }.', name);
-  }
+  const parsed = parseRequestPayload(payload);
+  if (!parsed) return refuse('invalid_request', 'malformed', 'The payload is not { clear: { params, query, body }, sealed }.', name);
   let body = parsed.clear.body;
   if (parsed.sealed !== null) {
-    const opened = openWithCounter(session.keys.requestSeal, header.ctr, `${SEALED_FIELDS_DOMAIN}\n${wire.data.session}`, parsed.sealed);
+    const opened = openWithCounter(session.keys.requestSeal, header.ctr, `${SEALED_FIELDS_DOMAIN}\n${wire.session}`, parsed.sealed);
     let secret: unknown;
     try {
       secret = opened === undefined ? undefined : JSON.parse(opened);
@@ -154,18 +131,13 @@ export function openSessionReply(raw: string, expect: { session: ClientSession; 
   if (typeof wireValue === 'object' && wireValue !== null && 'sig' in wireValue) {
     return openFleetReply(raw, { machine: session.machine, machineCurveKey: expect.signedRefusal.machineCurveKey, nonce: sessionRequestName(session.id, counter), curve: expect.signedRefusal.curve, refusalOnly: true });
   }
-  const wire = replyWireSchema.safeParse(wireValue);
-  if (!wire.success) throw new ForgedReplyError('The reply is not a fleet session reply envelope.');
-  const opened = openWithCounter(session.keys.replySeal, counter, `${REPLY_DOMAIN}\n${wire.data.body}`, wire.data.sealed);
+  const wire = parseReplyWire(wireValue);
+  if (!wire) throw new ForgedReplyError('The reply is not a fleet session reply envelope.');
+  const opened = openWithCounter(session.keys.replySeal, counter, `${REPLY_DOMAIN}\n${wire.body}`, wire.sealed);
   if (opened === undefined) throw new ForgedReplyError('The reply is not sealed in this session for this request.');
-  let body: z.infer<typeof replyBodySchema>;
-  let outcome: FleetOutcome;
-  try {
-    body = replyBodySchema.parse(JSON.parse(wire.data.body));
-    outcome = FleetOutcomeSchema.parse(JSON.parse(opened)) as FleetOutcome;
-  } catch {
-    throw new ForgedReplyError('The sealed outcome is not a fleet outcome.');
-  }
+  const body = parseReplyBody(wire.body);
+  const outcome = parseOutcome(opened);
+  if (!body || !outcome) throw new ForgedReplyError('The sealed outcome is not a fleet outcome.');
   // The tag already binds the body; these say the bridge meant this request.
   if (body.machine !== session.machine || body.sid !== session.id || body.ctr !== counter) throw new ForgedReplyError('The reply answers another request.');
   return outcome;
