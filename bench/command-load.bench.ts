@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { execa } from 'execa';
@@ -34,7 +36,9 @@ export async function benchCommandLoad(bridgeNodeArgs: string[] = []): Promise<B
       await runs.whitelistTrue();
       // Warm-up: the first runs load execa and prepare the statements.
       await runs.callersFor(1);
+      const cpuBefore = await cpuMsOf(bridge.pid);
       const throughput = await runs.callersFor(RUN_SECONDS);
+      const cpuMsPerRun = ((await cpuMsOf(bridge.pid)) - cpuBefore) / throughput.runs;
 
       const infoUrl = `${bridge.baseUrl}/api/v1/bridge/info`;
       const idle = await probeLatency(infoUrl, headers, LATENCY_SAMPLES);
@@ -45,9 +49,9 @@ export async function benchCommandLoad(bridgeNodeArgs: string[] = []): Promise<B
           name: `whitelisted \`true\` runs/s, ${CALLERS} concurrent callers`,
           value: throughput.runs / throughput.seconds,
           unit: 'runs/s',
-          baseline: bare,
-          ratio: throughput.runs / throughput.seconds / bare,
-          note: `${throughput.runs} runs in ${throughput.seconds.toFixed(1)} s, each POST execute (exact rule) → its completed event on the socket; baseline: ${CALLERS} callers awaiting execa('true') in a fresh node process`,
+          baseline: bare.spawnsPerSecond,
+          ratio: throughput.runs / throughput.seconds / bare.spawnsPerSecond,
+          note: `${throughput.runs} runs in ${throughput.seconds.toFixed(1)} s, each POST execute (exact rule) → its completed event on the socket; baseline: ${CALLERS} callers awaiting execa('true') in a fresh node process; CPU of the bridge ${cpuMsPerRun.toFixed(2)} ms/run vs the spawner's ${bare.cpuMsPerSpawn.toFixed(2)} ms/spawn; load average ${os.loadavg()[0]!.toFixed(1)}`,
         },
         {
           name: `GET /api/v1/bridge/info p99 while ${CALLERS} callers run commands`,
@@ -67,9 +71,16 @@ export async function benchCommandLoad(bridgeNodeArgs: string[] = []): Promise<B
 }
 
 /** `true` spawned by execa, 8 callers back to back for RUN_SECONDS, in a fresh process: spawns per second. */
-async function bareSpawnsPerSecond(): Promise<number> {
+async function bareSpawnsPerSecond(): Promise<{ spawnsPerSecond: number; cpuMsPerSpawn: number }> {
   const { stdout } = await execa(process.execPath, [BARE_SPAWNER, TRUE, String(CALLERS), String(RUN_SECONDS)]);
-  return (JSON.parse(stdout) as { spawnsPerSecond: number }).spawnsPerSecond;
+  return JSON.parse(stdout) as { spawnsPerSecond: number; cpuMsPerSpawn: number };
+}
+
+/** CPU time (user + system, every thread) the process has used so far, in ms, from /proc. */
+async function cpuMsOf(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** Starts runs of `true` on the bridge and learns their ends from one event socket. */

@@ -1,7 +1,7 @@
 // The bare baseline of the command-load row, in its own fresh process like the bridge (a spawn's
 // cost grows with the spawning process's memory, so the bench process, after the 200 MB rows,
 // would be a moving baseline): `node bare-spawner.mjs <command> <callers> <seconds>` prints the
-// spawns per second of `callers` loops each awaiting execa(command) back to back, after 1 s of warm-up.
+// spawns per second (and this process's CPU per spawn) of `callers` loops each awaiting execa(command) back to back, after 1 s of warm-up.
 import { execa } from 'execa';
 
 const [command, callers, seconds] = process.argv.slice(2);
@@ -20,5 +20,7 @@ const spawnFor = async (ms) => {
 };
 await spawnFor(1000);
 const started = performance.now();
+const cpuBefore = process.cpuUsage();
 const count = await spawnFor(Number(seconds) * 1000);
-process.stdout.write(`${JSON.stringify({ spawnsPerSecond: count / ((performance.now() - started) / 1000) })}\n`);
+const cpu = process.cpuUsage(cpuBefore);
+process.stdout.write(`${JSON.stringify({ spawnsPerSecond: count / ((performance.now() - started) / 1000), cpuMsPerSpawn: (cpu.user + cpu.system) / 1000 / count })}\n`);
