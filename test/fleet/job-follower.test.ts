@@ -62,7 +62,7 @@ describe.skipIf(skip)('following job events with a durable consumer (real JetStr
     const createdSeq = await publish('run-1', 'bridge.job.created', 'awaiting_permission');
     // A follower that died holding the event: delivered to it, never acknowledged (the node-loss
     // flake: a stopped follower's pull request kept receiving events on another cluster node).
-    const limbo = await (await js.consumers.get(JOB_EVENTS_STREAM, durable)).next({ expires: 5_000 });
+    const limbo = await (await js.consumers.get(JOB_EVENTS_STREAM, durable)).next({ expires: 20_000 });
     expect(limbo?.seq).toBe(createdSeq);
     const completedSeq = await publish('run-1', 'bridge.job.updated', 'completed');
 
