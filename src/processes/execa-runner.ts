@@ -2,7 +2,7 @@ import { loadExeca, loadedExeca } from './load-execa.js';
 import { groupAlive, killProcessTree } from './kill-tree.js';
 import { trackProcess } from './process-groups.js';
 import type { ProcessExit, ProcessHandlers, ProcessRunner, ProcessSpec, RunningProcess } from './process-runner.js';
-import { SpawnThread } from './spawn-thread.js';
+import { SpawnHelper } from './spawn-helper.js';
 
 /** Grace a process group's stragglers get between SIGTERM and SIGKILL unless the runner is told. */
 const DEFAULT_STRAY_GRACE_MS = 2_000;
@@ -22,8 +22,8 @@ export function createExecaRunner(
 
   return {
     /**
-     * `start`, with the spawn itself done by a worker thread (spawn-thread.ts) so that this
-     * thread goes on answering meanwhile; resolves once the OS started the process (or refused).
+     * `start`, with the spawn itself done by a small helper process (spawn-helper.ts) so that
+     * this process goes on answering meanwhile; resolves once the OS started the process (or refused).
      * The same semantics: own process group, raw bytes, the group's stragglers stopped before
      * the exit is reported.
      */
@@ -43,7 +43,7 @@ export function createExecaRunner(
             return killing;
           },
         };
-        sharedSpawnThread().spawn(
+        sharedSpawnHelper().spawn(
           { ...spec, detached: platform !== 'win32' },
           {
             onSpawned(spawnedPid) {
@@ -138,9 +138,9 @@ export function createExecaRunner(
   };
 }
 
-/** One spawning worker per process, whatever the number of runners (and of bridges, in tests). */
-let spawnThread: SpawnThread | undefined;
-const sharedSpawnThread = (): SpawnThread => (spawnThread ??= new SpawnThread());
+/** One spawn helper per process, whatever the number of runners (and of bridges, in tests). */
+let spawnHelper: SpawnHelper | undefined;
+const sharedSpawnHelper = (): SpawnHelper => (spawnHelper ??= new SpawnHelper());
 
 function spawnErrorCode(result: { code?: string; cause?: unknown }): string {
   if (result.code) return result.code;

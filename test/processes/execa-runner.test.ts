@@ -1,4 +1,5 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createExecaRunner } from '../../src/processes/execa-runner.js';
 import { livingGroupMembers } from '../../src/processes/kill-tree.js';
 import type { OutputStream, ProcessExit, ProcessSpec } from '../../src/processes/process-runner.js';
@@ -88,5 +89,30 @@ describe('execa process runner, spawn from its worker thread', () => {
     const exits = await Promise.all(runs.map(({ exited }) => exited));
     expect(exits.map((exit) => exit.exitCode)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(runs.map(({ text }) => text('stdout'))).toEqual(Array.from({ length: 8 }, (_, i) => `child-${i}\n`));
+  });
+});
+
+describe.runIf(process.platform === 'linux')('execa process runner, the spawn helper', () => {
+  /** This process's children that are the spawn helper (`node -e <source>`). */
+  const helpers = () =>
+    readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((pid) => {
+        try {
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+          return ppid === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('process.disconnect()');
+        } catch {
+          return false; // gone meanwhile
+        }
+      });
+
+  it('leaves once it has no child, and a later spawn starts a new one', async () => {
+    const first = await run('spawn', { command: 'true' });
+    expect(await first.exited).toEqual({ exitCode: 0, signal: null, spawnError: null });
+    await vi.waitFor(() => expect(helpers()).toEqual([]), { timeout: 30_000, interval: 100 });
+    const second = await run('spawn', { command: 'sh', args: ['-c', 'echo again'] });
+    expect(await second.exited).toEqual({ exitCode: 0, signal: null, spawnError: null });
+    expect(second.text('stdout')).toBe('again\n');
   });
 });
