@@ -55,8 +55,8 @@ export interface ProcessRunner {
   prepare?(): Promise<void>;
   start(spec: ProcessSpec, handlers: ProcessHandlers): RunningProcess;
   /**
-   * `start` without blocking the caller's thread for the spawn (the real runner spawns from a
-   * worker thread): resolves once the process started, with its pid, or was refused (no pid,
+   * `start` without blocking the caller's process for the spawn (the real runner spawns from a
+   * small helper process): resolves once the process started, with its pid, or was refused (no pid,
    * `onExit` reports the `spawnError`). Optional: callers fall back to `start`.
    */
   spawn?(spec: ProcessSpec, handlers: ProcessHandlers): Promise<RunningProcess>;
