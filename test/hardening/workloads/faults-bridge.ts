@@ -183,13 +183,15 @@ function cmdline(pid: number): string {
 }
 
 /**
- * Process groups with a living member that are led by a direct child of `pid` (the bridge starts
- * every command run, and its inhibitor, as such a group) or are among `known` (groups whose
- * leader already exited while members live on, reparented away from the bridge).
+ * Process groups with a living member that are led by a descendant of `pid` (the bridge starts
+ * every command run, and its inhibitor, as such a group: directly, or through its spawn helper
+ * process, whose children they then are) or are among `known` (groups whose leader already exited
+ * while members live on, reparented away from the bridge).
  */
 export function livingChildGroups(pid: number, known: ReadonlySet<number> = new Set()): number[] {
   const all = livingProcesses();
-  const leaders = new Set(all.filter((p) => p.ppid === pid && p.pgid === p.pid).map((p) => p.pid));
+  const descendants = new Set(livingDescendants(pid));
+  const leaders = new Set(all.filter((p) => descendants.has(p.pid) && p.pgid === p.pid).map((p) => p.pid));
   return [...new Set(all.filter((p) => leaders.has(p.pgid) || known.has(p.pgid)).map((p) => p.pgid))];
 }
 
