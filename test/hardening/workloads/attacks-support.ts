@@ -92,6 +92,8 @@ export function sampleRequests(target: string): Record<RouteName, { params?: Rec
     uiSessionsRevoke: { params: { sessionId: id } },
     uiPickersList: {},
     uiPickersResolve: { params: { pickerId: id }, body: { cancelled: true } },
+    uiFleetPair: { body: { key: 'UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4', label: 'attacker' } },
+    uiFleetUnpair: { params: { key: 'UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4' } },
   };
 }
 

@@ -361,25 +361,14 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string):
 // 2. Many sessions, mixed calls
 // ---------------------------------------------------------------------------------------------
 
-import type { CallKind } from './load-generator.js';
+import type { GeneratedLoad } from './load-generator.js';
 
 export { CALL_KINDS, type CallKind } from './load-generator.js';
 
-export interface SessionsResult {
+/** What the generator measured (429 `rate_limited` is expected while `maxConcurrentRuns` runs are live), and the bridge's side. */
+export interface SessionsResult extends GeneratedLoad {
   sessions: number;
-  durationMs: number;
-  handshakeMs: number;
-  requests: number;
-  ok: number;
-  /** Documented refusals: 429 `rate_limited` when `maxConcurrentRuns` runs are live. */
-  expected: Record<string, number>;
-  unexpected: number;
-  unexpectedSamples: string[];
-  latency: Record<CallKind | 'all', { count: number; p50: number; p99: number; max: number }>;
   throughput: number;
-  runsStarted: number;
-  /** The slowest calls (over 1 s), with when they started after the first session began calling. */
-  slowest: Array<{ kind: CallKind; startedAtMs: number; latencyMs: number }>;
   errorLogs: string[];
 }
 
