@@ -28,6 +28,8 @@ export function createExecaRunner(
      * the exit is reported.
      */
     spawn(spec, handlers) {
+      // The helper hands over its children's pipes as handles, which Windows does not do for pipes.
+      if (platform === 'win32') return Promise.resolve(this.start(spec, handlers));
       return new Promise<RunningProcess>((resolve) => {
         let pid: number | undefined;
         let killing: Promise<void> | undefined;
@@ -44,18 +46,18 @@ export function createExecaRunner(
           },
         };
         sharedSpawnHelper().spawn(
-          { ...spec, detached: platform !== 'win32' },
+          { ...spec, detached: true },
           {
             onSpawned(spawnedPid) {
               pid = spawnedPid;
               live.add(running);
-              untrack = trackProcess(spawnedPid, platform === 'win32' ? 'process' : 'group');
+              untrack = trackProcess(spawnedPid, 'group');
               resolve(running);
             },
             onOutput: (stream, chunk) => handlers.onOutput(stream, chunk),
             async onExit(exit) {
               // As in start(): what the child left running in its group is stopped first.
-              if (platform !== 'win32' && pid !== undefined && groupAlive(pid)) {
+              if (pid !== undefined && groupAlive(pid)) {
                 killing ??= killProcessTree(pid, strayGraceMs(), platform);
                 await killing;
               }

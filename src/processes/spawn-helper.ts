@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import type { OutputStream, ProcessExit, ProcessSpec } from './process-runner.js';
 
 /**
@@ -8,8 +9,8 @@ import type { OutputStream, ProcessExit, ProcessSpec } from './process-runner.js
  * thread but not the fork: forking holds the whole process's memory map, so the bridge's main
  * thread still stalled on its allocations, and forking a large process is slow. Command runs are
  * therefore spawned by a small helper process (a bare node with nothing loaded), which relays each
- * child's pid, output and exit, in order, over its IPC channel (advanced serialisation: chunks go
- * as bytes, not JSON). The children are the helper's, in their own process groups as before; the
+ * child's pid and exit over its IPC channel and hands the child's output pipes themselves to the
+ * bridge (sent as handles), which reads them as it would its own children's. The children are the helper's, in their own process groups as before; the
  * bridge signals and tracks them by pid. The helper leaves when the bridge does (its channel
  * closes) and when it has had no child for IDLE_EXIT_MS, so an idle bridge has no extra process.
  *
@@ -54,19 +55,26 @@ process.on('message', (spec) => {
     end({ id, kind: 'exit', exitCode: null, signal: null, spawnError: (error && error.code) || 'ESPAWN' });
     return;
   }
-  child.once('spawn', () => process.send({ id, kind: 'spawned', pid: child.pid }));
+  child.once('spawn', () => {
+    process.send({ id, kind: 'spawned', pid: child.pid });
+    // The output pipes themselves go to the bridge, which reads them directly: no byte passes
+    // through here. Reading is stopped first ('spawn' comes before any read could have happened):
+    // a handle waits for the bridge's acknowledgement of the one before it, and bytes this side
+    // read meanwhile would be lost. A sent socket is closed on this side.
+    for (const name of STREAMS) child[name]._handle.readStop();
+    for (const name of STREAMS) process.send({ id, kind: 'stream', stream: name }, child[name]);
+  });
   child.once('error', (error) => {
     // After a successful spawn an error is a failed kill or write; the exit still follows.
     if (child.pid === undefined) end({ id, kind: 'exit', exitCode: null, signal: null, spawnError: error.code || 'ESPAWN' });
   });
-  for (const name of STREAMS) child[name].on('data', (chunk) => process.send({ id, kind: 'output', stream: name, chunk }));
   if (spec.stdin !== undefined) {
     // A child that exits without reading its stdin closes the pipe under us: not an error of the run.
     child.stdin.on('error', () => {});
     child.stdin.end(spec.stdin);
   }
-  // 'close' comes after both output streams ended and the process exited.
-  child.once('close', (exitCode, signal) => end({ id, kind: 'exit', exitCode: signal ? null : exitCode, signal: signal || null, spawnError: null }));
+  // The bridge reports the exit once it has read both pipes to their end.
+  child.once('exit', (exitCode, signal) => end({ id, kind: 'exit', exitCode: signal ? null : exitCode, signal: signal || null, spawnError: null }));
 });
 `;
 
@@ -88,23 +96,35 @@ interface HelperSpec {
   detached: boolean;
 }
 
+interface HelperChild {
+  handlers: HelperSpawnHandlers;
+  spec: HelperSpec;
+  spawned: boolean;
+  /** Output pipes not yet read to their end (both, until the helper hands them over). */
+  openStreams: number;
+  exit: ProcessExit | undefined;
+}
+
 type HelperMessage =
   | { id: number; kind: 'spawned'; pid: number }
-  | { id: number; kind: 'output'; stream: OutputStream; chunk: Uint8Array }
+  | { id: number; kind: 'stream'; stream: OutputStream }
   | ({ id: number; kind: 'exit' } & ProcessExit);
 
 /** The spawn helper, started at the first spawn (and again after it left) and shared by every run. */
 export class SpawnHelper {
   #helper: ChildProcess | undefined;
   #nextId = 1;
-  readonly #children = new Map<number, { handlers: HelperSpawnHandlers; spec: HelperSpec; spawned: boolean }>();
+  readonly #children = new Map<number, HelperChild>();
 
   spawn(spec: ProcessSpec & { detached: boolean }, handlers: HelperSpawnHandlers): void {
     const id = this.#nextId++;
     const { command, args, cwd, env, stdin, shell, detached } = spec;
     const helperSpec: HelperSpec = { id, command, args: [...args], cwd, env: { ...env }, stdin, shell: shell ?? false, detached };
-    this.#children.set(id, { handlers, spec: helperSpec, spawned: false });
-    this.#ensureHelper().send(helperSpec);
+    this.#children.set(id, { handlers, spec: helperSpec, spawned: false, openStreams: 2, exit: undefined });
+    const helper = this.#ensureHelper();
+    // Held open while it has children to report, like a child process of this one would be.
+    helper.channel?.ref();
+    helper.send(helperSpec);
   }
 
   #ensureHelper(): ChildProcess {
@@ -116,10 +136,10 @@ export class SpawnHelper {
       serialization: 'advanced',
       windowsHide: true,
     });
-    // It must never keep the bridge (or a test process) alive by itself.
+    // Idle, it must never keep the bridge (or a test process) alive by itself.
     helper.unref();
     helper.channel?.unref();
-    helper.on('message', (message: HelperMessage) => this.#receive(message));
+    helper.on('message', (message: HelperMessage, socket?: Socket) => this.#receive(message, socket));
     const lost = () => {
       if (this.#helper !== helper) return;
       this.#helper = undefined;
@@ -135,6 +155,7 @@ export class SpawnHelper {
       }
       if (unsent.length > 0) {
         const next = this.#ensureHelper();
+        next.channel?.ref();
         for (const spec of unsent) next.send(spec);
       }
     };
@@ -144,19 +165,39 @@ export class SpawnHelper {
     return helper;
   }
 
-  #receive(message: HelperMessage): void {
+  #receive(message: HelperMessage, socket: Socket | undefined): void {
     const child = this.#children.get(message.id);
     if (!child) return;
     const { handlers } = child;
     // Any answer means the helper received the spec: from here the child is the helper's.
     child.spawned = true;
     if (message.kind === 'spawned') return handlers.onSpawned(message.pid);
-    if (message.kind === 'output') {
-      const { chunk } = message;
-      return handlers.onOutput(message.stream, Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    if (message.kind === 'stream') {
+      if (!socket) return this.#streamEnded(message.id, child);
+      const { stream } = message;
+      socket.on('data', (chunk: Buffer) => handlers.onOutput(stream, chunk));
+      // A read error ends the stream as its end would; the exit still follows.
+      socket.on('error', () => {});
+      socket.once('close', () => this.#streamEnded(message.id, child));
+      return;
     }
-    this.#children.delete(message.id);
     const { exitCode, signal, spawnError } = message;
-    handlers.onExit({ exitCode, signal, spawnError });
+    child.exit = { exitCode, signal, spawnError };
+    // A refused spawn had no pipes to read.
+    if (spawnError !== null) child.openStreams = 0;
+    this.#finishIfDone(message.id, child);
+  }
+
+  #streamEnded(id: number, child: HelperChild): void {
+    child.openStreams--;
+    this.#finishIfDone(id, child);
+  }
+
+  /** The exit is reported after every byte of both pipes, as `onExit` promises. */
+  #finishIfDone(id: number, child: HelperChild): void {
+    if (child.exit === undefined || child.openStreams > 0) return;
+    this.#children.delete(id);
+    if (this.#children.size === 0) this.#helper?.channel?.unref();
+    child.handlers.onExit(child.exit);
   }
 }
