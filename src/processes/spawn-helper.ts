@@ -12,7 +12,9 @@ import type { OutputStream, ProcessExit, ProcessSpec } from './process-runner.js
  * child's pid and exit over its IPC channel and hands the child's output pipes themselves to the
  * bridge (sent as handles), which reads them as it would its own children's. The children are the helper's, in their own process groups as before; the
  * bridge signals and tracks them by pid. The helper leaves when the bridge does (its channel
- * closes) and when it has had no child for IDLE_EXIT_MS, so an idle bridge has no extra process.
+ * closes), SIGKILLing the groups of the children still running, so that even a bridge killed with
+ * SIGKILL leaves no run behind; and it leaves when it has had no child for IDLE_EXIT_MS, so an
+ * idle bridge has no extra process.
  *
  * Its source is plain JavaScript passed to `node -e`, so that it runs the same from the
  * TypeScript sources, the compiled dist/ and the bundle.
@@ -28,7 +30,19 @@ const idle = () => {
   clearTimeout(idleTimer);
   if (live === 0) idleTimer = setTimeout(() => process.disconnect(), ${IDLE_EXIT_MS});
 };
-process.on('disconnect', () => process.exit(0));
+// Each child whose exit has not been seen yet, by pid, and whether it leads its own group.
+const running = new Map();
+process.on('disconnect', () => {
+  // The bridge is gone: it left (an orderly stop ended every run first), or it was killed, or it
+  // exited hard, where a child spawned just before might not have reached its list of processes
+  // to kill yet. Nothing it started may outlive it, so whatever still runs is killed here.
+  for (const [pid, detached] of running) {
+    try {
+      process.kill(detached ? -pid : pid, 'SIGKILL');
+    } catch {}
+  }
+  process.exit(0);
+});
 process.on('message', (spec) => {
   const { id } = spec;
   live++;
@@ -55,6 +69,7 @@ process.on('message', (spec) => {
     end({ id, kind: 'exit', exitCode: null, signal: null, spawnError: (error && error.code) || 'ESPAWN' });
     return;
   }
+  if (child.pid !== undefined) running.set(child.pid, spec.detached);
   child.once('spawn', () => {
     process.send({ id, kind: 'spawned', pid: child.pid });
     // The output pipes themselves go to the bridge, which reads them directly: no byte passes
@@ -74,7 +89,10 @@ process.on('message', (spec) => {
     child.stdin.end(spec.stdin);
   }
   // The bridge reports the exit once it has read both pipes to their end.
-  child.once('exit', (exitCode, signal) => end({ id, kind: 'exit', exitCode: signal ? null : exitCode, signal: signal || null, spawnError: null }));
+  child.once('exit', (exitCode, signal) => {
+    running.delete(child.pid);
+    end({ id, kind: 'exit', exitCode: signal ? null : exitCode, signal: signal || null, spawnError: null });
+  });
 });
 `;
 
