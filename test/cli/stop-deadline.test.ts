@@ -2,8 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { livingChildGroups, startBridgeProcess } from '../hardening/workloads/faults-bridge.js';
-import { untilLeftStarting } from '../e2e/commands-support.js';
+import { livingChildGroups, startAllowedShellRun, startBridgeProcess } from '../hardening/workloads/faults-bridge.js';
 import { isAlive } from '../support/proc.js';
 
 /**
@@ -17,18 +16,9 @@ describe.runIf(process.platform === 'linux')('the stop deadline', () => {
     const home = await mkdtemp(path.join(os.tmpdir(), 'osloop-deadline-'));
     const bridge = await startBridgeProcess(home, { config: { commandPath: 'inherited', killGraceMs: 120_000 } });
     try {
-      const started = await bridge.call<{ accepted?: boolean; promptId?: string; runId?: string }>('POST', '/api/v1/system/commands/execute', {
-        command: 'sh',
-        args: ['-c', 'trap "" TERM; echo ready; sleep 120'],
-        reason: 'a run that ignores SIGTERM',
-      }, { prefer: 'respond-async' });
-      expect(started.body.promptId, JSON.stringify(started.body)).toBeTruthy();
-      const resolved = await bridge.call('POST', `/api/v1/system/permissions/prompts/${started.body.promptId}/resolve`, { decision: 'allow_once' });
-      expect(resolved.status, JSON.stringify(resolved.body)).toBe(200);
-      const running = await untilLeftStarting((route) => bridge.call('GET', route), String(started.body.runId));
-      expect(running.body.state, JSON.stringify(running.body)).toBe('running');
+      const running = await startAllowedShellRun(bridge, 'trap "" TERM; echo ready; sleep 120', 'a run that ignores SIGTERM');
       const groups = livingChildGroups(bridge.pid);
-      expect(groups.length, JSON.stringify(running.body)).toBeGreaterThan(0);
+      expect(groups, JSON.stringify(running)).toContain(running.pid);
 
       const ended = await bridge.stop(60_000);
       // Killed by its own SIGTERM with the default action restored, not by the test's SIGKILL.

@@ -2,8 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { untilLeftStarting } from '../e2e/commands-support.js';
-import { livingChildGroups, livingInGroups, startBridgeProcess } from '../hardening/workloads/faults-bridge.js';
+import { livingChildGroups, livingInGroups, startAllowedShellRun, startBridgeProcess } from '../hardening/workloads/faults-bridge.js';
 import { isAlive } from '../support/proc.js';
 
 /**
@@ -15,18 +14,8 @@ describe.runIf(process.platform === 'linux')('the spawn helper', () => {
     const home = await mkdtemp(path.join(os.tmpdir(), 'osloop-spawn-helper-'));
     const bridge = await startBridgeProcess(home, { config: { commandPath: 'inherited' } });
     try {
-      const started = await bridge.call<{ promptId?: string; runId?: string }>('POST', '/api/v1/system/commands/execute', {
-        command: 'sh',
-        // A background child in the run's group, besides the shell itself.
-        args: ['-c', 'sleep 120 & echo ready; wait'],
-        reason: 'a run that outlives a killed bridge unless something ends it',
-      }, { prefer: 'respond-async' });
-      expect(started.body.promptId, JSON.stringify(started.body)).toBeTruthy();
-      const resolved = await bridge.call('POST', `/api/v1/system/permissions/prompts/${started.body.promptId}/resolve`, { decision: 'allow_once' });
-      expect(resolved.status, JSON.stringify(resolved.body)).toBe(200);
-      const running = await untilLeftStarting((route) => bridge.call('GET', route), String(started.body.runId));
-      expect(running.body.state, JSON.stringify(running.body)).toBe('running');
-      const runGroup = (running.body as { pid: number }).pid;
+      // A background child in the run's group, besides the shell itself.
+      const { pid: runGroup } = await startAllowedShellRun(bridge, 'sleep 120 & echo ready; wait', 'a run that outlives a killed bridge unless something ends it');
       expect(livingChildGroups(bridge.pid)).toContain(runGroup);
       await vi.waitFor(() => expect(livingInGroups([runGroup]).length).toBeGreaterThanOrEqual(2), { timeout: 20_000 });
 

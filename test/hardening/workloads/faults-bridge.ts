@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { BridgeConfigInput } from '../../../src/config/config-schema.js';
 import { COMPILED_BIN, ensureCompiled } from '../../support/compiled-bin.js';
 import { freePort } from '../../support/free-port.js';
+import { untilLeftStarting } from '../../e2e/commands-support.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BIN = COMPILED_BIN;
@@ -37,6 +38,20 @@ export interface BridgeProcess {
   kill9(): Promise<void>;
   /** SIGTERM, the orderly stop; SIGKILL if it takes longer than `timeoutMs`. */
   stop(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Asks `bridge` to run `sh -c <script>` as the web app would, allows it from the local UI, and
+ * returns it once it runs: its details, `pid` the leader of its process group.
+ */
+export async function startAllowedShellRun(bridge: BridgeProcess, script: string, reason: string): Promise<{ runId: string; pid: number }> {
+  const started = await bridge.call<{ promptId?: string; runId?: string }>('POST', '/api/v1/system/commands/execute', { command: 'sh', args: ['-c', script], reason }, { prefer: 'respond-async' });
+  if (!started.body.promptId) throw new Error(`execute did not prompt: ${JSON.stringify(started.body)}`);
+  const resolved = await bridge.call('POST', `/api/v1/system/permissions/prompts/${started.body.promptId}/resolve`, { decision: 'allow_once' });
+  if (resolved.status !== 200) throw new Error(`resolve answered ${resolved.status}: ${JSON.stringify(resolved.body)}`);
+  const running = await untilLeftStarting((route) => bridge.call('GET', route), String(started.body.runId));
+  if (running.body.state !== 'running') throw new Error(`the run did not start: ${JSON.stringify(running.body)}`);
+  return running.body as { runId: string; pid: number };
 }
 
 /**
