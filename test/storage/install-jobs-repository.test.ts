@@ -1,46 +1,24 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RunDetails, RunState } from '../../src/contract/routes/commands.js';
-import { jobStatusOf } from '../../src/contract/routes/jobs.js';
+import type { RunState } from '../../src/contract/routes/commands.js';
 import { openDatabase, type SqliteDatabase } from '../../src/storage/database.js';
 import { InstallJobsRepository, type StoredInstallJob } from '../../src/storage/install-jobs-repository.js';
+import { runSummary } from '../support/run-summary.js';
 
 const job = (runId: string, state: RunState, options: { startedAt?: string | null; createdAt?: string; origin?: string } = {}): StoredInstallJob => ({
   toolId: 'jq',
   details: {
-    runId,
-    kind: 'install',
-    state,
-    status: jobStatusOf(state),
-    requestId: null,
-    context: null,
-    recoveryHint: null,
-    title: 'Install jq',
-    reason: 'a test',
-    template: { command: 'apt-get', args: ['install', 'jq'] },
-    shell: false,
-    timeoutMs: 1000,
-    keepAwake: false,
-    requestedBy: { kind: 'session', origin: options.origin ?? 'https://app.example', sessionId: 'ses_1' },
-    promptId: null,
-    ruleId: null,
-    decisionId: null,
-    awakeLock: null,
-    pid: null,
-    exitCode: null,
-    signal: null,
-    errorCode: null,
-    errorMessage: null,
-    createdAt: options.createdAt ?? '2026-01-01T00:00:00.000Z',
-    startedAt: options.startedAt ?? null,
-    endedAt: null,
-    durationMs: null,
-    partialOutput: false,
-    stdoutBytes: 0,
-    stderrBytes: 0,
+    ...runSummary(runId, state, {
+      kind: 'install',
+      title: 'Install jq',
+      template: { command: 'apt-get', args: ['install', 'jq'] },
+      requestedBy: { kind: 'session', origin: options.origin ?? 'https://app.example', sessionId: 'ses_1' },
+      createdAt: options.createdAt ?? '2026-01-01T00:00:00.000Z',
+      startedAt: options.startedAt ?? null,
+    }),
     stdout: null,
     stderr: null,
     interleaving: null,
-  } as RunDetails,
+  },
   reply: { refused: { code: 'rejected_by_user', message: 'no', details: { runId } } },
 });
 

@@ -1,41 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RunState, RunSummary } from '../../src/contract/routes/commands.js';
-import { jobStatusOf } from '../../src/contract/routes/jobs.js';
+import type { RunState } from '../../src/contract/routes/commands.js';
 import { openDatabase, type SqliteDatabase } from '../../src/storage/database.js';
 import { RunsRepository } from '../../src/storage/runs-repository.js';
-
-const summary = (runId: string, state: RunState): RunSummary => ({
-  runId,
-  kind: 'command',
-  state,
-  status: jobStatusOf(state),
-  requestId: null,
-  context: null,
-  recoveryHint: null,
-  title: 'A run',
-  reason: 'a test',
-  template: { command: 'echo', args: [] },
-  shell: false,
-  timeoutMs: 1000,
-  keepAwake: false,
-  requestedBy: { kind: 'ui' },
-  promptId: null,
-  ruleId: null,
-  decisionId: null,
-  awakeLock: null,
-  pid: null,
-  exitCode: null,
-  signal: null,
-  errorCode: null,
-  errorMessage: null,
-  createdAt: '2026-01-01T00:00:00.000Z',
-  startedAt: null,
-  endedAt: null,
-  durationMs: null,
-  partialOutput: false,
-  stdoutBytes: 0,
-  stderrBytes: 0,
-});
+import { runSummary } from '../support/run-summary.js';
 
 describe('runs repository', () => {
   let db: SqliteDatabase;
@@ -47,15 +14,15 @@ describe('runs repository', () => {
   afterEach(() => db.close());
 
   it('saves a run and updates it in place', () => {
-    runs.save(summary('run_1', 'running'));
-    runs.save({ ...summary('run_1', 'completed'), exitCode: 0 });
+    runs.save(runSummary('run_1', 'running'));
+    runs.save({ ...runSummary('run_1', 'completed'), exitCode: 0 });
     expect(runs.get('run_1')).toMatchObject({ state: 'completed', exitCode: 0 });
     expect(runs.list({ limit: 10 }).runs).toHaveLength(1);
   });
 
   it('lists newest first in pages, and filters by state', () => {
     const states: RunState[] = ['completed', 'failed', 'completed', 'running', 'completed'];
-    states.forEach((state, i) => runs.save(summary(`run_${i}`, state)));
+    states.forEach((state, i) => runs.save(runSummary(`run_${i}`, state)));
     const first = runs.list({ limit: 2 });
     expect(first.runs.map((r) => r.runId)).toEqual(['run_4', 'run_3']);
     const second = runs.list({ limit: 2, cursor: first.nextCursor! });
@@ -70,9 +37,9 @@ describe('runs repository', () => {
   });
 
   it('marks every run that was live as interrupted, leaving finished ones alone', () => {
-    runs.save(summary('run_done', 'completed'));
-    runs.save(summary('run_live', 'running'));
-    runs.save(summary('run_waiting', 'awaiting_permission'));
+    runs.save(runSummary('run_done', 'completed'));
+    runs.save(runSummary('run_live', 'running'));
+    runs.save(runSummary('run_waiting', 'awaiting_permission'));
     const changed = runs.interruptLive('2026-01-02T00:00:00.000Z');
     expect(changed.map((r) => r.runId)).toEqual(['run_live', 'run_waiting']);
     expect(runs.get('run_live')).toMatchObject({ state: 'interrupted', endedAt: '2026-01-02T00:00:00.000Z', errorMessage: expect.any(String) });
