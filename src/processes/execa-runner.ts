@@ -20,6 +20,47 @@ export function createExecaRunner(
   const strayGraceMs = options.strayGraceMs ?? (() => DEFAULT_STRAY_GRACE_MS);
   const live = new Set<RunningProcess>();
 
+  /**
+   * What both ways of starting share: the process is killed (tree and grace) at most once,
+   * tracked while it lives, and what it left running in its group is stopped before its exit is
+   * reported, so a process is never left behind.
+   */
+  const lifecycle = () => {
+    let pid: number | undefined;
+    let killing: Promise<void> | undefined;
+    let exited = false;
+    let untrack = () => {};
+    const running: RunningProcess = {
+      get pid() {
+        return pid;
+      },
+      kill(graceMs) {
+        if (pid === undefined || exited) return Promise.resolve();
+        killing ??= killProcessTree(pid, graceMs, platform);
+        return killing;
+      },
+    };
+    return {
+      running,
+      started(startedPid: number) {
+        pid = startedPid;
+        live.add(running);
+        untrack = trackProcess(startedPid, platform === 'win32' ? 'process' : 'group');
+      },
+      async ended() {
+        // The child is gone, but what it started in its group with its output sent elsewhere
+        // (`sleep 100 >/dev/null &`) would outlive it unseen and escape maxConcurrentRuns.
+        if (platform !== 'win32' && pid !== undefined && groupAlive(pid)) {
+          killing ??= killProcessTree(pid, strayGraceMs(), platform);
+          await killing;
+        }
+        exited = true;
+        live.delete(running);
+        untrack();
+      },
+    };
+  };
+
   return {
     /**
      * `start`, with the spawn itself done by a small helper process (spawn-helper.ts) so that
@@ -31,41 +72,19 @@ export function createExecaRunner(
       // The helper hands over its children's pipes as handles, which Windows does not do for pipes.
       if (platform === 'win32') return Promise.resolve(this.start(spec, handlers));
       return new Promise<RunningProcess>((resolve) => {
-        let pid: number | undefined;
-        let killing: Promise<void> | undefined;
-        let exited = false;
-        let untrack = () => {};
-        const running: RunningProcess = {
-          get pid() {
-            return pid;
-          },
-          kill(graceMs) {
-            if (pid === undefined || exited) return Promise.resolve();
-            killing ??= killProcessTree(pid, graceMs, platform);
-            return killing;
-          },
-        };
+        const child = lifecycle();
         sharedSpawnHelper().spawn(
           { ...spec, detached: true },
           {
-            onSpawned(spawnedPid) {
-              pid = spawnedPid;
-              live.add(running);
-              untrack = trackProcess(spawnedPid, 'group');
-              resolve(running);
+            onSpawned(pid) {
+              child.started(pid);
+              resolve(child.running);
             },
             onOutput: (stream, chunk) => handlers.onOutput(stream, chunk),
             async onExit(exit) {
-              // As in start(): what the child left running in its group is stopped first.
-              if (pid !== undefined && groupAlive(pid)) {
-                killing ??= killProcessTree(pid, strayGraceMs(), platform);
-                await killing;
-              }
-              exited = true;
-              live.delete(running);
-              untrack();
+              await child.ended();
               // A refused spawn resolves here, with no pid.
-              resolve(running);
+              resolve(child.running);
               handlers.onExit(exit);
             },
           },
@@ -98,30 +117,11 @@ export function createExecaRunner(
       subprocess.stdout?.on('data', (chunk: Buffer) => handlers.onOutput('stdout', chunk));
       subprocess.stderr?.on('data', (chunk: Buffer) => handlers.onOutput('stderr', chunk));
 
-      let killing: Promise<void> | undefined;
-      let exited = false;
-      const running: RunningProcess = {
-        pid: subprocess.pid,
-        kill(graceMs) {
-          if (subprocess.pid === undefined || exited) return Promise.resolve();
-          killing ??= killProcessTree(subprocess.pid, graceMs, platform);
-          return killing;
-        },
-      };
-      live.add(running);
-      const untrack = subprocess.pid === undefined ? () => {} : trackProcess(subprocess.pid, platform === 'win32' ? 'process' : 'group');
+      const child = lifecycle();
+      if (subprocess.pid !== undefined) child.started(subprocess.pid);
 
       void subprocess.then(async (result) => {
-        // The child is gone, but what it started in its group with its output sent elsewhere
-        // (`sleep 100 >/dev/null &`) would outlive it unseen and escape maxConcurrentRuns:
-        // stop the group before the exit is reported, so a process is never left behind.
-        if (platform !== 'win32' && subprocess.pid !== undefined && groupAlive(subprocess.pid)) {
-          killing ??= killProcessTree(subprocess.pid, strayGraceMs(), platform);
-          await killing;
-        }
-        exited = true;
-        live.delete(running);
-        untrack();
+        await child.ended();
         const exit: ProcessExit =
           result.exitCode !== undefined
             ? { exitCode: result.exitCode, signal: null, spawnError: null }
@@ -131,7 +131,7 @@ export function createExecaRunner(
                 { exitCode: null, signal: null, spawnError: spawnErrorCode(result) };
         handlers.onExit(exit);
       });
-      return running;
+      return child.running;
     },
 
     async killAll(graceMs) {
