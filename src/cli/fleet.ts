@@ -21,7 +21,7 @@ export async function runFleet(action: string, key: string | undefined, options:
     switch (action) {
       case 'pair': {
         if (!key) return usage();
-        const change = await changePairing(paths, { kind: 'pair', key, label: options.label ?? null });
+        const change = await changePairing(paths, { kind: 'pair', key, label: options.label });
         process.stdout.write(
           `Paired with ${key}. ${change.orchestrators.length} orchestrator(s) paired; every job they send still asks you first, unless you make a rule for that orchestrator.\n${change.live ? 'The running bridge applies it now.' : 'No bridge is running: it applies at the next start.'}\n`,
         );
@@ -50,7 +50,8 @@ export async function runFleet(action: string, key: string | undefined, options:
   }
 }
 
-type PairingChange = { kind: 'pair'; key: string; label: string | null } | { kind: 'unpair'; key: string };
+/** A pair without `--label` keeps an already paired key's label. */
+type PairingChange = { kind: 'pair'; key: string; label: string | undefined } | { kind: 'unpair'; key: string };
 
 /**
  * Applies the change through the running bridge when there is one: a bridge keeps its config in

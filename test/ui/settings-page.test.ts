@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { createUser } from '@nats-io/nkeys';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handshake, startTestBridge, type TestBridge } from '../support/test-bridge.js';
@@ -75,6 +76,41 @@ describe.skipIf(!chromiumAvailable('settings page'))('settings page (Chromium ag
     await row.locator('button', { hasText: 'Revoke' }).click();
     await row.waitFor({ state: 'detached' });
     expect((await info()).status).toBe(401);
+  });
+
+  it('pairs a fleet orchestrator under a name, renames it and unpairs it, each at once', async () => {
+    const key = createUser().getPublicKey();
+    const paired = () => bridge.config.current.nats.orchestrators;
+    await page.locator('#fleet-none').waitFor();
+    await page.fill('#fleet-pair-key', 'not-a-key');
+    await page.click('#fleet-pair-submit');
+    await page.locator('#fleet-pair-error', { hasText: 'Not paired' }).waitFor();
+    expect(paired()).toEqual([]);
+
+    await page.fill('#fleet-pair-key', key);
+    await page.fill('#fleet-pair-label', 'build farm');
+    await page.click('#fleet-pair-submit');
+    const row = page.locator(`#fleet-orchestrators tr[data-orchestrator="${key}"]`);
+    await row.waitFor();
+    expect(await row.locator('input.fleet-label').inputValue()).toBe('build farm');
+    expect(paired()).toEqual([{ key, label: 'build farm', pairedAt: expect.any(String) }]);
+    // Pairing is not part of the settings form: nothing is left unsaved by it.
+    expect(await page.locator('#settings-status').innerText()).not.toContain('Unsaved');
+
+    await row.locator('input.fleet-label').fill('laptop fleet');
+    await row.locator('button.fleet-rename').click();
+    await page.waitForFunction((k) => (document.querySelector(`tr[data-orchestrator="${k}"] button.fleet-unpair`)?.getAttribute('aria-label') ?? '').includes('laptop fleet'), key);
+    expect(paired()[0]?.label).toBe('laptop fleet');
+
+    const asked: string[] = [];
+    page.once('dialog', (dialog) => {
+      asked.push(dialog.message());
+      void dialog.accept();
+    });
+    await row.locator('button.fleet-unpair').click();
+    await page.locator('#fleet-none').waitFor();
+    expect(asked[0]).toContain('Unpair orchestrator laptop fleet');
+    expect(paired()).toEqual([]);
   });
 
   it('asks before unsaved edits are lost by leaving the page, and stays when told to', async () => {

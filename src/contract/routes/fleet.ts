@@ -12,15 +12,30 @@ export const pairedOrchestratorsReplySchema = z.object({
   orchestrators: z.array(z.object({ key: z.string(), label: z.string().nullable(), pairedAt: z.iso.datetime() })).describe('Every paired orchestrator after the change.'),
 });
 
+export const uiFleetList = defineRoute({
+  id: 'ui.fleet.orchestrators.list',
+  method: 'GET',
+  path: '/api/v1/ui/fleet/orchestrators',
+  auth: 'ui',
+  summary: 'The paired fleet orchestrators, with their labels and when each was paired (local UI only)',
+  reply: pairedOrchestratorsReplySchema,
+});
+
 export const uiFleetPair = defineRoute({
   id: 'ui.fleet.orchestrators.pair',
   method: 'POST',
   path: '/api/v1/ui/fleet/orchestrators',
   auth: 'ui',
-  summary: 'Pair a fleet orchestrator by its public key, at once (local UI and `osloop-bridge fleet pair`)',
+  summary: 'Pair a fleet orchestrator by its public key, at once, or rename one already paired (local UI and `osloop-bridge fleet pair`)',
   body: z.strictObject({
     key: orchestratorKeySchema.describe('The orchestrator\'s nkey public key; its checksum is checked too.'),
-    label: z.string().max(200).nullable().optional().describe('A name shown in Settings.'),
+    label: z
+      .string()
+      .trim()
+      .max(200)
+      .nullable()
+      .optional()
+      .describe('A name shown in Settings. For a key already paired: a string or null replaces its label (an empty string clears it); left out, the label stays.'),
   }),
   reply: pairedOrchestratorsReplySchema,
 });

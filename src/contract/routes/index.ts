@@ -78,6 +78,7 @@ export const ROUTES = {
   uiSessionsRevoke: ui.uiSessionsRevoke,
   uiPickersList: pickers.uiPickersList,
   uiPickersResolve: pickers.uiPickersResolve,
+  uiFleetList: fleet.uiFleetList,
   uiFleetPair: fleet.uiFleetPair,
   uiFleetUnpair: fleet.uiFleetUnpair,
 } as const satisfies Record<string, RouteDef>;

@@ -92,6 +92,7 @@ export function sampleRequests(target: string): Record<RouteName, { params?: Rec
     uiSessionsRevoke: { params: { sessionId: id } },
     uiPickersList: {},
     uiPickersResolve: { params: { pickerId: id }, body: { cancelled: true } },
+    uiFleetList: {},
     uiFleetPair: { body: { key: 'UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4', label: 'attacker' } },
     uiFleetUnpair: { params: { key: 'UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4' } },
   };

@@ -3,6 +3,7 @@ import { h, replace, toast } from '../dom.js';
 import { dateTime } from '../format.js';
 import { approvalsChoice } from './approvals-choice.js';
 import { heading, problem, serialLoader } from './common.js';
+import { fleetPanel } from './settings-fleet.js';
 import { originsPanel, portNote, sessionsPanel } from './settings-panels.js';
 
 const lines = (text) => text.split('\n').map((l) => l.trim()).filter(Boolean);
@@ -15,7 +16,8 @@ export async function mount(root, ctx) {
   const body = h('div', {});
   const choice = h('div', { id: 'approvals-choice-slot' });
   const sessions = sessionsPanel();
-  root.append(...heading('Settings'), choice, body, sessions.el);
+  const fleet = fleetPanel();
+  root.append(...heading('Settings'), choice, body, sessions.el, fleet.el);
   let form = null;
   try {
     const settings = await get('/api/v1/ui/settings');
@@ -40,7 +42,7 @@ export async function mount(root, ctx) {
   // Subscribed before the first load, so that no session falls between the list and the events.
   const loadSessions = serialLoader(() => sessions.load());
   const offs = ['session.created', 'session.expired'].map((type) => ctx.feed.on(type, () => void loadSessions()));
-  await loadSessions();
+  await Promise.all([loadSessions(), fleet.load()]);
   // Unsaved edits are never lost silently: leaving the page or the tab asks first.
   const beforeUnload = (event) => {
     if (form?.dirty()) event.preventDefault();
@@ -67,9 +69,7 @@ function render(el, s, onSaved) {
     defaultCommandTimeoutMs: h('input', { type: 'number', id: 'defaultCommandTimeoutMs', min: '1', step: '1', value: String(s.defaultCommandTimeoutMs / 1000) }),
     denyList: h('textarea', { id: 'denyList', rows: '3', 'aria-describedby': 'denyList-hint' }),
     approvalsLocalOnly: h('input', { type: 'checkbox', id: 'approvalsLocalOnly', checked: s.approvalsLocalOnly }),
-    fleetOrchestrators: h('textarea', { id: 'fleetOrchestrators', rows: '2', 'aria-describedby': 'fleetOrchestrators-hint' }),
   };
-  inputs.fleetOrchestrators.value = (s.fleetOrchestrators ?? []).join('\n');
   inputs.allowedOrigins.value = s.allowedOrigins.join('\n');
   inputs.denyList.value = s.denyList.join('\n');
   const restart = h('p', { id: 'restart-note', class: 'notice warn' });
@@ -94,7 +94,6 @@ function render(el, s, onSaved) {
     defaultCommandTimeoutMs: Math.round(Number(inputs.defaultCommandTimeoutMs.value) * 1000),
     denyList: lines(inputs.denyList.value),
     approvalsLocalOnly: inputs.approvalsLocalOnly.checked,
-    fleetOrchestrators: lines(inputs.fleetOrchestrators.value),
   });
 
   const changes = () => Object.entries(read()).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(s[k])).map(([k]) => k);
@@ -127,7 +126,7 @@ function render(el, s, onSaved) {
       } catch (error) {
         status.textContent = 'Not saved: nothing was changed.';
         for (const issue of error.details?.issues ?? []) {
-          const key = String(issue.path).replace(/^\//, '').split(/[./]/)[0].replace(/^approvals$/, 'approvalsLocalOnly').replace(/^nats$/, 'fleetOrchestrators');
+          const key = String(issue.path).replace(/^\//, '').split(/[./]/)[0].replace(/^approvals$/, 'approvalsLocalOnly');
           const target = el.querySelector(`#${CSS.escape(key)}-error`);
           if (target) target.textContent = issue.message;
         }
@@ -143,7 +142,6 @@ function render(el, s, onSaved) {
   field('defaultCommandTimeoutMs', 'Default command timeout (seconds)', inputs.defaultCommandTimeoutMs, 'For runs that set no timeout of their own. No maximum.'),
   field('denyList', 'Deny list', inputs.denyList, 'Executables (names or absolute paths), one per line, that never run, whatever anyone answers.'),
   h('div', { class: 'field checkbox' }, inputs.approvalsLocalOnly, ' ', h('label', { for: 'approvalsLocalOnly' }, 'Only this UI may answer prompts'), h('div', { class: 'hint' }, 'On by default: a web app cannot answer its own prompts. Turn it off only for a web app that relays your decision to the bridge.', chosen)),
-  field('fleetOrchestrators', 'Fleet orchestrators', inputs.fleetOrchestrators, 'Public keys (U…) of orchestrators that may send this machine jobs over NATS, one per line. Each of their jobs still asks you here. Remove a line to unpair.'),
   h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit', id: 'save' }, 'Save')),
   status);
   replace(el, form);
