@@ -80,6 +80,11 @@ export function errorFromReply(status: number, text: string): BridgeClientError 
   } catch {
     body = undefined;
   }
+  return errorFromBody(status, body, text);
+}
+
+/** `errorFromReply` for a body already parsed (a socket reply frame's). */
+export function errorFromBody(status: number, body: unknown, text = ''): BridgeClientError {
   const error = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
   if (error && isErrorCode(error.code)) {
     const details = error.details && typeof error.details === 'object' && !Array.isArray(error.details) ? (error.details as Record<string, unknown>) : undefined;
@@ -91,7 +96,7 @@ export function errorFromReply(status: number, text: string): BridgeClientError 
   const code = CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal' : 'invalid_request');
   return new BridgeClientError(code, `The bridge replied ${status} without a contract error body.`, {
     status,
-    details: { body: text.slice(0, 500) },
+    details: { body: (text || JSON.stringify(body) || '').slice(0, 500) },
   });
 }
 

@@ -174,7 +174,7 @@ function isJson(contentType: string | undefined): boolean {
 }
 
 /** Tokens come in headers; WebSocket upgrades can only carry them in the query string. */
-function headerOrQuery(request: FastifyRequest, header: string, query: string): string | null {
+export function headerOrQuery(request: FastifyRequest, header: string, query: string): string | null {
   const fromHeader = request.headers[header];
   if (typeof fromHeader === 'string' && fromHeader !== '') return fromHeader;
   if (request.headers.upgrade) {

@@ -10,26 +10,46 @@ import {
   resolveBodySchema,
   type PromptResolveResultFrame,
 } from '../../contract/ws-messages.js';
+import { MAX_REQUEST_FRAME_BYTES } from '../../contract/ws-requests.js';
 import { toBridgeError } from '../errors.js';
 import type { HttpDeps } from '../http-deps.js';
 
+/** A client message, read: its JSON value and its size, or why it could not be read. */
+export type ReadMessage = { ok: true; value: unknown; bytes: number } | { ok: false; error: BridgeError };
+
 /**
- * Answers one client message of the event socket. Only `prompt.resolve` exists: it is validated
- * like the HTTP body and dispatched on the resolve route's bus subject with the socket's
+ * Reads one client message of the event socket. Messages are bounded by the largest frame kind
+ * (`request`, MAX_REQUEST_FRAME_BYTES); each kind applies its own bound after that.
+ */
+export function readClientMessage(raw: RawData): ReadMessage {
+  const text = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
+  if (text.length > MAX_REQUEST_FRAME_BYTES) {
+    return { ok: false, error: new BridgeError('payload_too_large', `Socket messages are at most ${MAX_REQUEST_FRAME_BYTES} bytes.`) };
+  }
+  try {
+    const value = parseJson(text.toString('utf8'));
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BridgeError('invalid_request', 'Socket messages must be JSON objects.');
+    return { ok: true, value, bytes: text.length };
+  } catch (error) {
+    return { ok: false, error: toBridgeError(error) };
+  }
+}
+
+/**
+ * Answers a `prompt.resolve` message (and any other message that is not a request frame): it is
+ * validated like the HTTP body and dispatched on the resolve route's bus subject with the socket's
  * principal, so the authority applies the same rules (localOnly, who may answer which prompt).
  */
-export async function answerClientMessage(raw: RawData, principal: Principal, deps: HttpDeps): Promise<PromptResolveResultFrame> {
-  const text = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
+export async function answerClientMessage(message: ReadMessage & { ok: true }, principal: Principal, deps: HttpDeps): Promise<PromptResolveResultFrame> {
   let id: string | null = null;
   let promptId: string | null = null;
   try {
-    if (text.length > MAX_CLIENT_MESSAGE_BYTES) throw new BridgeError('payload_too_large', `Socket messages are at most ${MAX_CLIENT_MESSAGE_BYTES} bytes.`);
-    const json = parseJson(text.toString('utf8'));
-    const message = promptResolveMessageSchema.safeParse(json);
-    if (!message.success) throw new BridgeError('invalid_request', `Invalid socket message: ${z.prettifyError(message.error)}`);
-    id = message.data.id ?? null;
-    promptId = message.data.promptId;
-    const body = resolveBodySchema.safeParse(resolveBodyOf(message.data));
+    if (message.bytes > MAX_CLIENT_MESSAGE_BYTES) throw new BridgeError('payload_too_large', `prompt.resolve messages are at most ${MAX_CLIENT_MESSAGE_BYTES} bytes.`);
+    const parsed = promptResolveMessageSchema.safeParse(message.value);
+    if (!parsed.success) throw new BridgeError('invalid_request', `Invalid socket message: ${z.prettifyError(parsed.error)}`);
+    id = parsed.data.id ?? null;
+    promptId = parsed.data.promptId;
+    const body = resolveBodySchema.safeParse(resolveBodyOf(parsed.data));
     if (!body.success) throw new BridgeError('invalid_request', `Invalid prompt answer: ${z.prettifyError(body.error)}`);
     const result = await deps.bus.request(
       deps.subjects.rpc(ROUTES.systemPermissionsPromptsResolve.id),

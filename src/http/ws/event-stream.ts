@@ -3,15 +3,17 @@ import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { subjectMatches } from '../../bus/subject-match.js';
-import { WS_CLOSE_BRIDGE_STOPPING, WS_CLOSE_SESSION_EXPIRED, WS_CLOSE_SLOW_CONSUMER } from '../../contract/constants.js';
+import { TOKEN_HEADER, UI_TOKEN_HEADER, WS_CLOSE_BRIDGE_STOPPING, WS_CLOSE_SESSION_EXPIRED, WS_CLOSE_SLOW_CONSUMER } from '../../contract/constants.js';
 import { BridgeError } from '../../contract/errors.js';
 import { audienceAllows } from '../../contract/event-audience.js';
 import type { ControlFrame, EventEnvelope } from '../../contract/events.js';
 import type { Principal } from '../../contract/principal.js';
 import type { ReplayReply } from '../../services/events/event-log.js';
 import { sendError } from '../errors.js';
+import { headerOrQuery } from '../security/guard.js';
 import type { HttpDeps } from '../http-deps.js';
-import { answerClientMessage } from './client-messages.js';
+import { answerClientMessage, readClientMessage } from './client-messages.js';
+import { SocketRequests, type UpgradeCredentials } from './socket-requests.js';
 import { upgradeRequired } from './upgrade-required.js';
 import { FramePump } from './frame-pump.js';
 
@@ -28,6 +30,10 @@ export const eventStreamQuery = z.strictObject({
     .enum(['json', 'binary'])
     .optional()
     .describe('`binary`: command output chunks come as binary frames (src/contract/output-frame.ts) instead of JSON; other events stay JSON.'),
+  events: z
+    .enum(['all', 'none'])
+    .optional()
+    .describe('`none`: no events and no replay, only `ready` and the replies to request frames (the typed client\'s call socket).'),
 });
 
 /**
@@ -46,7 +52,8 @@ export async function eventStreamRoute(app: FastifyInstance, deps: HttpDeps): Pr
     },
     wsHandler: (socket, request) => {
       const query = eventStreamQuery.parse(request.query);
-      const patterns = query.types ? query.types.split(',').map((t) => t.trim()).filter(Boolean) : null;
+      // `events=none`: an empty pattern list matches no event.
+      const patterns = query.events === 'none' ? [] : query.types ? query.types.split(',').map((t) => t.trim()).filter(Boolean) : null;
       const principal = request.principal;
       deps.bus.publish(deps.subjects.internal('connections.record'), {
         at: new Date().toISOString(),
@@ -68,6 +75,12 @@ export async function eventStreamRoute(app: FastifyInstance, deps: HttpDeps): Pr
         queueLimit: deps.policy().wsQueueLimit,
         principal,
         binaryOutput: query.outputFrames === 'binary',
+        replay: query.events !== 'none',
+        credentials: {
+          rawHeaders: request.raw.rawHeaders,
+          sessionToken: headerOrQuery(request, TOKEN_HEADER, 'sessionToken'),
+          uiToken: headerOrQuery(request, UI_TOKEN_HEADER, 'uiToken'),
+        },
       });
     },
     handler: upgradeRequired,
@@ -82,6 +95,10 @@ interface StreamOptions {
   /** Who the socket belongs to: client messages act with it. */
   principal: Principal;
   binaryOutput: boolean;
+  /** False for a call socket (`events=none`): nothing to replay. */
+  replay: boolean;
+  /** What the upgrade carried, to authorise each request frame again. */
+  credentials: UpgradeCredentials;
 }
 
 function streamEvents(socket: WebSocket, deps: HttpDeps, options: StreamOptions): void {
@@ -95,6 +112,7 @@ function streamEvents(socket: WebSocket, deps: HttpDeps, options: StreamOptions)
     if (closed) return;
     closed = true;
     live.unsubscribe();
+    requests.close();
     pump.stop();
     socket.close(code, reason);
   };
@@ -104,6 +122,10 @@ function streamEvents(socket: WebSocket, deps: HttpDeps, options: StreamOptions)
     binaryOutput: options.binaryOutput,
     onOverflow: () => close(WS_CLOSE_SLOW_CONSUMER, `slow consumer: reconnect with since=${pump.lastHandedSeq}`),
   });
+
+  // Request frames call the socket routes (MCP calls, resource reads) without an HTTP request
+  // each; every answer is a frame queued like events.
+  const requests = new SocketRequests(deps, options.principal, options.credentials, (text) => pump.liveText(text));
 
   const wanted = (type: string) => !options.patterns || options.patterns.some((p) => p === type || subjectMatches(p, type));
 
@@ -133,21 +155,25 @@ function streamEvents(socket: WebSocket, deps: HttpDeps, options: StreamOptions)
   socket.on('close', () => {
     closed = true;
     live.unsubscribe();
+    requests.close();
     pump.stop();
   });
   // Prompts can be answered here too: a page whose HTTP connections are all held by waiting
   // executes still reaches the bridge. Each answer gets a result frame, queued like events.
   socket.on('message', (raw) => {
-    void answerClientMessage(raw, options.principal, deps).then((frame) => {
+    const message = readClientMessage(raw);
+    if (!message.ok) return requests.refuse(null, message.error);
+    if (SocketRequests.handles(message.value)) return requests.handle(message.value);
+    void answerClientMessage(message, options.principal, deps).then((frame) => {
       if (!closed) pump.live(frame);
     });
   });
 
   const replayAndGoLive = async () => {
     const replaySubject = subjects.internal('events.replay');
-    let replay = await bus.request<ReplayReply>(replaySubject, { since: options.since ?? Number.MAX_SAFE_INTEGER });
+    let replay = await bus.request<ReplayReply>(replaySubject, { since: options.replay ? (options.since ?? Number.MAX_SAFE_INTEGER) : Number.MAX_SAFE_INTEGER });
     let replayed = 0;
-    if (options.since === undefined) {
+    if (options.since === undefined || !options.replay) {
       lastSent = replay.lastSeq;
       pump.startAt(lastSent);
     } else {

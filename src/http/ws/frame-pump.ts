@@ -61,6 +61,18 @@ export class FramePump {
     this.#pump();
   }
 
+  /** A live frame already serialised (a request's reply): no seq, never cached. */
+  liveText(text: string): void {
+    if (this.#stopped) return;
+    if (this.#live.length >= this.#liveLimit) {
+      this.stop();
+      this.#onOverflow();
+      return;
+    }
+    this.#live.push({ seq: null, payload: text });
+    this.#pump();
+  }
+
   stop(): void {
     this.#stopped = true;
     this.#backlog = [];
