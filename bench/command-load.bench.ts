@@ -37,8 +37,10 @@ export async function benchCommandLoad(bridgeNodeArgs: string[] = []): Promise<B
       // Warm-up: the first runs load execa and prepare the statements.
       await runs.callersFor(1);
       const cpuBefore = await cpuMsOf(bridge.pid);
+      const helperCpuBefore = await childrenCpuMsOf(bridge.pid);
       const throughput = await runs.callersFor(RUN_SECONDS);
       const cpuMsPerRun = ((await cpuMsOf(bridge.pid)) - cpuBefore) / throughput.runs;
+      const helperCpuMsPerRun = ((await childrenCpuMsOf(bridge.pid)) - helperCpuBefore) / throughput.runs;
 
       const infoUrl = `${bridge.baseUrl}/api/v1/bridge/info`;
       const idle = await probeLatency(infoUrl, headers, LATENCY_SAMPLES);
@@ -51,7 +53,7 @@ export async function benchCommandLoad(bridgeNodeArgs: string[] = []): Promise<B
           unit: 'runs/s',
           baseline: bare.spawnsPerSecond,
           ratio: throughput.runs / throughput.seconds / bare.spawnsPerSecond,
-          note: `${throughput.runs} runs in ${throughput.seconds.toFixed(1)} s, each POST execute (exact rule) → its completed event on the socket; baseline: ${CALLERS} callers awaiting execa('true') in a fresh node process; CPU of the bridge ${cpuMsPerRun.toFixed(2)} ms/run vs the spawner's ${bare.cpuMsPerSpawn.toFixed(2)} ms/spawn; load average ${os.loadavg()[0]!.toFixed(1)}`,
+          note: `${throughput.runs} runs in ${throughput.seconds.toFixed(1)} s, each POST execute (exact rule) → its completed event on the socket; baseline: ${CALLERS} callers awaiting execa('true') in a fresh node process; CPU of the bridge ${cpuMsPerRun.toFixed(2)} ms/run (its spawn helper's ${helperCpuMsPerRun.toFixed(2)} besides) vs the spawner's ${bare.cpuMsPerSpawn.toFixed(2)} ms/spawn; load average ${os.loadavg()[0]!.toFixed(1)}`,
         },
         {
           name: `GET /api/v1/bridge/info p99 while ${CALLERS} callers run commands`,
@@ -81,6 +83,16 @@ async function cpuMsOf(pid: number): Promise<number> {
   const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
   // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
   return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * CPU time of the process's live children (the spawn helper: the runs' own children come and go),
+ * in ms, from /proc. The helper stays alive while the callers run, so the difference is its CPU.
+ */
+async function childrenCpuMsOf(pid: number): Promise<number> {
+  const children = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8')).trim().split(' ').filter(Boolean);
+  const times = await Promise.all(children.map((child) => cpuMsOf(Number(child)).catch(() => 0)));
+  return times.reduce((sum, ms) => sum + ms, 0);
 }
 
 /** Starts runs of `true` on the bridge and learns their ends from one event socket. */

@@ -9,8 +9,9 @@ import type { OutputStream, ProcessExit, ProcessSpec } from './process-runner.js
  * thread but not the fork: forking holds the whole process's memory map, so the bridge's main
  * thread still stalled on its allocations, and forking a large process is slow. Command runs are
  * therefore spawned by a small helper process (a bare node with nothing loaded), which relays each
- * child's pid and exit over its IPC channel and hands the child's output pipes themselves to the
- * bridge (sent as handles), which reads them as it would its own children's. The children are the helper's, in their own process groups as before; the
+ * child's pid and exit over its IPC channel, and its output too while it is small; a pipe whose
+ * output goes on past RELAY_LIMIT_BYTES is handed to the bridge itself (sent as a handle), which
+ * reads the rest as it would its own children's. The children are the helper's, in their own process groups as before; the
  * bridge signals and tracks them by pid. The helper leaves when the bridge does (its channel
  * closes), SIGKILLing the groups of the children still running, so that even a bridge killed with
  * SIGKILL leaves no run behind; and it leaves when it has had no child for IDLE_EXIT_MS, so an
@@ -20,10 +21,44 @@ import type { OutputStream, ProcessExit, ProcessSpec } from './process-runner.js
  * TypeScript sources, the compiled dist/ and the bundle.
  */
 const IDLE_EXIT_MS = 2_000;
+/**
+ * Bytes of each pipe relayed over IPC before the pipe itself is handed over. Receiving a handle
+ * (and acknowledging it) cost the bridge about 0.9 ms, more than relaying a small output; relaying
+ * a large one costs more per MiB than reading the pipe (docs/performance.md, "Commands under load").
+ */
+const RELAY_LIMIT_BYTES = 64 * 1024;
 
 const HELPER_SOURCE = `
 const { spawn } = require('node:child_process');
 const STREAMS = ['stdout', 'stderr'];
+// A pipe's first bytes are relayed over the channel; one that goes on past this is handed over.
+const RELAY_LIMIT = ${RELAY_LIMIT_BYTES};
+// Relays a pipe's bytes until it ends (then calls ended), or until RELAY_LIMIT bytes went: then
+// the pipe itself goes to the bridge, which reads the rest directly (and learns its end itself).
+const relay = (id, name, stream, ended) => {
+  let relayed = 0;
+  let handedOver = false;
+  stream.on('data', (chunk) => {
+    process.send({ id, kind: 'output', stream: name, chunk });
+    relayed += chunk.length;
+    if (handedOver || relayed < RELAY_LIMIT) return;
+    handedOver = true;
+    // Reading stops before the handle goes: a handle waits for the bridge's acknowledgement of
+    // the one before it, and bytes read here meanwhile would be lost. What the stream already
+    // holds (nothing, in flowing mode) is relayed first, by read()'s own 'data' events.
+    stream._handle.readStop();
+    while (stream.readableLength > 0 && stream.read() !== null);
+    // The message is sent after every relayed chunk; the socket is closed on this side, and the
+    // exit no longer waits for this pipe here (the bridge waits for its end).
+    process.send({ id, kind: 'stream', stream: name }, stream);
+    ended();
+  });
+  // A read error ends the pipe as its end would; the exit still follows.
+  stream.on('error', () => {});
+  stream.once('close', () => {
+    if (!handedOver) ended();
+  });
+};
 let live = 0;
 let idleTimer;
 const idle = () => {
@@ -70,14 +105,21 @@ process.on('message', (spec) => {
     return;
   }
   if (child.pid !== undefined) running.set(child.pid, spec.detached);
+  // The exit is reported once the child exited and each pipe still read here has ended.
+  let exit;
+  let keptOpen = 0;
+  const reportExit = () => {
+    if (exit !== undefined && keptOpen === 0) end(exit);
+  };
   child.once('spawn', () => {
     process.send({ id, kind: 'spawned', pid: child.pid });
-    // The output pipes themselves go to the bridge, which reads them directly: no byte passes
-    // through here. Reading is stopped first ('spawn' comes before any read could have happened):
-    // a handle waits for the bridge's acknowledgement of the one before it, and bytes this side
-    // read meanwhile would be lost. A sent socket is closed on this side.
-    for (const name of STREAMS) child[name]._handle.readStop();
-    for (const name of STREAMS) process.send({ id, kind: 'stream', stream: name }, child[name]);
+    for (const name of STREAMS) {
+      keptOpen++;
+      relay(id, name, child[name], () => {
+        keptOpen--;
+        reportExit();
+      });
+    }
   });
   child.once('error', (error) => {
     // After a successful spawn an error is a failed kill or write; the exit still follows.
@@ -91,7 +133,8 @@ process.on('message', (spec) => {
   // The bridge reports the exit once it has read both pipes to their end.
   child.once('exit', (exitCode, signal) => {
     running.delete(child.pid);
-    end({ id, kind: 'exit', exitCode: signal ? null : exitCode, signal: signal || null, spawnError: null });
+    exit = { id, kind: 'exit', exitCode: signal ? null : exitCode, signal: signal || null, spawnError: null };
+    reportExit();
   });
 });
 `;
@@ -118,13 +161,14 @@ interface HelperChild {
   handlers: HelperSpawnHandlers;
   spec: HelperSpec;
   spawned: boolean;
-  /** Output pipes not yet read to their end (both, until the helper hands them over). */
-  openStreams: number;
+  /** Output pipes the helper handed over that this side has not read to their end yet. */
+  handedOpen: number;
   exit: ProcessExit | undefined;
 }
 
 type HelperMessage =
   | { id: number; kind: 'spawned'; pid: number }
+  | { id: number; kind: 'output'; stream: OutputStream; chunk: Uint8Array }
   | { id: number; kind: 'stream'; stream: OutputStream }
   | ({ id: number; kind: 'exit' } & ProcessExit);
 
@@ -138,7 +182,7 @@ export class SpawnHelper {
     const id = this.#nextId++;
     const { command, args, cwd, env, stdin, shell, detached } = spec;
     const helperSpec: HelperSpec = { id, command, args: [...args], cwd, env: { ...env }, stdin, shell: shell ?? false, detached };
-    this.#children.set(id, { handlers, spec: helperSpec, spawned: false, openStreams: 2, exit: undefined });
+    this.#children.set(id, { handlers, spec: helperSpec, spawned: false, handedOpen: 0, exit: undefined });
     const helper = this.#ensureHelper();
     // Held open while it has children to report, like a child process of this one would be.
     helper.channel?.ref();
@@ -190,9 +234,15 @@ export class SpawnHelper {
     // Any answer means the helper received the spec: from here the child is the helper's.
     child.spawned = true;
     if (message.kind === 'spawned') return handlers.onSpawned(message.pid);
+    if (message.kind === 'output') {
+      const { chunk } = message;
+      return handlers.onOutput(message.stream, Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    }
     if (message.kind === 'stream') {
-      if (!socket) return this.#streamEnded(message.id, child);
+      // The helper sends a pipe only while it is open; without one there is nothing more to read.
+      if (!socket) return;
       const { stream } = message;
+      child.handedOpen++;
       socket.on('data', (chunk: Buffer) => handlers.onOutput(stream, chunk));
       // A read error ends the stream as its end would; the exit still follows.
       socket.on('error', () => {});
@@ -200,20 +250,19 @@ export class SpawnHelper {
       return;
     }
     const { exitCode, signal, spawnError } = message;
+    // Sent after every relayed chunk and every handed-over pipe: only the latter may still be read.
     child.exit = { exitCode, signal, spawnError };
-    // A refused spawn had no pipes to read.
-    if (spawnError !== null) child.openStreams = 0;
     this.#finishIfDone(message.id, child);
   }
 
   #streamEnded(id: number, child: HelperChild): void {
-    child.openStreams--;
+    child.handedOpen--;
     this.#finishIfDone(id, child);
   }
 
   /** The exit is reported after every byte of both pipes, as `onExit` promises. */
   #finishIfDone(id: number, child: HelperChild): void {
-    if (child.exit === undefined || child.openStreams > 0) return;
+    if (child.exit === undefined || child.handedOpen > 0) return;
     this.#children.delete(id);
     if (this.#children.size === 0) this.#helper?.channel?.unref();
     child.handlers.onExit(child.exit);

@@ -84,6 +84,33 @@ describe('execa process runner, spawn from its worker thread', () => {
     expect(lines.every((line, i) => line === String(i).padStart(8, '0'))).toBe(true);
   });
 
+  it('relays small outputs and hands over large ones: every byte of both streams, each in order, then the exit code', async () => {
+    // stdout goes far past the helper's relay limit (its pipe is handed over midway); stderr
+    // stays under it (relayed whole); they are written interleaved.
+    const script = [
+      "let err = '';",
+      'for (let i = 0; i < 30000; i++) {',
+      "  process.stdout.write(String(i).padStart(8, '0') + '\\n');",
+      "  if (i % 3000 === 0) { const line = 'e' + i + '\\n'; err += line; process.stderr.write(line); }",
+      '}',
+      'process.exitCode = 3;',
+    ].join('\n');
+    const { exited, text } = await run('spawn', { command: process.execPath, args: ['-e', script] });
+    expect(await exited).toEqual({ exitCode: 3, signal: null, spawnError: null });
+    const lines = text('stdout').trimEnd().split('\n');
+    expect(lines).toHaveLength(30000);
+    expect(lines.every((line, i) => line === String(i).padStart(8, '0'))).toBe(true);
+    expect(text('stderr')).toBe(Array.from({ length: 10 }, (_, i) => `e${i * 3000}\n`).join(''));
+  });
+
+  it('reports the exit only once a pipe held open by what the child left running has ended', async () => {
+    // The background job keeps stdout open after the shell exits; its last line must arrive
+    // before the exit, whether the pipe was relayed or handed over.
+    const { exited, text } = await run('spawn', { command: 'sh', args: ['-c', '(sleep 0.3; echo late) & echo early'] });
+    expect(await exited).toEqual({ exitCode: 0, signal: null, spawnError: null });
+    expect(text('stdout')).toBe('early\nlate\n');
+  });
+
   it('runs many children at once, each with its own output and exit code', async () => {
     const runs = await Promise.all(Array.from({ length: 8 }, (_, i) => run('spawn', { command: 'sh', args: ['-c', `echo child-${i}; exit ${i}`] })));
     const exits = await Promise.all(runs.map(({ exited }) => exited));
