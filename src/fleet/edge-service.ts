@@ -10,7 +10,8 @@ import { MAX_REQUEST_BYTES, SESSION_OPEN_OPERATION, verifyFleetRequest, type Fle
 import type { FleetIdentity } from './identity.js';
 import { FLEET_OPERATIONS, FLEET_OPERATION_NAMES, type FleetOperation } from './operations.js';
 import { ReplayGuard } from './replay-guard.js';
-import { createSessionReply, isSessionWire, verifySessionRequest } from './session-request.js';
+import { createSessionReply, verifySessionRequest } from './session-request.js';
+import { isSessionFrame } from './session-wire.js';
 import { SessionTable } from './session-table.js';
 import { FLEET_PROTOCOL, FLEET_SERVICE_NAME, FLEET_SERVICE_VERSION, fleetSubjectsFor } from './subjects.js';
 
@@ -108,21 +109,14 @@ export async function startEdgeService(deps: EdgeServiceDeps): Promise<Service> 
       msg.respond(createRefusalReply(identity, { code: 'payload_too_large', reason: 'malformed', message: `Fleet requests are at most ${MAX_REQUEST_BYTES} bytes.` }));
       return;
     }
-    const text = msg.string();
-    let wire: unknown;
-    try {
-      wire = JSON.parse(text);
-    } catch {
-      wire = undefined;
-    }
-    if (isSessionWire(wire)) {
-      const verified = verifySessionRequest(wire, sessionVerifier);
+    if (isSessionFrame(msg.data)) {
+      const verified = verifySessionRequest(msg.data, sessionVerifier);
       if (!verified.ok) return refused(msg, verified.refusal);
       const outcome = await run(verified.call);
       msg.respond(createSessionReply(identity.machineId, verified.session, verified.counter, outcome));
       return;
     }
-    const verified = verifyFleetRequest(text, verifier);
+    const verified = verifyFleetRequest(msg.string(), verifier);
     if (!verified.ok) return refused(msg, verified.refusal);
     const request: VerifiedFleetRequest = verified.request;
     const outcome = request.op === SESSION_OPEN_OPERATION ? openSession(request) : await run({ ...request, op: request.op });

@@ -28,6 +28,7 @@ export interface SessionContext {
 const KEY_BYTES = 32;
 const TAG_BYTES = 16;
 const NONCE_BYTES = 12;
+const MAC_BYTES = 32;
 
 /** A fresh X25519 key pair; the public half as base64url of its 32 raw bytes. */
 export function newEphemeralKey(): { privateKey: KeyObject; publicKey: string } {
@@ -56,18 +57,14 @@ export function deriveSessionKeys(own: KeyObject, peerPublicKey: string, context
   return { requestMac: okm.subarray(0, KEY_BYTES), requestSeal: okm.subarray(KEY_BYTES, 2 * KEY_BYTES), replySeal: okm.subarray(2 * KEY_BYTES) };
 }
 
-/** HMAC-SHA256 of the parts, each ended by a newline (so no two splits of the same text MAC alike); base64url. */
-export function macOf(key: Buffer, parts: readonly string[]): string {
-  const hmac = createHmac('sha256', key);
-  for (const part of parts) hmac.update(part).update('\n');
-  return hmac.digest('base64url');
+/** HMAC-SHA256 of `domain`, a newline, then `bytes`: the raw 32 bytes. */
+export function macOfBytes(key: Buffer, domain: string, bytes: Uint8Array): Buffer {
+  return createHmac('sha256', key).update(domain).update('\n').update(bytes).digest();
 }
 
-/** Constant-time check of a MAC received against the one computed here. */
-export function macMatches(key: Buffer, parts: readonly string[], received: string): boolean {
-  const expected = Buffer.from(macOf(key, parts));
-  const given = Buffer.from(received);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+/** Constant-time check of a raw MAC received against the one computed here. */
+export function macOfBytesMatches(key: Buffer, domain: string, bytes: Uint8Array, received: Uint8Array): boolean {
+  return received.length === MAC_BYTES && timingSafeEqual(macOfBytes(key, domain, bytes), received);
 }
 
 /**
@@ -77,30 +74,45 @@ export function macMatches(key: Buffer, parts: readonly string[], received: stri
  */
 function nonceFor(counter: number): Buffer {
   const nonce = Buffer.alloc(NONCE_BYTES);
-  nonce.writeBigUInt64BE(BigInt(counter), NONCE_BYTES - 8);
+  nonce.writeUInt32BE(Math.floor(counter / 2 ** 32), NONCE_BYTES - 8);
+  nonce.writeUInt32BE(counter >>> 0, NONCE_BYTES - 4);
   return nonce;
 }
 
-/** Seals `plaintext` under `key` for message `counter`, binding `aad` (sent in clear); base64url of ciphertext and tag. */
-export function sealWithCounter(key: Buffer, counter: number, aad: string, plaintext: string): string {
+/** Seals `plaintext` under `key` for message `counter`, binding `aad` (not sent): ciphertext then tag, after `prefix` bytes left for the caller. */
+export function sealBytesWithCounter(key: Buffer, counter: number, aad: string, plaintext: string, prefix = 0): Buffer {
   const cipher = createCipheriv('aes-256-gcm', key, nonceFor(counter), { authTagLength: TAG_BYTES });
   cipher.setAAD(Buffer.from(aad));
-  const head = cipher.update(plaintext, 'utf8');
-  const tail = cipher.final();
-  return Buffer.concat([head, tail, cipher.getAuthTag()]).toString('base64url');
+  const text = Buffer.from(plaintext);
+  const out = Buffer.allocUnsafe(prefix + text.length + TAG_BYTES);
+  // GCM is a stream mode: update gives exactly as many bytes as it gets, final none.
+  cipher.update(text).copy(out, prefix);
+  cipher.final();
+  cipher.getAuthTag().copy(out, prefix + text.length);
+  return out;
 }
 
-/** Opens what `sealWithCounter` sealed; undefined when the key, counter, aad or bytes differ. */
-export function openWithCounter(key: Buffer, counter: number, aad: string, sealed: string): string | undefined {
-  const bytes = Buffer.from(sealed, 'base64url');
+/** Opens what `sealBytesWithCounter` sealed (without its prefix); undefined when the key, counter, aad or bytes differ. */
+export function openBytesWithCounter(key: Buffer, counter: number, aad: string, bytes: Uint8Array): string | undefined {
   if (bytes.length < TAG_BYTES) return undefined;
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, nonceFor(counter), { authTagLength: TAG_BYTES });
     decipher.setAAD(Buffer.from(aad));
     decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
-    const head = decipher.update(bytes.subarray(0, bytes.length - TAG_BYTES));
-    return Buffer.concat([head, decipher.final()]).toString('utf8');
+    const text = decipher.update(bytes.subarray(0, bytes.length - TAG_BYTES));
+    decipher.final();
+    return text.toString('utf8');
   } catch {
     return undefined;
   }
+}
+
+/** `sealBytesWithCounter` as base64url text, for sealed fields inside a request body. */
+export function sealWithCounter(key: Buffer, counter: number, aad: string, plaintext: string): string {
+  return sealBytesWithCounter(key, counter, aad, plaintext).toString('base64url');
+}
+
+/** Opens what `sealWithCounter` sealed; undefined when the key, counter, aad or bytes differ. */
+export function openWithCounter(key: Buffer, counter: number, aad: string, sealed: string): string | undefined {
+  return openBytesWithCounter(key, counter, aad, Buffer.from(sealed, 'base64url'));
 }

@@ -2,27 +2,27 @@ import type { KeyPair } from '@nats-io/nkeys';
 import { ForgedReplyError, openFleetReply, type FleetOutcome } from './fleet-reply.js';
 import { mergeSealedFields, refuse, type FleetCall, type FleetRefusal } from './fleet-request.js';
 import { isFleetOperation, splitBody, type FleetOperationName } from './operations.js';
-import { macMatches, macOf, openWithCounter, sealWithCounter, type SessionKeys } from './session-crypto.js';
+import { macOfBytes, macOfBytesMatches, openBytesWithCounter, openWithCounter, sealBytesWithCounter, sealWithCounter, type SessionKeys } from './session-crypto.js';
 import type { FleetSession, SessionTable } from './session-table.js';
-import { parseOutcome, parseReplyBody, parseReplyWire, parseRequestPayload, parseSessionHeader, parseSessionWire, type SessionHeader } from './session-wire.js';
+import { MAC_BYTES, parseOutcome, parseSessionFrame, parseSessionRequestBody, SESSION_FRAME_V1, SESSION_ID_BYTES, type SessionRequestBody } from './session-wire.js';
 
 /**
  * A request inside a session, and its reply. Once a signed handshake (`session-open`) gave both
- * ends the session keys, a request costs an HMAC instead of an Ed25519 signature:
+ * ends the session keys, a request costs an HMAC instead of an Ed25519 signature. On the wire
+ * (session-wire.ts has the frame layout):
  *
- * - `session` (JSON text): protocol version, session id, counter, timestamp, operation, machine;
- * - `payload`: as in a signed request (clear fields, and the rest sealed with AES-256-GCM under
- *   the session's request key, the counter as nonce, the header as associated data);
- * - `mac`: HMAC-SHA256 of header and payload under the session's request MAC key.
+ * - the request is the session id, a JSON body (counter, timestamp, operation, machine, params,
+ *   query, the body's clear fields, and the rest sealed with AES-256-GCM under the session's
+ *   request key, the counter as nonce) and an HMAC-SHA256 of all that under the request MAC key;
+ * - the reply is the outcome sealed under the reply key, the counter as nonce, with the machine,
+ *   session and counter as associated data: its tag says who answered which request.
  *
- * The reply is `{ body, sealed }`: `body` names machine, session and counter, and `sealed` is the
- * outcome under the reply key, with `body` as associated data, so its tag authenticates both.
  * A refusal the edge cannot (or will not) answer in the session comes signed, as for signed
  * requests, naming `<session>.<counter>` as the request it answers.
  */
-const REQUEST_DOMAIN = 'osloop-fleet/session-request/v1';
-const REPLY_DOMAIN = 'osloop-fleet/session-reply/v1';
-const SEALED_FIELDS_DOMAIN = 'osloop-fleet/session-fields/v1';
+const REQUEST_DOMAIN = 'osloop-fleet/session-request/v2';
+const REPLY_DOMAIN = 'osloop-fleet/session-reply/v2';
+const SEALED_FIELDS_DOMAIN = 'osloop-fleet/session-fields/v2';
 
 /** The orchestrator's side of an open session. */
 export interface ClientSession {
@@ -38,19 +38,24 @@ export interface ClientSession {
 /** The name a refusal inside a session gives the request it answers. */
 export const sessionRequestName = (sessionId: string, counter: number): string => `${sessionId}.${counter}`;
 
-/** True for a wire object in the session format (the edge then verifies it as one). */
-export function isSessionWire(wire: unknown): wire is Record<string, unknown> {
-  return typeof wire === 'object' && wire !== null && typeof (wire as { session?: unknown }).session === 'string';
-}
+const sealedFieldsAad = (machine: string, sessionId: string, counter: number, op: string) => `${SEALED_FIELDS_DOMAIN}\n${machine}\n${sessionId}\n${counter}\n${op}`;
+const replyAad = (machine: string, sessionId: string, counter: number) => `${REPLY_DOMAIN}\n${machine}\n${sessionId}\n${counter}`;
 
 /** Builds a request in `session`; takes the session's next counter. */
-export function createSessionRequest(session: ClientSession, op: FleetOperationName, input: { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: Record<string, unknown> }, now = Date.now()): { wire: string; counter: number } {
+export function createSessionRequest(session: ClientSession, op: FleetOperationName, input: { params?: Record<string, unknown>; query?: Record<string, unknown>; body?: Record<string, unknown> }, now = Date.now()): { wire: Buffer; counter: number } {
   const counter = ++session.counter;
-  const header = JSON.stringify({ v: 1, sid: session.id, ctr: counter, ts: now, op, machine: session.machine } satisfies SessionHeader);
   const { clear: clearBody, secret } = input.body ? splitBody(op, input.body) : { clear: undefined, secret: {} };
-  const sealed = Object.keys(secret).length > 0 ? sealWithCounter(session.keys.requestSeal, counter, `${SEALED_FIELDS_DOMAIN}\n${header}`, JSON.stringify(secret)) : null;
-  const payload = JSON.stringify({ clear: { params: input.params ?? {}, query: input.query ?? {}, ...(clearBody ? { body: clearBody } : {}) }, sealed });
-  return { wire: JSON.stringify({ session: header, payload, mac: macOf(session.keys.requestMac, [REQUEST_DOMAIN, header, payload]) }), counter };
+  const sealed = Object.keys(secret).length > 0 ? sealWithCounter(session.keys.requestSeal, counter, sealedFieldsAad(session.machine, session.id, counter, op), JSON.stringify(secret)) : null;
+  const body: SessionRequestBody = { ctr: counter, ts: now, op, machine: session.machine, params: input.params ?? {}, query: input.query ?? {}, ...(clearBody ? { body: clearBody } : {}), sealed };
+  const text = JSON.stringify(body);
+  const bodyAt = 1 + SESSION_ID_BYTES;
+  const macAt = bodyAt + Buffer.byteLength(text);
+  const frame = Buffer.allocUnsafe(macAt + MAC_BYTES);
+  frame[0] = SESSION_FRAME_V1;
+  frame.write(session.id, 1, SESSION_ID_BYTES, 'latin1');
+  frame.write(text, bodyAt, 'utf8');
+  macOfBytes(session.keys.requestMac, REQUEST_DOMAIN, frame.subarray(0, macAt)).copy(frame, macAt);
+  return { wire: frame, counter };
 }
 
 export interface SessionVerifier {
@@ -66,33 +71,32 @@ export type VerifiedSessionRequest = { ok: true; call: FleetCall; session: Fleet
 
 /**
  * Checks a session request, cheapest refusal first: shape, machine, session, MAC, pairing (an
- * orchestrator unpaired meanwhile loses all its sessions here), clock, counter, then payload.
+ * orchestrator unpaired meanwhile loses all its sessions here), clock, counter, operation, then
+ * the sealed fields. The shape is checked before the MAC so that a refusal can name the request.
  */
-export function verifySessionRequest(wireValue: Record<string, unknown>, verifier: SessionVerifier): VerifiedSessionRequest {
-  const wire = parseSessionWire(wireValue);
-  const header = wire && parseSessionHeader(wire.session);
-  if (!wire || !header) return refuse('invalid_request', 'malformed', 'The request is not a fleet session envelope (session, payload, mac).');
-  const { payload, mac } = wire;
-  const name = sessionRequestName(header.sid, header.ctr);
-  if (header.machine !== verifier.machineId) return refuse('forbidden', 'wrong_machine', 'The request is for another machine.', name);
-  const found = verifier.sessions.find(header.sid);
+export function verifySessionRequest(data: Uint8Array, verifier: SessionVerifier): VerifiedSessionRequest {
+  const frame = parseSessionFrame(data);
+  const request = frame && parseSessionRequestBody(frame.body);
+  if (!frame || !request) return refuse('invalid_request', 'malformed', 'The request is not a fleet session frame (session id, body, MAC).');
+  const { sessionId } = frame;
+  const name = sessionRequestName(sessionId, request.ctr);
+  if (request.machine !== verifier.machineId) return refuse('forbidden', 'wrong_machine', 'The request is for another machine.', name);
+  const found = verifier.sessions.find(sessionId);
   if (!found.ok) return refuse('unauthorized', found.reason, found.reason === 'session_expired' ? 'The session expired; open a new one.' : 'No such session here (the bridge may have restarted); open a new one.', name);
   const { session } = found;
-  if (!macMatches(session.keys.requestMac, [REQUEST_DOMAIN, wire.session, payload], mac)) return refuse('unauthorized', 'bad_signature', 'The request MAC does not verify under this session.', name);
+  if (!macOfBytesMatches(session.keys.requestMac, REQUEST_DOMAIN, frame.macked, frame.mac)) return refuse('unauthorized', 'bad_signature', 'The request MAC does not verify under this session.', name);
   if (!verifier.isPaired(session.orchestrator)) {
     verifier.sessions.closeAllOf(session.orchestrator);
     return refuse('forbidden', 'unpaired', 'This machine is no longer paired with that orchestrator.', name);
   }
   const now = (verifier.now ?? Date.now)();
-  if (Math.abs(now - header.ts) > verifier.windowMs) return refuse('unauthorized', 'stale', `The request timestamp is more than ${verifier.windowMs} ms from this machine's clock.`, name);
-  if (!session.counters.accept(header.ctr)) return refuse('unauthorized', 'replayed', 'This request counter was already used in this session.', name);
-  if (!isFleetOperation(header.op)) return refuse('not_found', 'unknown_operation', `No fleet operation ${JSON.stringify(header.op)}.`, name);
+  if (Math.abs(now - request.ts) > verifier.windowMs) return refuse('unauthorized', 'stale', `The request timestamp is more than ${verifier.windowMs} ms from this machine's clock.`, name);
+  if (!session.counters.accept(request.ctr)) return refuse('unauthorized', 'replayed', 'This request counter was already used in this session.', name);
+  if (!isFleetOperation(request.op)) return refuse('not_found', 'unknown_operation', `No fleet operation ${JSON.stringify(request.op)}.`, name);
 
-  const parsed = parseRequestPayload(payload);
-  if (!parsed) return refuse('invalid_request', 'malformed', 'The payload is not { clear: { params, query, body }, sealed }.', name);
-  let body = parsed.clear.body;
-  if (parsed.sealed !== null) {
-    const opened = openWithCounter(session.keys.requestSeal, header.ctr, `${SEALED_FIELDS_DOMAIN}\n${wire.session}`, parsed.sealed);
+  let body = request.body;
+  if (request.sealed !== null) {
+    const opened = openWithCounter(session.keys.requestSeal, request.ctr, sealedFieldsAad(request.machine, sessionId, request.ctr, request.op), request.sealed);
     let secret: unknown;
     try {
       secret = opened === undefined ? undefined : JSON.parse(opened);
@@ -103,43 +107,37 @@ export function verifySessionRequest(wireValue: Record<string, unknown>, verifie
     if (!merged.ok) return refuse('invalid_request', merged.reason, merged.message, name);
     body = merged.body;
   }
-  return { ok: true, call: { op: header.op, orchestrator: session.orchestrator, params: parsed.clear.params, query: parsed.clear.query, body }, session, counter: header.ctr };
+  return { ok: true, call: { op: request.op, orchestrator: session.orchestrator, params: request.params, query: request.query, body }, session, counter: request.ctr };
 }
 
 /** The reply to request `counter` of `session`: the outcome sealed under the session's reply key. */
-export function createSessionReply(machineId: string, session: FleetSession, counter: number, outcome: FleetOutcome): string {
-  const body = JSON.stringify({ v: 1, machine: machineId, sid: session.id, ctr: counter });
-  return JSON.stringify({ body, sealed: sealWithCounter(session.keys.replySeal, counter, `${REPLY_DOMAIN}\n${body}`, JSON.stringify(outcome)) });
+export function createSessionReply(machineId: string, session: FleetSession, counter: number, outcome: FleetOutcome): Buffer {
+  const frame = sealBytesWithCounter(session.keys.replySeal, counter, replyAad(machineId, session.id, counter), JSON.stringify(outcome), 1);
+  frame[0] = SESSION_FRAME_V1;
+  return frame;
 }
 
 /** A refusal inside a session means the session is gone: the client opens a new one and sends again. */
 export const SESSION_GONE: ReadonlySet<string> = new Set(['session_unknown', 'session_expired']);
+
+const OPEN_BRACE = 0x7b;
+const decoder = new TextDecoder();
 
 /**
  * Opens the reply to request `counter` of `session`, sent to `machine` (whose signing key checks
  * a signed refusal). Throws `ForgedReplyError` for a reply not sealed in this session for this
  * request, or not signed by the machine.
  */
-export function openSessionReply(raw: string, expect: { session: ClientSession; counter: number; signedRefusal: { machineCurveKey: string; curve: KeyPair } }): FleetOutcome {
-  let wireValue: unknown;
-  try {
-    wireValue = JSON.parse(raw);
-  } catch {
-    throw new ForgedReplyError('The reply is not a fleet reply envelope.');
-  }
+export function openSessionReply(raw: Uint8Array, expect: { session: ClientSession; counter: number; signedRefusal: { machineCurveKey: string; curve: KeyPair } }): FleetOutcome {
   const { session, counter } = expect;
-  if (typeof wireValue === 'object' && wireValue !== null && 'sig' in wireValue) {
-    return openFleetReply(raw, { machine: session.machine, machineCurveKey: expect.signedRefusal.machineCurveKey, nonce: sessionRequestName(session.id, counter), curve: expect.signedRefusal.curve, refusalOnly: true });
+  if (raw[0] === OPEN_BRACE) {
+    return openFleetReply(decoder.decode(raw), { machine: session.machine, machineCurveKey: expect.signedRefusal.machineCurveKey, nonce: sessionRequestName(session.id, counter), curve: expect.signedRefusal.curve, refusalOnly: true });
   }
-  const wire = parseReplyWire(wireValue);
-  if (!wire) throw new ForgedReplyError('The reply is not a fleet session reply envelope.');
-  const opened = openWithCounter(session.keys.replySeal, counter, `${REPLY_DOMAIN}\n${wire.body}`, wire.sealed);
+  if (raw[0] !== SESSION_FRAME_V1) throw new ForgedReplyError('The reply is not a fleet session reply.');
+  // The associated data names this machine, session and counter: a reply sealed for anything else does not open.
+  const opened = openBytesWithCounter(session.keys.replySeal, counter, replyAad(session.machine, session.id, counter), raw.subarray(1));
   if (opened === undefined) throw new ForgedReplyError('The reply is not sealed in this session for this request.');
-  const body = parseReplyBody(wire.body);
   const outcome = parseOutcome(opened);
-  if (!body || !outcome) throw new ForgedReplyError('The sealed outcome is not a fleet outcome.');
-  // The tag already binds the body; these say the bridge meant this request.
-  if (body.machine !== session.machine || body.sid !== session.id || body.ctr !== counter) throw new ForgedReplyError('The reply answers another request.');
+  if (!outcome) throw new ForgedReplyError('The sealed outcome is not a fleet outcome.');
   return outcome;
 }
-

@@ -6,8 +6,9 @@ import type { FleetOutcome } from './fleet-reply.js';
  * request, and the zod parses of header, payload, reply and outcome cost ≈60 µs of CPU per round
  * trip in the request loop (main-thread CPU 257–285 → 181–220 µs with them removed; see
  * docs/fleet.md, "Cost"). Each check is as strict as the zod schema it replaces: exact key sets,
- * types, bounds. Everything after the MAC or the AEAD tag is authenticated already; these checks
- * are what keeps a peer's mistake (or a compromised peer) from reaching the dispatcher malformed.
+ * types, bounds. A request body is checked before its MAC (so that a refusal can name the
+ * request) and an outcome after its AEAD tag; either way these checks keep a peer's mistake (or a
+ * compromised peer) from reaching the dispatcher malformed.
  */
 
 type Json = Record<string, unknown>;
@@ -28,67 +29,74 @@ function parseJson(text: string): unknown {
   }
 }
 
-export interface SessionWire {
-  session: string;
-  payload: string;
-  mac: string;
+/**
+ * A session request is a binary frame, not JSON text inside JSON (which cost a second parse and a
+ * base64 MAC per message; docs/fleet.md, "Cost"):
+ *
+ *     0x01 | session id (22 bytes, base64url text) | body (JSON, UTF-8) | HMAC-SHA256 (32 bytes)
+ *
+ * A signed request (the handshake) is JSON and so begins with `{`; the first byte tells them apart.
+ * A session reply is `0x01 | AES-256-GCM ciphertext | tag (16 bytes)`, everything it answers
+ * (machine, session, counter) bound as associated data the orchestrator rebuilds from its request.
+ */
+export const SESSION_FRAME_V1 = 0x01;
+export const SESSION_ID_BYTES = 22;
+export const MAC_BYTES = 32;
+
+export interface SessionFrame {
+  sessionId: string;
+  /** The body's JSON text. */
+  body: string;
+  /** Everything the MAC covers: the frame without the MAC. */
+  macked: Uint8Array;
+  mac: Uint8Array;
 }
 
-export interface SessionHeader {
-  v: 1;
-  sid: string;
+/** The body of a session request: what a header and a payload said, flattened. */
+export interface SessionRequestBody {
   ctr: number;
   ts: number;
   op: string;
   machine: string;
-}
-
-export interface RequestPayload {
-  clear: { params: Json; query: Json; body?: Json };
+  params: Json;
+  query: Json;
+  body?: Json;
   sealed: string | null;
 }
 
 const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
+const decoder = new TextDecoder('utf-8', { fatal: true });
 
-export function parseSessionWire(value: unknown): SessionWire | null {
-  if (!isObject(value) || !onlyKeys(value, ['session', 'payload', 'mac'])) return null;
-  const { session, payload, mac } = value;
-  if (typeof session !== 'string' || session.length > 1024 || typeof payload !== 'string' || typeof mac !== 'string' || mac.length > 64) return null;
-  return { session, payload, mac };
+/** True for bytes that begin like a session frame (the edge then verifies them as one). */
+export const isSessionFrame = (data: Uint8Array): boolean => data.length > 0 && data[0] === SESSION_FRAME_V1;
+
+/** The parts of a session frame; null when it is too short, of another version, or its id or body is not text of the right shape. */
+export function parseSessionFrame(data: Uint8Array): SessionFrame | null {
+  if (data.length < 1 + SESSION_ID_BYTES + 2 + MAC_BYTES || data[0] !== SESSION_FRAME_V1) return null;
+  const macAt = data.length - MAC_BYTES;
+  let sessionId: string;
+  let body: string;
+  try {
+    sessionId = decoder.decode(data.subarray(1, 1 + SESSION_ID_BYTES));
+    body = decoder.decode(data.subarray(1 + SESSION_ID_BYTES, macAt));
+  } catch {
+    return null;
+  }
+  if (!SESSION_ID.test(sessionId)) return null;
+  return { sessionId, body, macked: data.subarray(0, macAt), mac: data.subarray(macAt) };
 }
 
-export function parseSessionHeader(text: string): SessionHeader | null {
-  const header = parseJson(text);
-  if (!isObject(header) || !onlyKeys(header, ['v', 'sid', 'ctr', 'ts', 'op', 'machine'])) return null;
-  const { v, sid, ctr, ts, op, machine } = header;
-  if (v !== 1 || typeof sid !== 'string' || !SESSION_ID.test(sid)) return null;
+const BODY_KEYS = ['ctr', 'ts', 'op', 'machine', 'params', 'query', 'body', 'sealed'] as const;
+
+/** `{ ctr, ts, op, machine, params, query, body?, sealed }`, params and query defaulting to `{}`; null for anything else (a `principal` field included). */
+export function parseSessionRequestBody(text: string): SessionRequestBody | null {
+  const value = parseJson(text);
+  if (!isObject(value) || !onlyKeys(value, BODY_KEYS)) return null;
+  const { ctr, ts, op, machine, params = {}, query = {}, body, sealed } = value;
   if (!Number.isSafeInteger(ctr) || (ctr as number) <= 0 || !Number.isSafeInteger(ts)) return null;
   if (typeof op !== 'string' || op.length < 1 || op.length > 64 || typeof machine !== 'string' || machine.length < 1 || machine.length > 64) return null;
-  return { v, sid, ctr: ctr as number, ts: ts as number, op, machine };
-}
-
-/** `{ clear: { params, query, body? }, sealed }`, params and query defaulting to `{}`; null for anything else (a `principal` field included). */
-export function parseRequestPayload(text: string): RequestPayload | null {
-  const payload = parseJson(text);
-  if (!isObject(payload) || !onlyKeys(payload, ['clear', 'sealed'])) return null;
-  const { clear, sealed } = payload;
-  if (!isObject(clear) || !onlyKeys(clear, ['params', 'query', 'body']) || (sealed !== null && typeof sealed !== 'string')) return null;
-  const { params = {}, query = {}, body } = clear;
-  if (!isObject(params) || !isObject(query) || (body !== undefined && !isObject(body))) return null;
-  return { clear: { params, query, ...(body !== undefined ? { body } : {}) }, sealed };
-}
-
-export function parseReplyWire(value: unknown): { body: string; sealed: string } | null {
-  if (!isObject(value) || !onlyKeys(value, ['body', 'sealed'])) return null;
-  const { body, sealed } = value;
-  return typeof body === 'string' && body.length <= 1024 && typeof sealed === 'string' ? { body, sealed } : null;
-}
-
-export function parseReplyBody(text: string): { machine: string; sid: string; ctr: number } | null {
-  const body = parseJson(text);
-  if (!isObject(body) || !onlyKeys(body, ['v', 'machine', 'sid', 'ctr']) || body.v !== 1) return null;
-  const { machine, sid, ctr } = body;
-  return typeof machine === 'string' && typeof sid === 'string' && typeof ctr === 'number' ? { machine, sid, ctr } : null;
+  if (!isObject(params) || !isObject(query) || (body !== undefined && !isObject(body)) || (sealed !== null && typeof sealed !== 'string')) return null;
+  return { ctr: ctr as number, ts: ts as number, op, machine, params, query, ...(body !== undefined ? { body } : {}), sealed };
 }
 
 /** A fleet outcome: `{ ok: true, value }` or `{ ok: false, error: { code (a registry code), message, details?, reason? } }`. */

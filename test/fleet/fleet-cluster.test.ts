@@ -9,6 +9,7 @@ import { ensureFleetInfrastructure, FleetClient, JOB_EVENTS_STREAM, type Presenc
 import { createFleetRequest } from '../../src/fleet/fleet-request.js';
 import { bridgePermissions, orchestratorPermissions } from '../../src/fleet/server-permissions.js';
 import { verifyText } from '../../src/fleet/signing.js';
+import { SESSION_FRAME_V1 } from '../../src/fleet/session-wire.js';
 import { fleetSubjectsFor } from '../../src/fleet/subjects.js';
 import { startNatsCluster, type NatsCluster } from '../support/nats-cluster.js';
 import { startTestBridge } from '../support/test-bridge.js';
@@ -51,6 +52,8 @@ describe.skipIf(skip)('a fleet of three bridges on a 3-node TLS cluster with Jet
   let attackerNc: NatsConnection;
   let client: FleetClient;
   const monitorSaw: string[] = [];
+  /** The raw bytes behind each line of `monitorSaw` (session requests are binary frames). */
+  const monitorFrames: { subject: string; data: Uint8Array }[] = [];
   const presence: PresenceChange[] = [];
   const presenceWaiters = new Set<() => void>();
   const orchestrator = newUser();
@@ -89,7 +92,12 @@ describe.skipIf(skip)('a fleet of three bridges on a 3-node TLS cluster with Jet
     orchestratorNc = await connectAs([cluster.urls[1]!, cluster.urls[2]!, cluster.urls[0]!], tls, orchestrator.seed, ORCHESTRATOR_INBOX, 'orchestrator');
     monitorNc = await connectAs(cluster.urls, tls, monitor.seed, '_INBOX_monitor', 'monitor');
     attackerNc = await connectAs(cluster.urls, tls, attacker.seed, '_INBOX', 'attacker');
-    monitorNc.subscribe('>', { callback: (_error, msg) => void monitorSaw.push(`${msg.subject} ${msg.string()}`) });
+    monitorNc.subscribe('>', {
+      callback: (_error, msg) => {
+        monitorSaw.push(`${msg.subject} ${msg.string()}`);
+        monitorFrames.push({ subject: msg.subject, data: msg.data });
+      },
+    });
     await monitorNc.flush();
 
     // JetStream elects its meta leader a moment after the cluster forms.
@@ -160,7 +168,7 @@ describe.skipIf(skip)('a fleet of three bridges on a 3-node TLS cluster with Jet
 
   it('refuses unsigned, unpaired, replayed and cross-machine requests, and forged principals', async () => {
     const [first, second] = bridges as [BridgeProcess, BridgeProcess];
-    const ask = async (machineId: string, op: string, wire: string) => (await attackerNc.request(fleetSubjectsFor(machineId).endpoint(op), wire, { timeout: 5_000 })).string();
+    const ask = async (machineId: string, op: string, wire: string | Uint8Array) => (await attackerNc.request(fleetSubjectsFor(machineId).endpoint(op), wire, { timeout: 5_000 })).string();
     await client.discover({ maxWaitMs: 1_000 });
     const machine = (await client.discover({ maxWaitMs: 1_000 })).find((m) => m.machineId === first.machineId)!;
 
@@ -175,10 +183,9 @@ describe.skipIf(skip)('a fleet of three bridges on a 3-node TLS cluster with Jet
 
     // Replayed: a genuine request the monitor saw on the wire, sent again.
     await client.runs(first.machineId);
-    const seen = monitorSaw.filter((line) => line.startsWith(`${fleetSubjectsFor(first.machineId).endpoint('runs')} `)).at(-1)!;
-    const captured = seen.slice(seen.indexOf(' ') + 1);
+    const captured = monitorFrames.filter((frame) => frame.subject === fleetSubjectsFor(first.machineId).endpoint('runs')).at(-1)!.data;
     // The client sends in its session (one signed handshake, then a MAC per request): the replay is of a counter.
-    expect(JSON.parse(captured)).toHaveProperty('session');
+    expect(captured[0]).toBe(SESSION_FRAME_V1);
     expect(refusalFrom(first.machineId, await ask(first.machineId, 'runs', captured))).toBe('replayed');
 
     // Cross-machine: the same genuine request, sent to another machine.

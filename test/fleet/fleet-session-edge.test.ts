@@ -14,8 +14,10 @@ import { startTestBridge, type TestBridge } from '../support/test-bridge.js';
 const { skip } = requireNatsServer();
 
 /** The reason of a refusal the machine signed (a session request it would not answer in the session). */
-function signedRefusalReason(machineId: string, raw: string): string | undefined {
-  const wire = JSON.parse(raw) as { body?: string; sig?: string };
+function signedRefusalReason(machineId: string, raw: Uint8Array): string | undefined {
+  // A session reply is a binary frame; a signed refusal is JSON.
+  if (raw[0] !== '{'.charCodeAt(0)) return undefined;
+  const wire = JSON.parse(Buffer.from(raw).toString('utf8')) as { body?: string; sig?: string };
   if (!wire.body || !wire.sig || !verifyText(machineId, 'reply', wire.body, wire.sig)) return undefined;
   return (JSON.parse(wire.body) as { refused?: { reason: string } }).refused?.reason;
 }
@@ -61,14 +63,15 @@ describe.skipIf(skip)('fleet sessions against a running bridge', () => {
   it('refuses a request MAC\'d with another session\'s key, signed by the machine', async () => {
     const client = new FleetClient(nc, orchestrator);
     const machine = await discovered(client);
-    const send = async (machineId: string, op: string, wire: string) => (await nc.request(fleetSubjectsFor(machineId).endpoint(op), wire, { timeout: 20_000 })).string();
+    const sendBytes = async (machineId: string, op: string, wire: string | Uint8Array) => (await nc.request(fleetSubjectsFor(machineId).endpoint(op), wire, { timeout: 20_000 })).data;
+    const send = async (machineId: string, op: string, wire: string) => Buffer.from(await sendBytes(machineId, op, wire)).toString('utf8');
     const mine = await new MachineSessions(orchestrator, orchestratorKey, send).get(machine);
     const other = await new MachineSessions(orchestrator, orchestratorKey, send).get(machine);
     expect(other.id).not.toBe(mine.id);
     const forged = createSessionRequest({ ...other, id: mine.id }, 'runs', {}).wire;
-    expect(signedRefusalReason(machine.machineId, await send(machine.machineId, 'runs', forged))).toBe('bad_signature');
+    expect(signedRefusalReason(machine.machineId, await sendBytes(machine.machineId, 'runs', forged))).toBe('bad_signature');
     // The genuine session still works: the forgery used none of its counters.
-    const genuine = await send(machine.machineId, 'runs', createSessionRequest(mine, 'runs', {}).wire);
+    const genuine = await sendBytes(machine.machineId, 'runs', createSessionRequest(mine, 'runs', {}).wire);
     expect(signedRefusalReason(machine.machineId, genuine)).toBeUndefined();
   }, 60_000);
 

@@ -10,6 +10,9 @@ import { SessionTable } from '../../src/fleet/session-table.js';
 
 const decoder = new TextDecoder();
 const newMachine = () => identityFromSeeds(decoder.decode(createUser().getSeed()), decoder.decode(createCurve().getSeed()));
+/** A frame's bytes as text, byte for byte (latin1), to look for a planted secret or to tamper with it. */
+const bytesText = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1');
+const fromBytesText = (text: string) => Buffer.from(text, 'latin1');
 const body = { command: '/bin/echo', args: ['PLANTED-SECRET'], commandTemplate: '/bin/echo', argsTemplate: ['__OSL_SECRET[token]__'], reason: 'test' };
 
 /** A bridge's session table and an orchestrator that opened sessions in it the way the client does. */
@@ -28,7 +31,7 @@ function setup(options: { ttlMs?: number; maxPerOrchestrator?: number } = {}) {
     return { id: opened.sessionId, machine: machine.machineId, keys, counter: 0, renewAt: now + opened.ttlMs };
   };
   const request = (session: ClientSession, op: Parameters<typeof createSessionRequest>[1], input: Parameters<typeof createSessionRequest>[2] = {}) => createSessionRequest(session, op, input, now);
-  const verify = (wire: string) => verifySessionRequest(JSON.parse(wire) as Record<string, unknown>, verifier);
+  const verify = (wire: Uint8Array) => verifySessionRequest(wire, verifier);
   return { machine, orchestrator, orchestratorKey, sessions, verifier, paired, openSession, request, verify, now: () => now, advance: (ms: number) => (now += ms) };
 }
 
@@ -55,8 +58,8 @@ describe('a fleet session', () => {
     const { openSession, verify, orchestratorKey, request } = setup();
     const session = openSession();
     const { wire } = request(session, 'execute', { body });
-    expect(wire).not.toContain('PLANTED-SECRET');
-    expect(wire).toContain('__OSL_SECRET[token]__');
+    expect(bytesText(wire)).not.toContain('PLANTED-SECRET');
+    expect(bytesText(wire)).toContain('__OSL_SECRET[token]__');
     expect(verify(wire)).toMatchObject({ ok: true, call: { op: 'execute', orchestrator: orchestratorKey, body } });
   });
 
@@ -64,19 +67,17 @@ describe('a fleet session', () => {
     const { openSession, verify, request } = setup();
     const mine = openSession();
     const other = openSession();
-    const forged = JSON.parse(request({ ...other, id: mine.id }, 'runs', {}).wire) as Record<string, unknown>;
-    expect(verify(JSON.stringify(forged))).toMatchObject({ ok: false, refusal: { code: 'unauthorized', reason: 'bad_signature' } });
+    const forged = request({ ...other, id: mine.id }, 'runs', {}).wire;
+    expect(verify(forged)).toMatchObject({ ok: false, refusal: { code: 'unauthorized', reason: 'bad_signature' } });
   });
 
   it('refuses a tampered request, or one moved to another operation', () => {
     const { openSession, verify, request } = setup();
     const session = openSession();
-    const tampered = JSON.parse(request(session, 'execute', { body }).wire) as { session: string; payload: string };
-    tampered.payload = tampered.payload.replace('/bin/echo', '/bin/rm');
-    expect(verify(JSON.stringify(tampered))).toMatchObject({ ok: false, refusal: { reason: 'bad_signature' } });
-    const moved = JSON.parse(request(session, 'runs', {}).wire) as { session: string };
-    moved.session = moved.session.replace('"op":"runs"', '"op":"terminate"');
-    expect(verify(JSON.stringify(moved))).toMatchObject({ ok: false, refusal: { reason: 'bad_signature' } });
+    const tampered = bytesText(request(session, 'execute', { body }).wire).replace('/bin/echo', '/bin/rm');
+    expect(verify(fromBytesText(tampered))).toMatchObject({ ok: false, refusal: { reason: 'bad_signature' } });
+    const moved = bytesText(request(session, 'runs', {}).wire).replace('"op":"runs"', '"op":"terminate"');
+    expect(verify(fromBytesText(moved))).toMatchObject({ ok: false, refusal: { reason: 'bad_signature' } });
   });
 
   it('refuses a counter replay, also one overtaken by later requests', () => {
@@ -134,7 +135,7 @@ describe('a fleet session', () => {
     const { openSession, verifier, request } = setup();
     const session = openSession();
     const restarted = { ...verifier, sessions: new SessionTable(verifier.machineId, { ttlMs: () => 60_000 }) };
-    expect(verifySessionRequest(JSON.parse(request(session, 'runs', {}).wire) as Record<string, unknown>, restarted)).toMatchObject({ ok: false, refusal: { reason: 'session_unknown' } });
+    expect(verifySessionRequest(request(session, 'runs', {}).wire, restarted)).toMatchObject({ ok: false, refusal: { reason: 'session_unknown' } });
   });
 });
 
@@ -146,14 +147,17 @@ describe('a session reply', () => {
     const verified = verify(wire);
     if (!verified.ok) throw new Error('not verified');
     const reply = createSessionReply(machine.machineId, verified.session, counter, { ok: true, value: { stdout: 'PLANTED-SECRET' } });
-    expect(reply).not.toContain('PLANTED-SECRET');
+    expect(bytesText(reply)).not.toContain('PLANTED-SECRET');
     const signedRefusal = { machineCurveKey: machine.curveKey, curve: createCurve() };
     expect(openSessionReply(reply, { session, counter, signedRefusal })).toEqual({ ok: true, value: { stdout: 'PLANTED-SECRET' } });
     expect(() => openSessionReply(reply, { session, counter: counter + 1, signedRefusal })).toThrow(ForgedReplyError);
     expect(() => openSessionReply(reply, { session: openSession(), counter, signedRefusal })).toThrow(ForgedReplyError);
-    const relabelled = JSON.parse(reply) as { body: string; sealed: string };
-    relabelled.body = relabelled.body.replace(`"ctr":${counter}`, `"ctr":${counter + 1}`);
-    expect(() => openSessionReply(JSON.stringify(relabelled), { session, counter: counter + 1, signedRefusal })).toThrow(ForgedReplyError);
+    // Sealed by another machine in the same session keys, or changed by one bit on the way: refused.
+    const fromElsewhere = createSessionReply(newMachine().machineId, verified.session, counter, { ok: true, value: {} });
+    expect(() => openSessionReply(fromElsewhere, { session, counter, signedRefusal })).toThrow(ForgedReplyError);
+    const flipped = Buffer.from(reply);
+    flipped[flipped.length - 20]! ^= 1;
+    expect(() => openSessionReply(flipped, { session, counter, signedRefusal })).toThrow(ForgedReplyError);
   });
 
   it('takes a refusal only signed by the machine, naming this request, and never a signed outcome', () => {
@@ -167,6 +171,6 @@ describe('a session reply', () => {
 });
 
 /** What the edge answers to a session it does not know: a refusal signed by the machine. */
-function refusalFor(machine: ReturnType<typeof newMachine>, nonce: string): string {
-  return createRefusalReply(machine, { code: 'unauthorized', reason: 'session_unknown', message: 'no such session', nonce });
+function refusalFor(machine: ReturnType<typeof newMachine>, nonce: string): Buffer {
+  return Buffer.from(createRefusalReply(machine, { code: 'unauthorized', reason: 'session_unknown', message: 'no such session', nonce }));
 }

@@ -12,6 +12,7 @@ import { fleetSubjectsFor, PRESENCE_BUCKET } from '../subjects.js';
 import { discoverMachines, type FleetMachine } from './discovery.js';
 import { followJobEvents, type ReceivedJobEvent } from './job-follower.js';
 import { MachineSessions, SessionOpenError } from './machine-sessions.js';
+import { ReplyMux } from './reply-mux.js';
 import { watchPresence, type PresenceChange, type PresenceWatch } from './presence-watch.js';
 
 /** A fleet request the bridge refused or failed, with the registry code and, for a refusal at the edge, why. */
@@ -68,6 +69,7 @@ export class FleetClient {
   private readonly liveJobs = new Map<string, Set<string>>();
   private readonly lostListeners = new Set<(machineId: string, runIds: string[]) => void>();
   private readonly sessions: MachineSessions;
+  private readonly replies: ReplyMux;
 
   constructor(
     readonly nc: NatsConnection,
@@ -75,7 +77,8 @@ export class FleetClient {
   ) {
     this.orchestratorKey = keys.identity.getPublicKey();
     this.js = jetstream(nc);
-    this.sessions = new MachineSessions(keys, this.orchestratorKey, (machineId, op, wire) => this.send(machineId, op, wire, {}));
+    this.replies = new ReplyMux(nc);
+    this.sessions = new MachineSessions(keys, this.orchestratorKey, async (machineId, op, wire) => new TextDecoder().decode(await this.send(machineId, op, wire, {})));
   }
 
   /** Finds the bridges answering `$SRV.INFO`; remembers them for later requests. */
@@ -125,11 +128,11 @@ export class FleetClient {
    * `retryUnreceivedMs`; that is always safe, as no bridge saw it. A timeout is not retried: the
    * bridge may have acted on it.
    */
-  private async send(machineId: string, op: string, wire: string, options: { timeoutMs?: number; retryUnreceivedMs?: number }): Promise<string> {
+  private async send(machineId: string, op: string, wire: string | Uint8Array, options: { timeoutMs?: number; retryUnreceivedMs?: number }): Promise<Uint8Array> {
     const retryUntil = Date.now() + (options.retryUnreceivedMs ?? 5_000);
     for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 1_000)) {
       try {
-        return (await this.nc.request(fleetSubjectsFor(machineId).endpoint(op), wire, { timeout: options.timeoutMs ?? 30_000 })).string();
+        return (await this.replies.request(fleetSubjectsFor(machineId).endpoint(op), wire, options.timeoutMs ?? 30_000)).data;
       } catch (error) {
         if (error instanceof natsErrors.TimeoutError) throw new FleetRequestError('unavailable', `${machineId} did not answer ${op} in time.`);
         const unreceived = error instanceof natsErrors.NoRespondersError || (error instanceof natsErrors.RequestError && error.isNoResponders());
@@ -247,5 +250,6 @@ export class FleetClient {
 
   stop(): void {
     this.presence?.stop();
+    this.replies.close();
   }
 }

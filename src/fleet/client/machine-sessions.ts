@@ -5,6 +5,9 @@ import type { ClientSession } from '../session-request.js';
 import type { FleetMachine } from './discovery.js';
 import type { OrchestratorKeys } from './fleet-client.js';
 
+/** A session id as the bridge makes them (16 random bytes, base64url): the request frame has room for exactly this. */
+const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
+
 /** How much of a session's life is used before a new one is opened: what is left covers clock skew and requests in flight. */
 const RENEW_AT_FRACTION = 0.8;
 
@@ -66,7 +69,7 @@ export class MachineSessions {
     if (!outcome.ok) throw new SessionOpenError(outcome.error.code, outcome.error.message, outcome.error.reason);
     const value = outcome.value as { sessionId?: unknown; key?: unknown; ttlMs?: unknown };
     const { sessionId, key, ttlMs } = value;
-    if (typeof sessionId !== 'string' || !isEphemeralPublicKey(key) || typeof ttlMs !== 'number' || !(ttlMs > 0)) {
+    if (typeof sessionId !== 'string' || !SESSION_ID.test(sessionId) || !isEphemeralPublicKey(key) || typeof ttlMs !== 'number' || !(ttlMs > 0)) {
       throw new SessionOpenError('internal', `${machine.machineId} answered the session handshake without a session.`);
     }
     const keys = deriveSessionKeys(ephemeral.privateKey, key, { sessionId, machine: machine.machineId, orchestrator: this.orchestratorKey, orchestratorKey: ephemeral.publicKey, bridgeKey: key });
