@@ -33,33 +33,46 @@ export async function dispatchFleetRequest(bus: Bus, subjects: Subjects, request
   try {
     const params = parsePart(route.params, request.params, 'params');
     const query = parsePart(route.query, request.query, 'query');
-    const body = route.body ? parsePart(z.preprocess((value) => value ?? undefined, route.body), request.body, 'body') : undefined;
-    const ask = (target: RouteDef, parts: { params?: unknown; query?: unknown; body?: unknown }) => {
-      const timeoutMs = target.replyTimeoutMs ? target.replyTimeoutMs({ query: parts.query, body: parts.body }) : DEFAULT_REPLY_TIMEOUT_MS;
-      return bus.request(
-        subjects.rpc(target.id),
-        {
-          principal,
-          params: parts.params ?? {},
-          query: parts.query ?? {},
-          body: parts.body,
-          // The fleet never holds a request open on a person: the orchestrator follows job events.
-          ...(target.preferAsync ? { prefer: { respondAsync: true } } : {}),
-        },
-        { timeoutMs },
-      );
-    };
+    const body = route.body ? parsePart(bodySchemaOf(route), request.body, 'body') : undefined;
     if (RUN_SCOPED.has(request.op)) {
       const runId = (params as { runId: string }).runId;
-      const run = (await ask(ROUTES.systemCommandsRunsGet, { params: { runId }, query: ROUTES.systemCommandsRunsGet.query?.parse({ waitMs: 0 }) }).catch(() => undefined)) as RunOwner | undefined;
+      const run = (await ask(bus, subjects, principal, ROUTES.systemCommandsRunsGet, { params: { runId }, query: ROUTES.systemCommandsRunsGet.query?.parse({ waitMs: 0 }) }).catch(() => undefined)) as RunOwner | undefined;
       if (!ownedBy(run, request.orchestrator)) throw new BridgeError('not_found', `No run ${runId}.`);
     }
-    let value = await ask(route, { params, query, body });
+    let value = await ask(bus, subjects, principal, route, { params, query, body });
     if (request.op === 'runs') value = ownRunsOnly(value, request.orchestrator);
     return { ok: true, value };
   } catch (error) {
     return { ok: false, error: toErrorBody(error) };
   }
+}
+
+/** Asks a route's bus subject as the fleet principal, as the HTTP layer would. */
+function ask(bus: Bus, subjects: Subjects, principal: Principal, target: RouteDef, parts: { params?: unknown; query?: unknown; body?: unknown }): Promise<unknown> {
+  const timeoutMs = target.replyTimeoutMs ? target.replyTimeoutMs({ query: parts.query, body: parts.body }) : DEFAULT_REPLY_TIMEOUT_MS;
+  return bus.request(
+    subjects.rpc(target.id),
+    {
+      principal,
+      params: parts.params ?? {},
+      query: parts.query ?? {},
+      body: parts.body,
+      // The fleet never holds a request open on a person: the orchestrator follows job events.
+      ...(target.preferAsync ? { prefer: { respondAsync: true } } : {}),
+    },
+    { timeoutMs },
+  );
+}
+
+/** A route's body schema taking a missing body as none, built once per route rather than per request. */
+const bodySchemas = new Map<RouteDef, z.ZodType>();
+function bodySchemaOf(route: RouteDef): z.ZodType {
+  let schema = bodySchemas.get(route);
+  if (!schema) {
+    schema = z.preprocess((value) => value ?? undefined, route.body!);
+    bodySchemas.set(route, schema);
+  }
+  return schema;
 }
 
 function parsePart(schema: z.ZodType | undefined, value: unknown, part: string): unknown {

@@ -85,7 +85,8 @@ export async function startEdgeService(deps: EdgeServiceDeps): Promise<Service> 
       const runId = (outcome.value as { runId?: unknown; installId?: unknown } | null)?.runId ?? (outcome.value as { installId?: unknown } | null)?.installId;
       if (typeof runId === 'string') deps.onJobStarted(runId, call.orchestrator);
     }
-    logger.debug({ op: call.op, orchestrator: call.orchestrator, ok: outcome.ok, ...(outcome.ok ? {} : { code: outcome.error.code }) }, 'fleet request');
+    // Checked first: the log object would be built for every request even at `info`.
+    if (logger.isLevelEnabled('debug')) logger.debug({ op: call.op, orchestrator: call.orchestrator, ok: outcome.ok, ...(outcome.ok ? {} : { code: outcome.error.code }) }, 'fleet request');
     return outcome;
   };
 

@@ -73,7 +73,8 @@ export function macOfBytesMatches(key: Buffer, domain: string, bytes: Uint8Array
  * (key, nonce) pair never repeats.
  */
 function nonceFor(counter: number): Buffer {
-  const nonce = Buffer.alloc(NONCE_BYTES);
+  const nonce = Buffer.allocUnsafe(NONCE_BYTES);
+  nonce.writeUInt32BE(0, 0);
   nonce.writeUInt32BE(Math.floor(counter / 2 ** 32), NONCE_BYTES - 8);
   nonce.writeUInt32BE(counter >>> 0, NONCE_BYTES - 4);
   return nonce;
@@ -83,12 +84,12 @@ function nonceFor(counter: number): Buffer {
 export function sealBytesWithCounter(key: Buffer, counter: number, aad: string, plaintext: string, prefix = 0): Buffer {
   const cipher = createCipheriv('aes-256-gcm', key, nonceFor(counter), { authTagLength: TAG_BYTES });
   cipher.setAAD(Buffer.from(aad));
-  const text = Buffer.from(plaintext);
-  const out = Buffer.allocUnsafe(prefix + text.length + TAG_BYTES);
   // GCM is a stream mode: update gives exactly as many bytes as it gets, final none.
-  cipher.update(text).copy(out, prefix);
+  const sealed = cipher.update(plaintext, 'utf8');
   cipher.final();
-  cipher.getAuthTag().copy(out, prefix + text.length);
+  const out = Buffer.allocUnsafe(prefix + sealed.length + TAG_BYTES);
+  sealed.copy(out, prefix);
+  cipher.getAuthTag().copy(out, prefix + sealed.length);
   return out;
 }
 

@@ -70,6 +70,7 @@ export class FleetClient {
   private readonly lostListeners = new Set<(machineId: string, runIds: string[]) => void>();
   private readonly sessions: MachineSessions;
   private readonly replies: ReplyMux;
+  private readonly endpoints = new Map<string, string>();
 
   constructor(
     readonly nc: NatsConnection,
@@ -128,11 +129,22 @@ export class FleetClient {
    * `retryUnreceivedMs`; that is always safe, as no bridge saw it. A timeout is not retried: the
    * bridge may have acted on it.
    */
+  /** A machine's endpoint subject, built once per machine and operation (each request needs one). */
+  private endpointOf(machineId: string, op: string): string {
+    const key = `${machineId}\n${op}`;
+    let subject = this.endpoints.get(key);
+    if (subject === undefined) {
+      subject = fleetSubjectsFor(machineId).endpoint(op);
+      this.endpoints.set(key, subject);
+    }
+    return subject;
+  }
+
   private async send(machineId: string, op: string, wire: string | Uint8Array, options: { timeoutMs?: number; retryUnreceivedMs?: number }): Promise<Uint8Array> {
     const retryUntil = Date.now() + (options.retryUnreceivedMs ?? 5_000);
     for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 1_000)) {
       try {
-        return (await this.replies.request(fleetSubjectsFor(machineId).endpoint(op), wire, options.timeoutMs ?? 30_000)).data;
+        return (await this.replies.request(this.endpointOf(machineId, op), wire, options.timeoutMs ?? 30_000)).data;
       } catch (error) {
         if (error instanceof natsErrors.TimeoutError) throw new FleetRequestError('unavailable', `${machineId} did not answer ${op} in time.`);
         const unreceived = error instanceof natsErrors.NoRespondersError || (error instanceof natsErrors.RequestError && error.isNoResponders());
