@@ -16,5 +16,23 @@ export function tokensEqual(a: string, b: string): boolean {
   return timingSafeEqual(left, right);
 }
 
+const ID_BYTES = 12;
+/**
+ * Ids draw their 96 bits from a pool filled by one CSPRNG call per 256 ids (as randomUUID does):
+ * a command run takes several ids, and a randomBytes call each was a visible part of its cost
+ * (docs/performance.md, "Commands under load"). Each byte of the pool is used once.
+ */
+const ID_POOL_BYTES = ID_BYTES * 256;
+let idPool = Buffer.alloc(0);
+let idPoolOffset = 0;
+
 /** A subject-safe random id with a readable prefix (`ses_…`, `run_…`). */
-export const newId = (prefix: string): string => `${prefix}_${randomBytes(12).toString('hex')}`;
+export function newId(prefix: string): string {
+  if (idPoolOffset + ID_BYTES > idPool.length) {
+    idPool = randomBytes(ID_POOL_BYTES);
+    idPoolOffset = 0;
+  }
+  const id = idPool.toString('hex', idPoolOffset, idPoolOffset + ID_BYTES);
+  idPoolOffset += ID_BYTES;
+  return `${prefix}_${id}`;
+}
