@@ -31,6 +31,7 @@ import { fleetPairingModule } from './fleet/pairing-service.js';
 import { writeUiToken } from './services/ui-token.js';
 import type { Principal } from './contract/principal.js';
 import { BRIDGE_VERSION } from './version.js';
+import { memoizeByConfig } from './http/policy-memo.js';
 
 export interface StartBridgeOptions {
   /** Overrides the configured port for this run only (the persisted value is unchanged). */
@@ -110,14 +111,16 @@ export async function startBridge(options: StartBridgeOptions = {}): Promise<Run
     logger,
     verifyPrincipal: verifier.verify,
     uiRoot: UI_ROOT,
-    policy: () => ({
+    // Read on every request: built again only when the config object changes (a settings
+    // update replaces it), not per request (an object and an array each time, issue 15).
+    policy: memoizeByConfig(() => config.current, (current) => ({
       port,
       dev: options.dev ?? false,
-      allowedOrigins: [...config.current.allowedOrigins, ...allowOrigins],
-      bodyLimitBytes: config.current.bodyLimitBytes,
-      handshakeRateLimit: config.current.handshakeRateLimit,
-      wsQueueLimit: config.current.wsQueueLimit,
-    }),
+      allowedOrigins: [...current.allowedOrigins, ...allowOrigins],
+      bodyLimitBytes: current.bodyLimitBytes,
+      handshakeRateLimit: current.handshakeRateLimit,
+      wsQueueLimit: current.wsQueueLimit,
+    })),
   });
   await app.ready();
 

@@ -10,16 +10,22 @@ export interface InProcessBusOptions {
 
 /**
  * A request waiting for its reply: one object per request instead of a set of closures, since
- * request/reply is the path every HTTP call takes (twice, with the token check).
+ * request/reply is the path every HTTP call takes.
  */
 class PendingRequest {
   readonly subject: string;
   readonly #resolve: (value: unknown) => void;
   readonly #reject: (error: Error) => void;
-  /** The bus's set of requests still waiting; leaving it is what makes the first answer win. */
+  /**
+   * The bus's set of requests still waiting after their responders ran (drain fails them). A
+   * request answered synchronously never enters it: adding and deleting a set entry per request
+   * reallocated the set's table and left old-generation garbage behind (issue 15).
+   */
   readonly #waiting: Set<PendingRequest>;
   readonly #timeoutMs: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The first reply wins, as on NATS; later ones find it set and are ignored. */
+  #settled = false;
 
   constructor(subject: string, timeoutMs: number, resolve: (value: unknown) => void, reject: (error: Error) => void, waiting: Set<PendingRequest>) {
     this.subject = subject;
@@ -27,7 +33,6 @@ class PendingRequest {
     this.#resolve = resolve;
     this.#reject = reject;
     this.#waiting = waiting;
-    waiting.add(this);
   }
 
   /**
@@ -35,13 +40,13 @@ class PendingRequest {
    * then costs no timer at all. Only microseconds separate this from the moment of the request.
    */
   armTimeout(): void {
-    if (this.#timer === undefined && this.#waiting.has(this)) this.#timer = setTimeout(timeOut, this.#timeoutMs, this, this.#timeoutMs);
+    if (this.#settled || this.#timer !== undefined) return;
+    this.#waiting.add(this);
+    this.#timer = setTimeout(timeOut, this.#timeoutMs, this, this.#timeoutMs);
   }
 
-  /** The first reply wins, as on NATS; later ones find the request gone and are ignored. */
   settle(envelope: ReplyEnvelope): void {
-    if (!this.#waiting.delete(this)) return;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (!this.#finish()) return;
     try {
       this.#resolve(openEnvelope(envelope, this.subject));
     } catch (error) {
@@ -50,13 +55,23 @@ class PendingRequest {
   }
 
   fail(error: Error = new BusClosed(this.subject)): void {
-    if (!this.#waiting.delete(this)) return;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#reject(error);
+    if (this.#finish()) this.#reject(error);
+  }
+
+  /** Marks the request answered (false if it already was) and stops its clock. */
+  #finish(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#waiting.delete(this);
+    }
+    return true;
   }
 }
 
 const timeOut = (pending: PendingRequest, timeoutMs: number): void => pending.fail(new BusTimeout(pending.subject, timeoutMs));
+const RESOLVED = Promise.resolve();
 
 /** A delivered message; requests carry the pending request their reply settles. */
 class InProcessMessage implements BusMessage {
@@ -150,7 +165,9 @@ export function createInProcessBus(options: InProcessBusOptions = {}): Bus {
     queue.push(targets, message);
     if (!flushScheduled) {
       flushScheduled = true;
-      queueMicrotask(flush);
+      // A resolved promise's reaction rather than queueMicrotask, which wraps each callback in an
+      // AsyncResource (an allocation and a bound function per flush, issue 15). Same microtask queue.
+      void RESOLVED.then(flush);
     }
   }
 

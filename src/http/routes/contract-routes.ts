@@ -8,6 +8,7 @@ import type { JobRefused } from '../../contract/routes/jobs.js';
 import type { RouteDef } from '../../contract/route.js';
 import { toBridgeError } from '../errors.js';
 import type { HttpDeps } from '../http-deps.js';
+import type { RpcRequest } from '../../services/serve-route.js';
 
 const DEFAULT_REPLY_TIMEOUT_MS = 30_000;
 
@@ -41,7 +42,9 @@ function registerRoute(app: FastifyInstance, deps: HttpDeps, route: RouteDef): v
       response: { [status]: route.reply },
     },
     ...(route.refusals === 'accepted' ? { errorHandler: sendRefusal } : {}),
-    handler: async (request, reply) => {
+    // Not an async function: the bus request's own promise is handed to fastify, which sends
+    // what it resolves to (or the error it rejects with), without a second promise per request.
+    handler: (request, reply) => {
       const timeoutMs = route.replyTimeoutMs
         ? route.replyTimeoutMs({ query: request.query, body: request.body })
         : DEFAULT_REPLY_TIMEOUT_MS;
@@ -49,21 +52,20 @@ function registerRoute(app: FastifyInstance, deps: HttpDeps, route: RouteDef): v
       const abortKey = route.abortOnClose ? randomUUID() : undefined;
       // A response closed before it finished means the client went away: the work is abandoned.
       if (abortKey) reply.raw.once('close', () => reply.raw.writableFinished || deps.bus.publish(deps.subjects.rpcAbort, { abortKey }));
-      const result = await deps.bus.request(
-        subject,
-        {
-          principal: request.principal,
-          params: request.params ?? {},
-          query: request.query ?? {},
-          body: request.body,
-          ...(route.preferAsync ? { prefer: { respondAsync } } : {}),
-          ...(abortKey ? { abortKey } : {}),
-        },
-        { timeoutMs },
-      );
-      // RFC 7240: say that the preference was applied (the reply did not wait for the decision).
-      if (respondAsync && (result as { held?: unknown } | null)?.held === false) reply.header('preference-applied', 'respond-async');
-      return reply.code(status).send(result);
+      const rpc: RpcRequest = {
+        principal: request.principal,
+        params: request.params ?? {},
+        query: request.query ?? {},
+        body: request.body,
+      };
+      if (route.preferAsync) rpc.prefer = { respondAsync };
+      if (abortKey) rpc.abortKey = abortKey;
+      return deps.bus.request(subject, rpc, { timeoutMs }).then((result) => {
+        // RFC 7240: say that the preference was applied (the reply did not wait for the decision).
+        if (respondAsync && (result as { held?: unknown } | null)?.held === false) reply.header('preference-applied', 'respond-async');
+        reply.code(status);
+        return result;
+      });
     },
   });
 }

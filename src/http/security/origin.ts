@@ -37,6 +37,17 @@ export function checkOrigin(rawHeaders: readonly string[], policy: OriginPolicy)
 export function isAllowedOrigin(origin: string, policy: OriginPolicy): boolean {
   if (policy.allowedOrigins.includes(origin)) return true;
   // The bridge's own pages (the status window served at /ui/).
-  if (origin === `http://127.0.0.1:${policy.port}` || origin === `http://localhost:${policy.port}` || origin === `http://[::1]:${policy.port}`) return true;
+  if (ownOrigins(policy.port).has(origin)) return true;
   return policy.dev && DEV_ORIGIN.test(origin);
+}
+
+// Built once per port: building the three strings on every request was measurable (issue 15).
+const ownOriginsByPort = new Map<number, ReadonlySet<string>>();
+function ownOrigins(port: number): ReadonlySet<string> {
+  let origins = ownOriginsByPort.get(port);
+  if (!origins) {
+    origins = new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`]);
+    ownOriginsByPort.set(port, origins);
+  }
+  return origins;
 }

@@ -34,7 +34,19 @@ export function startBridgeService(ctx: ServiceContext): RunningService {
         capabilitiesCount: capabilities.list().length,
       };
     }),
-    serveRoute(bus, subjects, ROUTES.bridgeInfo, () => ({ ...staticInfo, uptimeMs: Math.max(0, Math.round(ctx.clock.now() - ctx.startedAt)) })),
+    // Field by field rather than a spread of staticInfo: one object of a fixed shape per call.
+    serveRoute(bus, subjects, ROUTES.bridgeInfo, () => ({
+      bridgeId: staticInfo.bridgeId,
+      name: staticInfo.name,
+      version: staticInfo.version,
+      protocolVersion: staticInfo.protocolVersion,
+      platform: staticInfo.platform,
+      arch: staticInfo.arch,
+      pid: staticInfo.pid,
+      startedAt: staticInfo.startedAt,
+      uptimeMs: Math.max(0, Math.round(ctx.clock.now() - ctx.startedAt)),
+      bus: staticInfo.bus,
+    })),
     serveRoute(bus, subjects, ROUTES.capabilities, () => ({ capabilities: capabilities.list() })),
     serveRoute(bus, subjects, ROUTES.bridgeRuntime, () => {
       const snapshot = bridgeSnapshot();
