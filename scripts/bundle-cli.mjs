@@ -1,19 +1,28 @@
-// `npm run build`, second step: links tsc's dist/src/cli/main.js and what it imports into a few
-// ES-module files in dist/bundle/, which bin/osloop-bridge.js runs. A start then reads ~30 files
+// `npm run build`, second step: links tsc's dist/src/cli/main.js and what it imports into one
+// CommonJS file, dist/bundle/main.cjs, which bin/osloop-bridge.js runs. A start then reads one file
 // instead of resolving and reading ~550 ES modules and fastify's CommonJS tree one by one (the
 // largest part of the cold start, docs/performance.md). The library exports and the .d.ts files
 // stay tsc's dist/src; the bundle is only the CLI's.
 //
+// CommonJS, one file, because that is what Node 20 can start from a V8 code cache: bin/ compiles it
+// with vm.Script and `cachedData` (Node 20 has no compile cache for ES modules, and esbuild splits
+// code into chunks only as ES modules). What loads lazily still runs lazily: a dynamic import() of
+// a bundled module becomes a `require` of a wrapper that runs at that moment, and V8 compiles
+// only the functions that run. An ES-module-only dependency left external must be loaded with
+// import() (a `require` of one fails on Node 20 before 20.19): the build fails if one is required.
+//
 // Linked from tsc's output rather than the TypeScript sources, so the bundle runs exactly the
-// JavaScript the tests of dist/ run. Dynamic imports stay chunks of their own (code splitting),
-// so what loads lazily (the MCP SDK, execa, NATS, each CLI command) still does.
+// JavaScript the tests of dist/ run.
 //
 // A package that finds its files by path (`__dirname`, `__filename`, `import.meta.url`,
 // `require.resolve`: native addons, workers, WebAssembly, helper executables) would look for them
 // next to the bundle and miss. Such packages are found by reading every bundled file, and the
 // dependency that brings each in is left external: it loads from node_modules as before.
 import { build } from 'esbuild';
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -44,8 +53,20 @@ const onDemand = {
     }));
   },
 };
-// Bundled CommonJS calls `require` for Node's built-ins; ES modules have none of their own.
-const BANNER = "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);";
+// The bundled ES modules' `import.meta.url` (the project's own: the package root, pino-pretty,
+// tree-sitter's grammar) is the bundle's URL, as it was each chunk's when the bundle was ES modules.
+const IMPORT_META_URL = '__bundleImportMetaUrl';
+// The bundle's import() of an external package (the ES-module-only ones) goes through a small
+// CommonJS file beside it, loaded by Node's own `require`: bin/ compiles the bundle with vm.Script,
+// whose import() needs a loader callback that Node 20 allows only behind a flag (or with an
+// "experimental" warning), while a file Node loads itself has import() as usual.
+const DYNAMIC_IMPORT = '__bundleImport';
+const DYNAMIC_IMPORT_FILE = 'dynamic-import.cjs';
+const DYNAMIC_IMPORT_SOURCE = `// Written by scripts/bundle-cli.mjs: main.cjs's import() of external packages (see there).\nmodule.exports = (specifier) => import(specifier);\n`;
+// "use strict" first (the banner precedes esbuild's own): the bundled ES modules were strict code.
+const BANNER = `'use strict'; const ${IMPORT_META_URL} = require('node:url').pathToFileURL(__filename).href; const ${DYNAMIC_IMPORT} = require('./${DYNAMIC_IMPORT_FILE}');`;
+/** The first line of main.cjs names its content, so bin/ never starts it from another build's code cache. */
+const ID_LINE = (id) => `// osloop-bridge bundle ${id}\n`;
 
 const { dependencies = {} } = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8'));
 const directDependencies = new Set(Object.keys(dependencies));
@@ -54,14 +75,17 @@ const options = (external, write) => ({
   absWorkingDir: ROOT,
   entryPoints: { main: ENTRY },
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   outdir: OUT_DIR,
-  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.cjs' },
   external: [...external],
+  define: { 'import.meta.url': IMPORT_META_URL },
   banner: { js: BANNER },
+  // Any other use of `import.meta` would be an empty object in CommonJS: fail rather than run it.
+  // require.resolve of fastify (the on-demand plugin) is meant: it runs on the real `require`.
+  logOverride: { 'empty-import-meta': 'error', 'require-resolve-not-external': 'silent' },
   plugins: [onDemand],
   legalComments: 'none',
   metafile: true,
@@ -108,8 +132,8 @@ async function pathLoadingDependencies(metafile) {
 }
 
 /**
- * Chunks of earlier builds (their names carry a hash of their content). A bridge started from an
- * earlier build may still import one lazily (the MCP SDK at its first connect), so with
+ * Files of earlier builds (the ES-module chunks of the bundle before it was one file). A bridge
+ * started from such a build may still import one lazily (the MCP SDK at its first connect), so with
  * `--keep-recent` (tests rebuilding while other tests' bridges run) those of the last 15 minutes stay.
  */
 async function removeStaleOutputs(current) {
@@ -129,6 +153,51 @@ for (;;) {
   if (more.length === 0) break;
   for (const name of more) external.add(name);
 }
-const { metafile } = await build(options(external, true));
-await removeStaleOutputs(new Set(Object.keys(metafile.outputs).map((file) => path.join(ROOT, file))));
-process.stdout.write(`bundled ${ENTRY} into ${OUT_DIR}/ (external: ${[...external].sort().join(', ')})\n`);
+const { metafile, outputFiles } = await build(options(external, false));
+const [bundle] = outputFiles;
+if (outputFiles.length !== 1 || !bundle.path.endsWith('main.cjs')) throw new Error(`expected one main.cjs, esbuild wrote ${outputFiles.map((file) => file.path).join(', ')}`);
+const esmRequired = [...external].filter((name) => bundle.text.includes(`require(${JSON.stringify(name)})`) && isEsmOnly(name));
+if (esmRequired.length > 0) throw new Error(`the bundle requires ES-module-only packages (${esmRequired.join(', ')}): import them with import() where they are used`);
+let text = bundle.text;
+const [output] = Object.values(metafile.outputs);
+for (const { path: name } of output.imports.filter((entry) => entry.kind === 'dynamic-import' && entry.external)) {
+  const call = `import(${JSON.stringify(name)})`;
+  if (!text.includes(call)) throw new Error(`esbuild reported a dynamic import of ${name}, but the bundle has no ${call}`);
+  text = text.replaceAll(call, `${DYNAMIC_IMPORT}(${JSON.stringify(name)})`);
+}
+const id = createHash('sha256').update(text).digest('hex').slice(0, 32);
+const dynamicImportFile = path.join(path.dirname(bundle.path), DYNAMIC_IMPORT_FILE);
+await mkdir(path.dirname(bundle.path), { recursive: true });
+await writeAtomically(dynamicImportFile, DYNAMIC_IMPORT_SOURCE);
+await writeAtomically(bundle.path, ID_LINE(id) + text);
+await removeStaleOutputs(new Set([bundle.path, dynamicImportFile]));
+process.stdout.write(`bundled ${ENTRY} into ${path.relative(ROOT, bundle.path)} (external: ${[...external].sort().join(', ')})\n`);
+
+/** Renamed into place, so a bridge starting while tests rebuild never reads half a file. */
+async function writeAtomically(file, contents) {
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, contents);
+  await rename(temporary, file);
+}
+
+/** True when `require(name)` would load an ES module (which Node 20 before 20.19 cannot). */
+function isEsmOnly(name) {
+  const require = createRequire(path.join(ROOT, 'package.json'));
+  let file;
+  try {
+    file = require.resolve(name);
+  } catch (error) {
+    if (error.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED') return true;
+    throw error;
+  }
+  if (file.endsWith('.mjs')) return true;
+  if (!file.endsWith('.js')) return false;
+  for (let dir = path.dirname(file); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    try {
+      return JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).type === 'module';
+    } catch (error) {
+      if (error.code !== 'ENOENT') throw error;
+    }
+  }
+  return false;
+}

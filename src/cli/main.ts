@@ -81,4 +81,6 @@ program
     process.exitCode = await runFleet(action, key, options);
   });
 
-await program.parseAsync(process.argv);
+// Not awaited at the top level: the CLI is bundled into one CommonJS file (scripts/bundle-cli.mjs),
+// which has no top-level await. A rejection still ends the process with its stack.
+void program.parseAsync(process.argv);

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import open from 'open';
 import { ConfigStore } from '../config/config-store.js';
 import { resolvePaths, type BridgePaths } from '../config/paths.js';
 import { NoControlChannel, sendControlRequest } from '../services/ui/control-client.js';
@@ -42,6 +41,8 @@ export async function openBrowser(url: string, env: NodeJS.ProcessEnv = process.
     child.unref();
     return;
   }
+  // Loaded when used: `open` is an ES module only, which the CommonJS CLI bundle can load only by import().
+  const { default: open } = await import('open');
   await open(url);
 }
 

@@ -73,7 +73,7 @@ describe('the packed package, installed globally as a user would', { timeout: 12
   });
 
   it('ships compiled JavaScript with declarations, the CLI bundle bin/ runs, the UI and no TypeScript sources', () => {
-    expect(packedFiles).toEqual(expect.arrayContaining(['bin/osloop-bridge.js', 'dist/bundle/main.js', 'dist/src/cli/main.js', 'dist/src/client/index.js', 'dist/src/client/index.d.ts', 'ui/resources/index.html']));
+    expect(packedFiles).toEqual(expect.arrayContaining(['bin/osloop-bridge.js', 'bin/code-cache.js', 'dist/bundle/main.cjs', 'dist/bundle/dynamic-import.cjs', 'dist/src/cli/main.js', 'dist/src/client/index.js', 'dist/src/client/index.d.ts', 'ui/resources/index.html']));
     expect(packedFiles.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);
     expect(packedFiles.filter((file) => file.includes('tsbuildinfo') || file.startsWith('test/'))).toEqual([]);
   });

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { Language, Parser, type Node } from 'web-tree-sitter';
+import type { Node, Parser } from 'web-tree-sitter';
 import { executableName, isShell, isWrapper } from '../../contract/risk.js';
 
 /**
@@ -29,6 +29,9 @@ let parserReady: Promise<Parser> | null = null;
 
 function parser(): Promise<Parser> {
   parserReady ??= (async () => {
+    // Imported here, not at the top: web-tree-sitter is an ES module only, and the CLI bundle is
+    // CommonJS (scripts/bundle-cli.mjs), where only a dynamic import() can load one on every Node 20.
+    const { Language, Parser } = await import('web-tree-sitter');
     await Parser.init();
     const require = createRequire(import.meta.url);
     const bash = await Language.load(require.resolve('tree-sitter-bash/tree-sitter-bash.wasm'));

@@ -1,0 +1,75 @@
+// Runs the CLI bundle (dist/bundle/main.cjs, one CommonJS file) from a V8 code cache of its own.
+// Node 20 has no compile cache (module.enableCompileCache came with Node 22.1), and compiling the
+// start path's code was ~60-70 ms of the ~330 ms of CPU to the first answer (docs/performance.md).
+// V8 takes a cache only for a source of the same length, V8 version and flags; the bundle's first
+// line names its content (scripts/bundle-cli.mjs), and that id names the cache file, so another
+// build of the same length is never started from this one's bytecode.
+//
+// The cache is written by `start` alone, once, when it has none that V8 took: 10 s after the
+// start or when the process exits, whichever comes first, so it holds what a start compiles
+// (a short command such as `status` would leave one without the bridge's start path in it). The
+// cache lives in the user's own cache folder, made private: bytecode there runs as the bridge.
+// Any failure to read or write it only means compiling as without one.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import vm from 'node:vm';
+
+const ID_LINE = /^\/\/ osloop-bridge bundle ([0-9a-f]+)\n/;
+const WRITE_AFTER_MS = 10_000;
+
+/** Compiles and runs the bundle at `file` (a path) as CommonJS would, with the code cache when there is one. */
+export function runBundle(file, { writeCache }) {
+  const source = readFileSync(file, 'utf8');
+  const id = ID_LINE.exec(source)?.[1];
+  const cacheFile = id && process.env.NODE_DISABLE_COMPILE_CACHE !== '1' ? cachePath(id) : null;
+  const cachedData = cacheFile ? readOrNothing(cacheFile) : undefined;
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: file,
+    cachedData,
+    // No importModuleDynamically: the bundle's import() calls go through a file Node loads itself
+    // (dist/bundle/dynamic-import.cjs; Node 20 has no unflagged, unwarned vm loader callback).
+  });
+  if (cacheFile && writeCache && (!cachedData || script.cachedDataRejected)) saveLater(script, cacheFile);
+  // `module` is only where the bundle puts its exports; `require` resolves from the bundle's folder.
+  script.runInThisContext()({}, createRequire(file), { exports: {} }, file, path.dirname(file));
+}
+
+function cachePath(id) {
+  const base =
+    process.platform === 'win32'
+      ? (process.env.LOCALAPPDATA ?? path.join(os.homedir(), 'AppData', 'Local'))
+      : process.platform === 'darwin'
+        ? path.join(os.homedir(), 'Library', 'Caches')
+        : (process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'));
+  return path.join(base, 'osloop-bridge', 'code-cache', `${id}-${process.version}-${process.arch}.bin`);
+}
+
+function readOrNothing(file) {
+  try {
+    return readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+function saveLater(script, file) {
+  let saved = false;
+  const save = () => {
+    if (saved) return;
+    saved = true;
+    process.off('exit', save);
+    try {
+      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      // Renamed into place: bridges starting side by side read a whole cache or none.
+      const temporary = `${file}.${process.pid}.tmp`;
+      writeFileSync(temporary, script.createCachedData(), { mode: 0o600 });
+      renameSync(temporary, file);
+    } catch {
+      // A read-only or full disk: the next start compiles, as this one did.
+    }
+  };
+  setTimeout(save, WRITE_AFTER_MS).unref();
+  process.once('exit', save);
+}
