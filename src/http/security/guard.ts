@@ -103,6 +103,7 @@ export const securityGuard = fp(
           origin: origin.origin,
           sessionToken: headerOrQuery(request, TOKEN_HEADER, 'sessionToken'),
           uiToken: headerOrQuery(request, UI_TOKEN_HEADER, 'uiToken'),
+          connection: request.raw.socket,
         });
       } catch (error) {
         sendError(reply, toBridgeError(error));

@@ -8,6 +8,8 @@ export interface VerifyRequest {
   origin: string | null;
   sessionToken: string | null;
   uiToken: string | null;
+  /** The connection the request came on (its socket), if any: its last token's hash is reused. */
+  connection?: object;
 }
 
 /** Maps the tokens a request carries to its principal, or throws the BridgeError saying why not. */

@@ -7,6 +7,7 @@ import { isoAt } from '../../runtime/clock.js';
 import { serveRoute } from '../serve-route.js';
 import type { RunningService, ServiceContext } from '../service-context.js';
 import type { PrincipalVerifierSeam, VerifyPrincipal } from './principal-verifier.js';
+import { createConnectionTokenHasher } from './connection-token-hash.js';
 import { hashToken, newId, newToken } from './token.js';
 
 /** Remembered token hashes, so an expired token is told apart from a wrong one. */
@@ -19,6 +20,7 @@ const MAX_REMEMBERED = 50_000;
 export function startSessionService(ctx: ServiceContext, options: { uiToken: string; verifier: PrincipalVerifierSeam }): RunningService {
   const { bus, subjects, runtime, clock, config } = ctx;
   const sessionByTokenHash = new Map<string, string>();
+  const hashOnConnection = createConnectionTokenHasher();
   const uiToken = Buffer.from(options.uiToken);
 
   const liveSession = (sessionId: string): SessionContext | undefined =>
@@ -33,9 +35,9 @@ export function startSessionService(ctx: ServiceContext, options: { uiToken: str
   };
 
   /** Resolves a token to its live session, or says precisely why not. */
-  const resolveToken = (token: string | null, origin: string | null): { sessionId: string; context: SessionContext } => {
+  const resolveToken = (token: string | null, origin: string | null, connection?: object): { sessionId: string; context: SessionContext } => {
     if (!token) throw new BridgeError('unauthorized', 'A session token is required (X-OSLOOP-BRIDGE-TOKEN).', { details: { reason: 'missing' } });
-    const sessionId = sessionByTokenHash.get(hashToken(token));
+    const sessionId = sessionByTokenHash.get(hashOnConnection(token, connection));
     if (!sessionId) throw new BridgeError('unauthorized', 'The session token is not valid.', { details: { reason: 'invalid' } });
     const context = liveSession(sessionId);
     if (!context) throw new BridgeError('unauthorized', 'The session has expired; hand-shake again.', { details: { reason: 'expired' } });
@@ -59,7 +61,7 @@ export function startSessionService(ctx: ServiceContext, options: { uiToken: str
       if (request.sessionToken) throw new BridgeError('forbidden', 'This route is for the local UI only; web-app sessions may not use it.');
       throw new BridgeError('unauthorized', 'The local UI token is required (X-OSLOOP-UI-TOKEN).', { details: { reason: request.uiToken ? 'invalid' : 'missing' } });
     }
-    const { sessionId } = resolveToken(request.sessionToken, request.origin);
+    const { sessionId } = resolveToken(request.sessionToken, request.origin, request.connection);
     return { kind: 'session', sessionId, origin: request.origin };
   };
   options.verifier.provide(verify);
