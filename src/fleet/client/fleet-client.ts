@@ -104,9 +104,9 @@ export class FleetClient {
     const machine = this.machines.get(machineId) ?? (await this.discover()).find((m) => m.machineId === machineId);
     if (!machine) throw new FleetRequestError('not_found', `No bridge ${machineId} answered discovery.`);
     for (let attempt = 1; ; attempt++) {
-      let session;
+      let session = this.sessions.live(machineId);
       try {
-        session = await this.sessions.get(machine);
+        session ??= await this.sessions.get(machine);
       } catch (error) {
         if (error instanceof SessionOpenError) throw new FleetRequestError(error.code as ErrorCode, error.message, error.reason);
         throw error;

@@ -43,10 +43,16 @@ export class MachineSessions {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** The session with `machineId` if one is open and not about to expire: what `get` gives without waiting (a request's common case). */
+  live(machineId: string): ClientSession | undefined {
+    const current = this.sessions.get(machineId);
+    return current && current.renewAt > this.now() ? current : undefined;
+  }
+
   /** The live session with `machine`, opening one if there is none or it is about to expire. */
   async get(machine: FleetMachine): Promise<ClientSession> {
-    const current = this.sessions.get(machine.machineId);
-    if (current && current.renewAt > this.now()) return current;
+    const current = this.live(machine.machineId);
+    if (current) return current;
     let pending = this.opening.get(machine.machineId);
     if (!pending) {
       pending = this.open(machine).finally(() => this.opening.delete(machine.machineId));
