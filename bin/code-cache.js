@@ -21,7 +21,8 @@ const WRITE_AFTER_MS = 10_000;
 
 /** Compiles and runs the bundle at `file` (a path) as CommonJS would, with the code cache when there is one. */
 export function runBundle(file, { writeCache }) {
-  const source = readFileSync(file, 'utf8');
+  // The build writes only ASCII, so Latin-1 reads it exactly, as a one-byte string and without decoding.
+  const source = readFileSync(file, 'latin1');
   const id = ID_LINE.exec(source)?.[1];
   const cacheFile = id && process.env.NODE_DISABLE_COMPILE_CACHE !== '1' ? cachePath(id) : null;
   const cachedData = cacheFile ? readOrNothing(cacheFile) : undefined;
