@@ -8,6 +8,7 @@ import type { BridgeApi, RouteReplyOf, SessionRouteName } from './route-types.js
 import { SessionKeeper, closedError, type SessionInfo } from './session.js';
 import { platformSocketFactory, type SocketFactory } from './socket.js';
 import { SocketCalls } from './socket-calls.js';
+import { fetchRequester, isNode, undiciRequester } from './requester.js';
 
 export interface BridgeClientOptions {
   /** Where the bridge listens. Default `http://127.0.0.1:47832`. */
@@ -21,7 +22,10 @@ export interface BridgeClientOptions {
   uiToken?: string;
   /** Shown to the user in the bridge's connection log. */
   clientName?: string;
-  /** Default: the global `fetch`. */
+  /**
+   * Sends the HTTP requests. Default: in browsers the global `fetch`; on Node an undici `Pool` of
+   * kept-alive connections to `baseUrl` (a fifth of `fetch`'s CPU per request).
+   */
   fetch?: typeof fetch;
   /** Refresh the session before it expires, and hand-shake again when it is lost. Default true. */
   autoRefresh?: boolean;
@@ -86,7 +90,7 @@ export function buildBridgeClient(options: BridgeClientOptions, internals: Bridg
   const http: HttpContext = {
     baseUrl,
     origin: options.origin,
-    fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+    request: options.fetch ? fetchRequester(options.fetch) : isNode() ? undiciRequester(baseUrl) : fetchRequester(globalThis.fetch.bind(globalThis)),
   };
   const send = (route: RouteDef, call: CallOptions, credentials: Credentials) => sendRoute(http, route, call, credentials);
   const keeper = new SessionKeeper({ send, clientName: options.clientName, autoRefresh: options.autoRefresh ?? true });

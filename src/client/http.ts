@@ -1,13 +1,14 @@
 import { TOKEN_HEADER, UI_TOKEN_HEADER } from '../contract/constants.js';
 import type { RouteAuth, RouteDef } from '../contract/route.js';
 import { BridgeClientError, errorFromReply, unavailableError } from './errors.js';
+import type { RequestOptions, Requester } from './requester.js';
 
-/** How requests leave the client: where to, with which `fetch`, claiming which origin. */
+/** How requests leave the client: where to, by which means, claiming which origin. */
 export interface HttpContext {
   baseUrl: string;
   /** Sent as `Origin` when set (Node); browsers set it themselves and ignore ours. */
   origin: string | undefined;
-  fetch: typeof fetch;
+  request: Requester;
 }
 
 /** The credentials a request may carry; which ones it does carry depends on the route's auth. */
@@ -86,7 +87,7 @@ export async function sendRoute(context: HttpContext, route: RouteDef, options: 
   const headers: Record<string, string> = { accept: 'application/json', ...credentialHeaders(route.auth, credentials) };
   if (context.origin) headers.origin = context.origin;
   if (options.respondAsync && route.preferAsync) headers.prefer = 'respond-async';
-  const init: RequestInit = { method: route.method, headers };
+  const init: RequestOptions = { method: route.method, headers };
   if (options.signal) init.signal = options.signal;
   if (BODY_METHODS.has(route.method)) {
     // The bridge refuses body methods without this type (CSRF defence), even with no body.
@@ -98,9 +99,7 @@ export async function sendRoute(context: HttpContext, route: RouteDef, options: 
   let text: string;
   let status: number;
   try {
-    const response = await context.fetch(url, init);
-    status = response.status;
-    text = await response.text();
+    ({ status, text } = await context.request(url, init));
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
     throw unavailableError(error);

@@ -65,12 +65,13 @@ describe('typed client calls over the socket', () => {
   });
 
   it.each([
-    ['an unknown server', { serverId: 'mcp_nosuchserver', tool: 'echo', arguments: {} }],
-    ['a body the route refuses', { serverId, tool: '', arguments: {} }],
-    ['an unknown tool', { serverId, tool: 'no-such-tool', arguments: {} }],
-  ])('rejects %s with the same BridgeClientError as HTTP', async (_name, body) => {
+    ['an unknown server', 404, () => ({ serverId: 'mcp_nosuchserver', tool: 'echo', arguments: {} })],
+    ['a body the route refuses', 400, () => ({ serverId, tool: '', arguments: {} })],
+    // The same call id both ways, so that the error details may be compared whole.
+    ['an unknown tool', 404, () => ({ serverId, tool: 'no-such-tool', arguments: {}, callId: 'refused-call' })],
+  ])('rejects %s with the same BridgeClientError as HTTP', async (_name, status, body) => {
     const refusal = async (client: BridgeClient) => {
-      const error = await client.api.mcpCall({ body: body as never }).then(
+      const error = await client.api.mcpCall({ body: body() as never }).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -78,7 +79,9 @@ describe('typed client calls over the socket', () => {
       const { code, status, message, details } = error as BridgeClientError;
       return { code, status, message, details };
     };
-    expect(await refusal(viaSocket)).toEqual(await refusal(e2e.client));
+    const viaHttp = await refusal(e2e.client);
+    expect(viaHttp.status).toBe(status);
+    expect(await refusal(viaSocket)).toEqual(viaHttp);
   });
 
   it('reports progress and completion events for socket calls, keyed by the caller\'s call id', async () => {
