@@ -7,41 +7,32 @@ import { startTestBridge, type TestBridge } from '../test/support/test-bridge.js
 import type { BenchRow } from './table.js';
 
 const WARMUP_MS = 300;
-const ROUND_MS = 500;
-const ROUNDS = 4;
+const ROUND_MS = 400;
+const ROUNDS = 5;
 
-interface Tally {
-  done: number;
-  ms: number;
-}
-
-async function runFor(call: () => Promise<unknown>, ms: number, tally?: Tally): Promise<void> {
+async function rateFor(call: () => Promise<unknown>, ms: number): Promise<number> {
   let done = 0;
   const start = performance.now();
   while (performance.now() - start < ms) {
     await call();
     done++;
   }
-  if (tally) {
-    tally.done += done;
-    tally.ms += performance.now() - start;
-  }
+  return done / ((performance.now() - start) / 1000);
 }
 
 /**
- * Both sides warmed, then measured in alternating rounds (bare, fleet, bare, fleet, …) and
- * summed: on a shared machine the load drifts within a run, and measuring one side wholly
- * before the other put all of a drift on one side of the ratio.
+ * Both sides warmed, then measured in pairs of short rounds (bare, fleet; bare, fleet; …), and
+ * the pair with the median ratio reported: on a shared machine the load drifts and bursts within
+ * a run, and measuring one side wholly before the other put a drift, or one burst, on one side of
+ * the ratio.
  */
-async function interleavedRates(bare: () => Promise<unknown>, fleet: () => Promise<unknown>): Promise<{ bare: number; fleet: number }> {
-  await runFor(bare, WARMUP_MS);
-  await runFor(fleet, WARMUP_MS);
-  const tallies = { bare: { done: 0, ms: 0 }, fleet: { done: 0, ms: 0 } };
-  for (let round = 0; round < ROUNDS; round++) {
-    await runFor(bare, ROUND_MS, tallies.bare);
-    await runFor(fleet, ROUND_MS, tallies.fleet);
-  }
-  return { bare: tallies.bare.done / (tallies.bare.ms / 1000), fleet: tallies.fleet.done / (tallies.fleet.ms / 1000) };
+async function pairedRates(bare: () => Promise<unknown>, fleet: () => Promise<unknown>): Promise<{ bare: number; fleet: number }> {
+  await rateFor(bare, WARMUP_MS);
+  await rateFor(fleet, WARMUP_MS);
+  const pairs: { bare: number; fleet: number }[] = [];
+  for (let round = 0; round < ROUNDS; round++) pairs.push({ bare: await rateFor(bare, ROUND_MS), fleet: await rateFor(fleet, ROUND_MS) });
+  pairs.sort((a, b) => a.fleet / a.bare - b.fleet / b.bare);
+  return pairs[Math.floor(pairs.length / 2)]!;
 }
 
 /**
@@ -85,7 +76,7 @@ export async function benchFleet(): Promise<BenchRow[]> {
     const client = new FleetClient(nc, orchestrator);
     await client.discover({ maxWaitMs: 500 });
     const machineId = bridge.fleet!.machineId;
-    const { bare, fleet } = await interleavedRates(
+    const { bare, fleet } = await pairedRates(
       async () => (await bareNc.request('bench.bare.info', JSON.stringify({ params: {}, query: {} }))).json(),
       () => client.info(machineId),
     );
@@ -96,7 +87,7 @@ export async function benchFleet(): Promise<BenchRow[]> {
         unit: 'req/s',
         baseline: bare,
         ratio: fleet / bare,
-        note: 'after one signed handshake per machine: binary frames, HMAC-SHA256 per request, AES-256-GCM outcome, the client on its own reply subscription; baseline: bare nats.js request (nc.request) to a responder asking the same bus subject; alternating rounds',
+        note: 'after one signed handshake per machine: binary frames, HMAC-SHA256 per request, AES-256-GCM outcome, the client on its own reply subscription; baseline: bare nats.js request (nc.request) to a responder asking the same bus subject; median of 5 paired rounds',
       },
     ];
   } finally {
