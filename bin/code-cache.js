@@ -10,7 +10,7 @@
 // (a short command such as `status` would leave one without the bridge's start path in it). The
 // cache lives in the user's own cache folder, made private: bytecode there runs as the bridge.
 // Any failure to read or write it only means compiling as without one.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,7 @@ import vm from 'node:vm';
 
 const ID_LINE = /^\/\/ osloop-bridge bundle ([0-9a-f]+)\n/;
 const WRITE_AFTER_MS = 10_000;
+const STALE_AFTER_MS = 24 * 60 * 60_000;
 
 /** Compiles and runs the bundle at `file` (a path) as CommonJS would, with the code cache when there is one. */
 export function runBundle(file, { writeCache }) {
@@ -55,6 +56,18 @@ function readOrNothing(file) {
   }
 }
 
+/**
+ * Caches of other builds or Node versions not written for a day: each build writes its own (2-3 MB),
+ * and one a bridge of another checkout still uses is written again at its next start.
+ */
+function removeOldCaches(dir, keep) {
+  const before = Date.now() - STALE_AFTER_MS;
+  for (const name of readdirSync(dir)) {
+    const file = path.join(dir, name);
+    if (file !== keep && statSync(file).mtimeMs < before) rmSync(file, { force: true });
+  }
+}
+
 function saveLater(script, file) {
   let saved = false;
   const save = () => {
@@ -67,6 +80,7 @@ function saveLater(script, file) {
       const temporary = `${file}.${process.pid}.tmp`;
       writeFileSync(temporary, script.createCachedData(), { mode: 0o600 });
       renameSync(temporary, file);
+      removeOldCaches(path.dirname(file), file);
     } catch {
       // A read-only or full disk: the next start compiles, as this one did.
     }

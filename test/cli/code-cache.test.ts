@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -79,6 +79,18 @@ describe('the CLI bundle\'s code cache', () => {
     const replaced = await readFile(file);
     expect(replaced.length).toBeGreaterThan(100_000);
     expect(replaced.subarray(0, garbage.length).equals(garbage)).toBe(false);
+  }, 120_000);
+
+  it('when written, removes the caches of other builds not written for a day, and keeps recent ones', async () => {
+    await execa('mkdir', ['-p', '-m', '700', cacheDir()]);
+    const old = path.join(cacheDir(), `0123456789abcdef-${process.version}-${process.arch}.bin`);
+    const recent = path.join(cacheDir(), `fedcba9876543210-${process.version}-${process.arch}.bin`);
+    await writeFile(old, 'old build');
+    await writeFile(recent, 'another checkout');
+    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 60 * 60_000);
+    await utimes(old, twoDaysAgo, twoDaysAgo);
+    await startAnswerAndStop();
+    expect((await readdir(cacheDir())).sort()).toEqual([path.basename(await expectedCacheFile()), path.basename(recent)].sort());
   }, 120_000);
 
   it('is not written by a short command such as `status`, whose compiled code a start would lack', async () => {
