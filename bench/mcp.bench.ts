@@ -15,12 +15,12 @@ const MEASURED_CALLS = 1_000;
 const LATENCY_PHASE_MS = 6_000;
 const CONCURRENT_SERVERS = 8;
 /** The throughput phases alternate, bridge then direct, this many times, each this long. */
-const RATE_ROUNDS = 3;
+const RATE_ROUNDS = 6;
 const RATE_PHASE_MS = 1_000;
 /** Back-to-back calls of one kind before the next kind's turn. */
 const BLOCK = 20;
 /** Calls whose CPU cost in the bridge's process is read from /proc (the steady measure). */
-const CPU_CALLS = 300;
+const CPU_CALLS = 1_000;
 
 type Call = () => Promise<unknown>;
 
@@ -56,11 +56,19 @@ export async function benchMcp(): Promise<BenchRow[]> {
     const viaSdk: Call = () => echo(stdioClient);
     // The HTTP round trip alone (same client, an authenticated route that does no MCP work).
     const httpFloor: Call = () => client.api.bridgeInfo();
+    // The socket round trip alone: a call frame the bridge refuses after authorising it and
+    // validating its body, before any MCP work.
+    const socketFloor: Call = () =>
+      client.api.mcpCall({ body: { serverId, tool: '', arguments: {} } }).then(
+        () => Promise.reject(new Error('an empty tool name was accepted')),
+        (error: unknown) => ((error as { code?: string }).code === 'invalid_request' ? undefined : Promise.reject(error)),
+      );
 
-    await interleaved([viaBridge, viaSdk, httpFloor], WARMUP_CALLS);
-    const [bridgeLatency, sdkLatency, floorLatency] = await interleaved([viaBridge, viaSdk, httpFloor], MEASURED_CALLS, LATENCY_PHASE_MS);
+    await interleaved([viaBridge, viaSdk, httpFloor, socketFloor], WARMUP_CALLS);
+    const [bridgeLatency, sdkLatency, floorLatency, socketFloorLatency] = await interleaved([viaBridge, viaSdk, httpFloor, socketFloor], MEASURED_CALLS, LATENCY_PHASE_MS);
     const echoCpu = await bridgeCpuPerCall(bridge, viaBridge);
     const floorCpu = await bridgeCpuPerCall(bridge, httpFloor);
+    const socketFloorCpu = await bridgeCpuPerCall(bridge, socketFloor);
 
     // A resource read, and a call that reports progress (each step an event to the web app).
     const readViaBridge: Call = () => client.api.mcpResourcesRead({ body: { serverId, uri: RESOURCE_URI } });
@@ -85,7 +93,7 @@ export async function benchMcp(): Promise<BenchRow[]> {
 
     const cpuNote = (perCall: { bridge: number; client: number }) =>
       `CPU per call: the bridge ${Math.round(perCall.bridge)} µs (/proc; GET bridge/info ${Math.round(floorCpu.bridge)} µs), the bench's typed client ${Math.round(perCall.client)} µs (GET bridge/info ${Math.round(floorCpu.client)} µs)`;
-    const echoNote = `${bridgeLatency.length} calls each, in alternating blocks of ${BLOCK}, after ${WARMUP_CALLS} warm-up; bridge calls are request frames on the typed client's call socket (callsOverSocket); the HTTP round trip alone (GET bridge/info, same client) p50 ${fmt(percentile(floorLatency, 0.5))} ms, p99 ${fmt(percentile(floorLatency, 0.99))} ms; ${cpuNote(echoCpu)}`;
+    const echoNote = `${bridgeLatency.length} calls each, in alternating blocks of ${BLOCK}, after ${WARMUP_CALLS} warm-up; bridge calls are request frames on the typed client's call socket (callsOverSocket); the HTTP round trip alone (GET bridge/info, same client) p50 ${fmt(percentile(floorLatency, 0.5))} ms, p99 ${fmt(percentile(floorLatency, 0.99))} ms; the socket round trip alone (a refused call frame) p50 ${fmt(percentile(socketFloorLatency!, 0.5))} ms, CPU ${Math.round(socketFloorCpu.bridge)} µs in the bridge, ${Math.round(socketFloorCpu.client)} µs in the client; ${cpuNote(echoCpu)}`;
     return [
       row('mcp/call echo p50 (bridge vs direct SDK, stdio)', percentile(bridgeLatency, 0.5), percentile(sdkLatency, 0.5), 'ms', echoNote),
       row('mcp/call echo p99 (bridge vs direct SDK, stdio)', percentile(bridgeLatency, 0.99), percentile(sdkLatency, 0.99), 'ms', echoNote),
@@ -102,7 +110,7 @@ export async function benchMcp(): Promise<BenchRow[]> {
         rates.bridge,
         rates.direct,
         'calls/s',
-        `one sequential caller per server; ${RATE_ROUNDS} rounds of ${RATE_PHASE_MS / 1000} s each, bridge and direct alternating; CPU per call of every process involved (bench, bridge, servers): ${Math.round(rates.bridgeCpu)} µs through the bridge, ${Math.round(rates.directCpu)} µs direct`,
+        `one sequential caller per server; ${RATE_ROUNDS} rounds of ${RATE_PHASE_MS / 1000} s each, bridge and direct alternating; CPU per call of every process involved (bench, bridge, servers): ${Math.round(rates.bridgeCpu)} µs through the bridge, ${Math.round(rates.directCpu)} µs direct (CPU ratio ${(rates.directCpu / rates.bridgeCpu).toFixed(2)}, the steadier figure on a shared machine)`,
       ),
     ];
   } finally {
