@@ -59,7 +59,18 @@ export function deriveSessionKeys(own: KeyObject, peerPublicKey: string, context
 
 /** HMAC-SHA256 of `domain`, a newline, then `bytes`: the raw 32 bytes. */
 export function macOfBytes(key: Buffer, domain: string, bytes: Uint8Array): Buffer {
-  return createHmac('sha256', key).update(domain).update('\n').update(bytes).digest();
+  return createHmac('sha256', key).update(domainPrefix(domain)).update(bytes).digest();
+}
+
+/** `domain` and a newline as bytes, made once per domain: each native call on the hot path costs (docs/fleet.md, "Cost"). */
+const domainPrefixes = new Map<string, Buffer>();
+function domainPrefix(domain: string): Buffer {
+  let prefix = domainPrefixes.get(domain);
+  if (!prefix) {
+    prefix = Buffer.from(`${domain}\n`);
+    domainPrefixes.set(domain, prefix);
+  }
+  return prefix;
 }
 
 /** Constant-time check of a raw MAC received against the one computed here. */
@@ -82,7 +93,8 @@ function nonceFor(counter: number): Buffer {
 
 /** Seals `plaintext` under `key` for message `counter`, binding `aad` (not sent): ciphertext then tag, after `prefix` bytes left for the caller. */
 export function sealBytesWithCounter(key: Buffer, counter: number, aad: string, plaintext: string, prefix = 0): Buffer {
-  const cipher = createCipheriv('aes-256-gcm', key, nonceFor(counter), { authTagLength: TAG_BYTES });
+  // GCM's tag is 16 bytes (TAG_BYTES) by default, and the opening side gives exactly that many.
+  const cipher = createCipheriv('aes-256-gcm', key, nonceFor(counter));
   cipher.setAAD(Buffer.from(aad));
   // GCM is a stream mode: update gives exactly as many bytes as it gets, final none.
   const sealed = cipher.update(plaintext, 'utf8');
@@ -97,7 +109,7 @@ export function sealBytesWithCounter(key: Buffer, counter: number, aad: string, 
 export function openBytesWithCounter(key: Buffer, counter: number, aad: string, bytes: Uint8Array): string | undefined {
   if (bytes.length < TAG_BYTES) return undefined;
   try {
-    const decipher = createDecipheriv('aes-256-gcm', key, nonceFor(counter), { authTagLength: TAG_BYTES });
+    const decipher = createDecipheriv('aes-256-gcm', key, nonceFor(counter));
     decipher.setAAD(Buffer.from(aad));
     decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
     const text = decipher.update(bytes.subarray(0, bytes.length - TAG_BYTES));

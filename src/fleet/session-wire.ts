@@ -77,7 +77,7 @@ export function parseSessionFrame(data: Uint8Array): SessionFrame | null {
   let sessionId: string;
   let body: string;
   try {
-    sessionId = decoder.decode(data.subarray(1, 1 + SESSION_ID_BYTES));
+    sessionId = String.fromCharCode(...data.subarray(1, 1 + SESSION_ID_BYTES));
     body = decoder.decode(data.subarray(1 + SESSION_ID_BYTES, macAt));
   } catch {
     return null;
