@@ -95,6 +95,7 @@ describe('request frames on the event socket', () => {
     ['a frame without an id', { type: 'request', route: 'mcp.call', body: {} }, null, 400, 'invalid_request'],
     ['an id too long to echo', { type: 'request', id: 'x'.repeat(500), route: 'mcp.call', body: {} }, null, 400, 'invalid_request'],
     ['a body with __proto__', '{"type":"request","id":"r","route":"mcp.call","body":{"__proto__":{"admin":true}}}', null, 400, 'invalid_request'],
+    ['a body with __proto__ spelled in escapes', '{"type":"request","id":"r","route":"mcp.call","body":{"\\u005f_proto\\u005f_":{"admin":true}}}', null, 400, 'invalid_request'],
     ['text that is not JSON', '{"type":"request",', null, 400, 'invalid_request'],
     ['JSON that is not an object', '[1,2]', null, 400, 'invalid_request'],
     ['a frame over the request bound', JSON.stringify({ type: 'request', id: 'r', route: 'mcp.call', body: { pad: 'x'.repeat(MAX_REQUEST_FRAME_BYTES) } }), null, 413, 'payload_too_large'],
