@@ -2,14 +2,16 @@
 // Node 20 has no compile cache (module.enableCompileCache came with Node 22.1), and compiling the
 // start path's code was ~60-70 ms of the ~330 ms of CPU to the first answer (docs/performance.md).
 // V8 takes a cache only for a source of the same length, V8 version and flags; the bundle's first
-// line names its content (scripts/bundle-cli.mjs), and that id names the cache file, so another
-// build of the same length is never started from this one's bytecode.
+// line names its content (scripts/bundle-cli.mjs), and that id names the cache file (with the
+// Node version and a hash of node's options), so another build of the same length is never
+// started from this one's bytecode.
 //
 // The cache is written by `start` alone, once, when it has none that V8 took: 10 s after the
 // start or when the process exits, whichever comes first, so it holds what a start compiles
 // (a short command such as `status` would leave one without the bridge's start path in it). The
 // cache lives in the user's own cache folder, made private: bytecode there runs as the bridge.
 // Any failure to read or write it only means compiling as without one.
+import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -45,7 +47,11 @@ function cachePath(id) {
       : process.platform === 'darwin'
         ? path.join(os.homedir(), 'Library', 'Caches')
         : (process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'));
-  return path.join(base, 'osloop-bridge', 'code-cache', `${id}-${process.version}-${process.arch}.bin`);
+  // V8 refuses a cache made under other flags, so each set of node options keeps its own (the
+  // benches' bridges run with `--import` of a probe that turns on --expose-gc): otherwise each
+  // would find the other's, refuse it and write its own over it.
+  const options = createHash('sha256').update(JSON.stringify([process.execArgv, process.env.NODE_OPTIONS ?? ''])).digest('hex').slice(0, 8);
+  return path.join(base, 'osloop-bridge', 'code-cache', `${id}-${process.version}-${process.arch}-${options}.bin`);
 }
 
 function readOrNothing(file) {

@@ -24,17 +24,20 @@ afterEach(async () => {
 const cacheDir = () => path.join(cacheHome, 'osloop-bridge', 'code-cache');
 const env = () => ({ OSLOOP_BRIDGE_HOME: home, XDG_CACHE_HOME: cacheHome, OSLOOP_LOG_LEVEL: 'info' });
 
-/** The cache file this build and this Node would use: named by the id on the bundle's first line. */
-async function expectedCacheFile(): Promise<string> {
+/** The one cache file in the folder, checked to be named by the bundle's id, this Node and a hash of its options. */
+async function theCacheFile(): Promise<string> {
   const id = /^\/\/ osloop-bridge bundle ([0-9a-f]+)\n/.exec(await readFile(BUNDLE, 'utf8'))?.[1];
   expect(id).toBeDefined();
-  return path.join(cacheDir(), `${id}-${process.version}-${process.arch}.bin`);
+  const names = (await readdir(cacheDir())).filter((name) => name.startsWith(`${id}-`));
+  expect(names).toHaveLength(1);
+  expect(names[0]).toMatch(new RegExp(`^${id}-${process.version.replaceAll('.', '\\.')}-${process.arch}-[0-9a-f]{8}\\.bin$`));
+  return path.join(cacheDir(), names[0]!);
 }
 
 /** Starts the compiled CLI, waits for a 200 on /health, stops it with SIGTERM and waits for its exit. */
-async function startAnswerAndStop(extraEnv: Record<string, string> = {}): Promise<void> {
+async function startAnswerAndStop(extraEnv: Record<string, string> = {}, nodeArgs: string[] = []): Promise<void> {
   const port = await freePort();
-  const bridge = execa('node', [COMPILED_BIN, 'start', '--port', String(port)], { env: { ...env(), ...extraEnv }, reject: false, forceKillAfterDelay: 45_000 });
+  const bridge = execa('node', [...nodeArgs, COMPILED_BIN, 'start', '--port', String(port)], { env: { ...env(), ...extraEnv }, reject: false, forceKillAfterDelay: 45_000 });
   await new Promise<void>((resolve, reject) => {
     let out = '';
     bridge.stdout.on('data', (chunk: Buffer) => {
@@ -51,7 +54,7 @@ async function startAnswerAndStop(extraEnv: Record<string, string> = {}): Promis
 describe('the CLI bundle\'s code cache', () => {
   it('is written by a first start, privately, named by the bundle\'s id and the Node version', async () => {
     await startAnswerAndStop();
-    const file = await expectedCacheFile();
+    const file = await theCacheFile();
     expect(await readdir(cacheDir())).toEqual([path.basename(file)]);
     const written = await stat(file);
     expect(written.size).toBeGreaterThan(100_000);
@@ -61,7 +64,7 @@ describe('the CLI bundle\'s code cache', () => {
 
   it('is taken by the next start, which therefore leaves it as it was', async () => {
     await startAnswerAndStop();
-    const file = await expectedCacheFile();
+    const file = await theCacheFile();
     const first = await stat(file);
     await startAnswerAndStop();
     // A cache V8 refused would be written again (a new file renamed into place).
@@ -69,10 +72,25 @@ describe('the CLI bundle\'s code cache', () => {
     expect({ ino: second.ino, mtimeMs: second.mtimeMs }).toEqual({ ino: first.ino, mtimeMs: first.mtimeMs });
   }, 180_000);
 
+  it('is kept apart for other node options, which V8 would refuse it under, so neither start writes over the other\'s', async () => {
+    await startAnswerAndStop();
+    const plain = await theCacheFile();
+    const plainWritten = await stat(plain);
+    await startAnswerAndStop({}, ['--max-semi-space-size=8']);
+    await startAnswerAndStop({}, ['--max-semi-space-size=8']);
+    const names = await readdir(cacheDir());
+    expect(names).toHaveLength(2);
+    const other = path.join(cacheDir(), names.find((name) => name !== path.basename(plain))!);
+    const otherWritten = await stat(other);
+    await startAnswerAndStop();
+    await startAnswerAndStop({}, ['--max-semi-space-size=8']);
+    expect((await stat(plain)).mtimeMs).toBe(plainWritten.mtimeMs);
+    expect((await stat(other)).mtimeMs).toBe(otherWritten.mtimeMs);
+  }, 240_000);
+
   it('replaces a corrupt cache, and the start from it still answers', async () => {
-    const file = await expectedCacheFile();
-    await rm(cacheDir(), { recursive: true, force: true });
-    await execa('mkdir', ['-p', '-m', '700', cacheDir()]);
+    await startAnswerAndStop();
+    const file = await theCacheFile();
     const garbage = Buffer.alloc(4096, 0x5a);
     await writeFile(file, garbage);
     await startAnswerAndStop();
@@ -90,7 +108,7 @@ describe('the CLI bundle\'s code cache', () => {
     const twoDaysAgo = new Date(Date.now() - 2 * 24 * 60 * 60_000);
     await utimes(old, twoDaysAgo, twoDaysAgo);
     await startAnswerAndStop();
-    expect((await readdir(cacheDir())).sort()).toEqual([path.basename(await expectedCacheFile()), path.basename(recent)].sort());
+    expect((await readdir(cacheDir())).sort()).toEqual([path.basename(await theCacheFile()), path.basename(recent)].sort());
   }, 120_000);
 
   it('is not written by a short command such as `status`, whose compiled code a start would lack', async () => {
