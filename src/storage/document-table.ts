@@ -1,4 +1,5 @@
 import type { SqliteDatabase } from './database.js';
+import { StatementCache } from './statement-cache.js';
 
 /**
  * A table of JSON documents keyed by id, with their state and creation time as columns for
@@ -11,6 +12,7 @@ export class DocumentTable<T> {
   readonly #documentColumn: string;
   readonly #upsert;
   readonly #get;
+  readonly #statements;
 
   constructor(db: SqliteDatabase, columns: { table: string; id: string; document: string }) {
     const { table, id, document } = columns;
@@ -22,6 +24,7 @@ export class DocumentTable<T> {
        ON CONFLICT (${id}) DO UPDATE SET state = excluded.state, ${document} = excluded.${document}`,
     );
     this.#get = db.prepare(`SELECT ${document} AS document FROM ${table} WHERE ${id} = ?`);
+    this.#statements = new StatementCache(db);
   }
 
   save(id: string, state: string, createdAt: string, document: T): void {
@@ -37,7 +40,7 @@ export class DocumentTable<T> {
   inStates(states: readonly string[], options: { not?: boolean } = {}): T[] {
     const marks = states.map(() => '?').join(', ');
     const sql = `SELECT ${this.#documentColumn} AS document FROM ${this.#table} WHERE state ${options.not ? 'NOT IN' : 'IN'} (${marks}) ORDER BY seq`;
-    return (this.#db.prepare(sql).all(...states) as Array<{ document: string }>).map((row) => JSON.parse(row.document) as T);
+    return (this.#statements.get(sql).all(...states) as Array<{ document: string }>).map((row) => JSON.parse(row.document) as T);
   }
 
   /** Saves every document in one transaction. */

@@ -4,6 +4,7 @@ import { principalScope, type Principal } from '../contract/principal.js';
 import type { SqliteDatabase } from './database.js';
 import { decodeCursor, pageOf } from './cursor.js';
 import { DocumentTable } from './document-table.js';
+import { StatementCache } from './statement-cache.js';
 
 export interface RunPage {
   runs: RunSummary[];
@@ -34,14 +35,14 @@ function upgraded(run: RunSummary): RunSummary {
 
 /** Runs as listed (template fields only) and the web app's requestIds. Output buffers are never stored. */
 export class RunsRepository {
-  readonly #db: SqliteDatabase;
   readonly #runs;
   readonly #findRequest;
   readonly #rememberRequest;
+  readonly #statements;
 
   constructor(db: SqliteDatabase) {
-    this.#db = db;
     this.#runs = new DocumentTable<RunSummary>(db, { table: 'runs', id: 'run_id', document: 'summary' });
+    this.#statements = new StatementCache(db);
     this.#findRequest = db.prepare('SELECT run_id AS runId FROM job_requests WHERE origin = ? AND request_id = ? AND created_at >= ?');
     this.#rememberRequest = db.prepare(
       'INSERT INTO job_requests (origin, request_id, run_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (origin, request_id) DO UPDATE SET run_id = excluded.run_id, created_at = excluded.created_at',
@@ -70,7 +71,7 @@ export class RunsRepository {
 
   /** Forgets requestIds remembered before `before`; returns how many. */
   forgetRequestsBefore(before: string): number {
-    return this.#db.prepare('DELETE FROM job_requests WHERE created_at < ?').run(before).changes;
+    return this.#statements.get('DELETE FROM job_requests WHERE created_at < ?').run(before).changes;
   }
 
   /**
@@ -97,7 +98,7 @@ export class RunsRepository {
       params.push(decodeCursor(options.cursor));
     }
     const sql = `SELECT seq, summary FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
-    const rows = this.#db.prepare(sql).all(...params, options.limit + 1) as Array<{ seq: number; summary: string }>;
+    const rows = this.#statements.get(sql).all(...params, options.limit + 1) as Array<{ seq: number; summary: string }>;
     const { items, nextCursor } = pageOf(rows, options.limit, (row) => upgraded(JSON.parse(row.summary) as RunSummary));
     return { runs: items, nextCursor };
   }
