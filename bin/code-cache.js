@@ -46,7 +46,9 @@ function cachePath(id) {
       ? (process.env.LOCALAPPDATA ?? path.join(os.homedir(), 'AppData', 'Local'))
       : process.platform === 'darwin'
         ? path.join(os.homedir(), 'Library', 'Caches')
-        : (process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'));
+        : path.isAbsolute(process.env.XDG_CACHE_HOME ?? '')
+          ? process.env.XDG_CACHE_HOME
+          : path.join(os.homedir(), '.cache'); // a relative XDG_CACHE_HOME is to be ignored (XDG spec)
   // V8 refuses a cache made under other flags, so each set of node options keeps its own (the
   // benches' bridges run with `--import` of a probe that turns on --expose-gc): otherwise each
   // would find the other's, refuse it and write its own over it.

@@ -21,7 +21,7 @@ export async function ensureCompiled(): Promise<void> {
     'mkdir -p "$state"',
     'exec 9>"$state/lock"',
     'flock 9',
-    'if [ -f "$state/built-at" ] && [ -f dist/src/cli/main.js ] && [ -f dist/bundle/main.cjs ] && [ -z "$(find src machines package.json tsconfig.json tsconfig.build.json scripts/bundle-cli.mjs bin -newer "$state/built-at" -print -quit)" ]; then exit 0; fi',
+    'if [ -f "$state/built-at" ] && [ -f dist/src/cli/main.js ] && [ -f dist/bundle/main.cjs ] && [ -z "$(find src machines package.json tsconfig.json tsconfig.build.json scripts/bundle-cli.mjs -newer "$state/built-at" -print -quit)" ]; then exit 0; fi',
     'touch "$state/building-since"',
     '"$NODE" node_modules/typescript/bin/tsc -p tsconfig.build.json >&2 || echo "ensureCompiled: tsc reported errors (emitted anyway)" >&2',
     // The same bundle `npm run build` makes; a failure here is a real one (bin/ runs the bundle).
