@@ -19,9 +19,18 @@ interface InFlight {
  * HTTP layer reports (over the bus, by the request's `abortKey`) that the caller went away.
  * Aborting the SDK request's signal is what sends `notifications/cancelled` to the server.
  */
+/** Abort keys remembered for calls not begun yet; the oldest are forgotten past this many. */
+const EARLY_ABORTS_KEPT = 1_024;
+
 export class CallsInFlight {
   readonly #calls = new Map<string, InFlight>();
   readonly #byAbortKey = new Map<string, string>();
+  /**
+   * Callers gone before their call began: a socket's `cancel` frame (or its close) can be read in
+   * the same tick as the request, before the bus has handed the request to the call handler.
+   * Keys of calls that had already ended land here too and are never claimed: hence the bound.
+   */
+  readonly #goneEarly = new Set<string>();
 
   /** Registers a call; 409 when a call with this id is still in flight. */
   begin(callId: string, serverId: string, abortKey: string | undefined): AbortSignal {
@@ -30,7 +39,10 @@ export class CallsInFlight {
     }
     const controller = new AbortController();
     this.#calls.set(callId, { serverId, controller, abortKey });
-    if (abortKey) this.#byAbortKey.set(abortKey, callId);
+    if (abortKey) {
+      this.#byAbortKey.set(abortKey, callId);
+      if (this.#goneEarly.delete(abortKey)) controller.abort(new CallCancelledError('client_gone'));
+    }
     return controller.signal;
   }
 
@@ -52,6 +64,11 @@ export class CallsInFlight {
   /** The HTTP client of the request with `abortKey` is gone. */
   clientGone(abortKey: string): void {
     const callId = this.#byAbortKey.get(abortKey);
-    if (callId) this.#calls.get(callId)?.controller.abort(new CallCancelledError('client_gone'));
+    if (callId) {
+      this.#calls.get(callId)?.controller.abort(new CallCancelledError('client_gone'));
+      return;
+    }
+    this.#goneEarly.add(abortKey);
+    if (this.#goneEarly.size > EARLY_ABORTS_KEPT) this.#goneEarly.delete(this.#goneEarly.values().next().value!);
   }
 }

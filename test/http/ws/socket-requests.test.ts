@@ -136,12 +136,17 @@ describe('request frames on the event socket', () => {
 
   it(`refuses more than ${MAX_SOCKET_REQUESTS_IN_FLIGHT} requests in flight on one socket`, async () => {
     const { socket } = await sessionSocket({ events: 'none' });
+    // Long enough that none can finish before the last frame is read, however loaded the machine.
     for (let i = 0; i <= MAX_SOCKET_REQUESTS_IN_FLIGHT; i++) {
-      socket.send({ type: 'request', id: `slow-${i}`, route: 'mcp.call', body: { serverId, tool: 'trigger-long-running-operation', arguments: { duration: 1, steps: 1 } } });
+      socket.send({ type: 'request', id: `slow-${i}`, route: 'mcp.call', body: { serverId, tool: 'trigger-long-running-operation', arguments: { duration: 120, steps: 120 } } });
     }
     const refused = await socket.reply(`slow-${MAX_SOCKET_REQUESTS_IN_FLIGHT}`);
     expect(refused).toMatchObject({ status: 429, body: { error: { code: 'rate_limited' } } });
-    await socket.reply('slow-0');
+    for (let i = 0; i < MAX_SOCKET_REQUESTS_IN_FLIGHT; i++) socket.send({ type: 'cancel', id: `slow-${i}` });
+    for (let i = 0; i < MAX_SOCKET_REQUESTS_IN_FLIGHT; i++) expect(await socket.reply(`slow-${i}`)).toMatchObject({ status: 409, body: { error: { details: { reason: 'cancelled' } } } });
+    // Room again once they are answered.
+    echo(socket, 'after-cancels');
+    expect(await socket.reply('after-cancels')).toMatchObject({ status: 200 });
     socket.ws.close();
   });
 

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { CallCancelledError, CallsInFlight } from '../../../src/services/mcp/calls-in-flight.js';
+
+describe('calls in flight', () => {
+  it('cancels a call whose client went away while it runs', () => {
+    const calls = new CallsInFlight();
+    const signal = calls.begin('call_1', 'mcp_1', 'key-1');
+    expect(signal.aborted).toBe(false);
+    calls.clientGone('key-1');
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toEqual(new CallCancelledError('client_gone'));
+  });
+
+  it('cancels a call whose client went away before the call began (a cancel read in the same tick)', () => {
+    const calls = new CallsInFlight();
+    calls.clientGone('key-early');
+    const signal = calls.begin('call_1', 'mcp_1', 'key-early');
+    expect(signal.aborted).toBe(true);
+    expect((signal.reason as CallCancelledError).by).toBe('client_gone');
+    calls.end('call_1');
+    // Claimed once: another call with that key (none should exist) is not cancelled by it.
+    expect(calls.begin('call_2', 'mcp_1', 'key-early').aborted).toBe(false);
+  });
+
+  it('forgets the oldest early aborts past its bound, so keys of calls already ended cannot pile up', () => {
+    const calls = new CallsInFlight();
+    calls.clientGone('oldest');
+    for (let i = 0; i < 1_024; i++) calls.clientGone(`key-${i}`);
+    expect(calls.begin('call_old', 'mcp_1', 'oldest').aborted).toBe(false);
+    expect(calls.begin('call_new', 'mcp_1', 'key-1023').aborted).toBe(true);
+  });
+
+  it('refuses a second call with an id still in flight', () => {
+    const calls = new CallsInFlight();
+    calls.begin('call_1', 'mcp_1', undefined);
+    expect(() => calls.begin('call_1', 'mcp_1', undefined)).toThrow(expect.objectContaining({ code: 'conflict' }));
+  });
+});
