@@ -7,8 +7,9 @@
 // started from this one's bytecode.
 //
 // The cache is written by `start` alone, once, when it has none that V8 took: 10 s after the
-// start or when the process exits, whichever comes first, so it holds what a start compiles
-// (a short command such as `status` would leave one without the bridge's start path in it). The
+// start or when the process exits with code 0, whichever comes first, so it holds what a start
+// compiles (a short command such as `status`, `start --help` or a start refused at once would
+// leave one without the bridge's start path in it, and V8 would take that one from then on). The
 // cache lives in the user's own cache folder, made private: bytecode there runs as the bridge.
 // Any failure to read or write it only means compiling as without one.
 import { createHash } from 'node:crypto';
@@ -78,10 +79,13 @@ function removeOldCaches(dir, keep) {
 
 function saveLater(script, file) {
   let saved = false;
-  const save = () => {
+  const save = (exitCode = 0) => {
     if (saved) return;
     saved = true;
     process.off('exit', save);
+    // A start that ended in an error (a bad option, a port in use, a corrupt config) compiled
+    // little of what a start runs; its cache, taken by every later start, would save them little.
+    if (exitCode !== 0) return;
     try {
       mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
       // Renamed into place: bridges starting side by side read a whole cache or none.
@@ -93,6 +97,6 @@ function saveLater(script, file) {
       // A read-only or full disk: the next start compiles, as this one did.
     }
   };
-  setTimeout(save, WRITE_AFTER_MS).unref();
+  setTimeout(() => save(), WRITE_AFTER_MS).unref();
   process.once('exit', save);
 }

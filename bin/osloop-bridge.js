@@ -16,4 +16,5 @@ if (!existsSync(main)) {
 }
 // Node ≥ 22.1 also keeps the bytecode of the packages left outside the bundle (pino, commander, …).
 module.enableCompileCache?.();
-runBundle(main, { writeCache: process.argv[2] === 'start' });
+const [command, ...options] = process.argv.slice(2);
+runBundle(main, { writeCache: command === 'start' && !options.includes('--help') && !options.includes('-h') });

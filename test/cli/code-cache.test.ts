@@ -111,9 +111,14 @@ describe('the CLI bundle\'s code cache', () => {
     expect((await readdir(cacheDir())).sort()).toEqual([path.basename(await theCacheFile()), path.basename(recent)].sort());
   }, 120_000);
 
-  it('is not written by a short command such as `status`, whose compiled code a start would lack', async () => {
+  it('is not written by a short command, `start --help` or a start refused at once, whose compiled code a start would lack', async () => {
     const status = await execa('node', [COMPILED_BIN, 'status', '--port', String(await freePort())], { env: env(), reject: false });
     expect(status.stderr + status.stdout).toContain('No bridge answers');
+    const help = await execa('node', [COMPILED_BIN, 'start', '--help'], { env: env(), reject: false });
+    expect(help.stdout).toContain('--port');
+    const badPort = await execa('node', [COMPILED_BIN, 'start', '--port', 'eighty'], { env: env(), reject: false });
+    expect(badPort.exitCode).not.toBe(0);
+    expect(badPort.stderr).toContain('"eighty"');
     await expect(readdir(cacheDir())).rejects.toMatchObject({ code: 'ENOENT' });
   }, 60_000);
 
