@@ -80,6 +80,7 @@ export async function eventStreamRoute(app: FastifyInstance, deps: HttpDeps): Pr
           rawHeaders: request.raw.rawHeaders,
           sessionToken: headerOrQuery(request, TOKEN_HEADER, 'sessionToken'),
           uiToken: headerOrQuery(request, UI_TOKEN_HEADER, 'uiToken'),
+          connection: request.raw.socket,
         },
       });
     },

@@ -24,6 +24,8 @@ export interface UpgradeCredentials {
   rawHeaders: readonly string[];
   sessionToken: string | null;
   uiToken: string | null;
+  /** The upgrade's TCP socket: the verifier reuses the hash of the token it last carried. */
+  connection: object;
 }
 
 interface CompiledRoute {
@@ -168,13 +170,13 @@ export class SocketRequests {
    */
   #authorise(route: RouteDef): void {
     const policy = this.#deps.policy();
-    const { rawHeaders, sessionToken, uiToken } = this.#credentials;
+    const { rawHeaders, sessionToken, uiToken, connection } = this.#credentials;
     const host = checkHost(rawHeaders, policy.port);
     if (!host.ok) throw new BridgeError(host.status === 400 ? 'invalid_request' : 'forbidden_host', host.reason);
     const origin = checkOrigin(rawHeaders, policy);
     if (!origin.ok) throw new BridgeError('forbidden_origin', origin.reason);
     if (route.auth === 'none') return;
-    const principal = this.#deps.verifyPrincipal({ auth: route.auth, origin: origin.origin, sessionToken, uiToken });
+    const principal = this.#deps.verifyPrincipal({ auth: route.auth, origin: origin.origin, sessionToken, uiToken, connection });
     if (!samePrincipal(principal, this.#principal)) throw new BridgeError('unauthorized', 'The socket\'s credentials no longer name its principal; reconnect.', { details: { reason: 'invalid' } });
   }
 
