@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { untilCliStarted } from '../support/cli-started.js';
 import { COMPILED_BIN, ensureCompiled } from '../support/compiled-bin.js';
 import { freePort } from '../support/free-port.js';
 
@@ -38,14 +39,7 @@ async function theCacheFile(): Promise<string> {
 async function startAnswerAndStop(extraEnv: Record<string, string> = {}, nodeArgs: string[] = []): Promise<void> {
   const port = await freePort();
   const bridge = execa('node', [...nodeArgs, COMPILED_BIN, 'start', '--port', String(port)], { env: { ...env(), ...extraEnv }, reject: false, forceKillAfterDelay: 45_000 });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    bridge.stdout.on('data', (chunk: Buffer) => {
-      out += String(chunk);
-      if (out.includes('UI token written')) resolve();
-    });
-    void bridge.then((r) => reject(new Error(`bridge exited early (${r.exitCode ?? r.signal}): ${out}${String(r.stderr)}`)));
-  });
+  await untilCliStarted(bridge);
   expect((await fetch(`http://127.0.0.1:${port}/api/v1/health`)).status).toBe(200);
   bridge.kill('SIGTERM');
   expect((await bridge).exitCode).toBe(0);

@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { untilCliStarted } from '../support/cli-started.js';
 import { COMPILED_BIN, ensureCompiled } from '../support/compiled-bin.js';
 import { freePort } from '../support/free-port.js';
 
@@ -22,15 +23,7 @@ describe('osloop-bridge start / status', () => {
     const port = await freePort();
     // execa would SIGKILL after 5 s; an orderly stop under load (killing process trees) may take longer.
     const bridge = execa('node', [BIN, 'start', '--port', String(port)], { env: env(), reject: false, forceKillAfterDelay: 45_000 });
-    // Our own process must be up (not merely some bridge on that port): it logs this last.
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      bridge.stdout.on('data', (chunk: Buffer) => {
-        out += String(chunk);
-        if (out.includes('UI token written')) resolve();
-      });
-      void bridge.then((r) => reject(new Error(`bridge exited early (${r.exitCode ?? r.signal}): ${out}${String(r.stderr)}`)));
-    });
+    await untilCliStarted(bridge);
 
     const status = await execa('node', [BIN, 'status', '--port', String(port), '--json'], { env: env() });
     const body = JSON.parse(status.stdout) as { activePort: number; bindState: string; uptimeMs: number; actors: Record<string, number> };

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { untilCliStarted } from '../support/cli-started.js';
 import { ensureCompiled } from '../support/compiled-bin.js';
 import { freePort } from '../support/free-port.js';
 
@@ -53,15 +54,7 @@ describe('the packed package, installed globally as a user would', { timeout: 12
       reject: false,
       forceKillAfterDelay: 30_000,
     });
-    // It serves once it has written the UI token, the last thing it logs while starting.
-    await new Promise<void>((resolve, reject) => {
-      bridge!.stdout!.on('data', (chunk: Buffer) => {
-        bridgeLog += String(chunk);
-        if (bridgeLog.includes('UI token written')) resolve();
-      });
-      bridge!.stderr!.on('data', (chunk: Buffer) => (bridgeLog += String(chunk)));
-      void bridge!.then((result) => reject(new Error(`the installed bridge exited while starting (${result.exitCode ?? result.signal}): ${bridgeLog}`)));
-    });
+    await untilCliStarted(bridge, (text) => (bridgeLog += text));
   }, INSTALL_TIMEOUT_MS);
 
   afterAll(async () => {
