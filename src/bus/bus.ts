@@ -9,6 +9,13 @@ export interface Bus {
   readonly kind: 'embedded' | 'nats';
   /** Fire-and-forget delivery to every matching subscription. */
   publish(subject: string, data: unknown): void;
+  /**
+   * Whether a `publish(subject)` made now would reach any subscriber (wildcards included). Lets a
+   * publisher skip building a costly payload nobody would receive; a subscriber that arrives later
+   * gets the messages published from then on, as it would anyway. False once draining or closed.
+   * Throws `InvalidSubject` for a subject `publish` would refuse.
+   */
+  hasSubscribers(subject: string): boolean;
   /** Calls `handler` for each message on a matching subject until unsubscribed or drained. */
   subscribe(subject: string, handler: MessageHandler, options?: SubscribeOptions): Subscription;
   /**

@@ -254,6 +254,8 @@ export function createInProcessBus(options: InProcessBusOptions = {}): Bus {
       const matches = index.match(subject);
       if (matches.length > 0) dispatch(targetsOf(matches), new InProcessMessage(subject, data));
     },
+    // Draining removed every subscription from the index, so this is false from then on.
+    hasSubscribers: (subject: string): boolean => index.has(subject),
     subscribe: (subject: string, handler: MessageHandler, options?: SubscribeOptions) =>
       addSubscription(subject, handler, options),
     request,

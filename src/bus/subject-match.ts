@@ -137,6 +137,18 @@ export class SubjectIndex<T> {
     return true;
   }
 
+  /**
+   * Whether any pattern matches literal `subject` (what `match(subject).length > 0` says), without
+   * building or caching the list: callers ask it for subjects that carry ids and never repeat
+   * (one per actor), which would only churn the cache. Throws `InvalidSubject` for a bad subject.
+   */
+  has(subject: string): boolean {
+    const cached = this.#cache.get(subject);
+    if (cached) return cached.length > 0;
+    validatePublishSubject(subject);
+    return anyMatch(this.#root, subject.split('.'), 0);
+  }
+
   /** Values whose pattern matches literal `subject`; throws `InvalidSubject` for a bad subject. */
   match(subject: string): readonly T[] {
     const cached = this.#cache.get(subject);
@@ -151,6 +163,17 @@ export class SubjectIndex<T> {
     this.#cache.set(subject, values);
     return values;
   }
+}
+
+function anyMatch<T>(node: TrieNode<T>, tokens: string[], i: number): boolean {
+  if (i === tokens.length) return node.entries.length > 0;
+  // `>` matches the one or more tokens left from here.
+  const rest = node.children.get('>');
+  if (rest && rest.entries.length > 0) return true;
+  const literal = node.children.get(tokens[i]!);
+  if (literal && anyMatch(literal, tokens, i + 1)) return true;
+  const one = node.children.get('*');
+  return one !== undefined && anyMatch(one, tokens, i + 1);
 }
 
 function collect<T>(node: TrieNode<T>, tokens: string[], i: number, out: Entry<T>[]): void {

@@ -67,11 +67,17 @@ export function startActorRuntime(options: ActorRuntimeOptions) {
     id: 'bridge',
     inspect: (event: InspectionEvent) => {
       if (event.type !== '@xstate.snapshot') return;
-      const transition = describeTransition(event.actorRef as AnyActorRef, event.snapshot, event.event.type);
-      if (!transition) return;
-      bus.publish(subjects.actor(transition.kind, transition.actorId), transition);
-      if (event.actorRef === root) {
-        const view = JSON.stringify(runtimeView(root.getSnapshot().context, transition.state));
+      const ref = event.actorRef as AnyActorRef;
+      const kind = machineKindOf(ref);
+      if (kind === null) return;
+      const subject = subjects.actor(kind, ref.id);
+      // Describing a transition (its context redacted) is most of this hook's cost, and nobody
+      // listens unless an inspector page or a test subscribed: skip it then (a subscriber that
+      // comes later sees every transition from then on; its snapshot comes from list()).
+      if (bus.hasSubscribers(subject)) bus.publish(subject, describeTransition(ref, event.snapshot, event.event.type));
+      if (ref === root) {
+        const state = (event.snapshot as { value?: unknown }).value ?? null;
+        const view = JSON.stringify(runtimeView(root.getSnapshot().context, state));
         if (view !== lastRuntime) {
           lastRuntime = view;
           bus.publish(subjects.event('bridge.runtime.updated'), JSON.parse(view));
@@ -123,14 +129,20 @@ function fromPromiseLike<I, O>(run: (args: { input: I }) => Promise<O>) {
   return fromPromise<O, I>(({ input }) => run({ input }));
 }
 
-/** Machine actors are described; promise/callback helpers (listener, process watchers) are not. */
-function describeTransition(ref: AnyActorRef, snapshot: Snapshot<unknown>, eventType: string): ActorTransition | null {
+/** Machine actors have a kind (their machine's id); promise/callback helpers (listener, process watchers) have none. */
+function machineKindOf(ref: AnyActorRef): string | null {
   const logic = (ref as { logic?: { id?: string; root?: unknown } }).logic;
-  if (!logic || !('root' in logic) || typeof logic.id !== 'string') return null;
+  return logic && 'root' in logic && typeof logic.id === 'string' ? logic.id : null;
+}
+
+/** Machine actors are described; promise/callback helpers are not. */
+function describeTransition(ref: AnyActorRef, snapshot: Snapshot<unknown>, eventType: string): ActorTransition | null {
+  const kind = machineKindOf(ref);
+  if (kind === null) return null;
   const snap = snapshot as { value?: unknown; status: string; context?: unknown };
   const parent = (ref as { _parent?: AnyActorRef })._parent;
   return {
-    kind: logic.id,
+    kind,
     actorId: ref.id,
     parentId: parent ? parent.id : null,
     state: snap.value ?? null,

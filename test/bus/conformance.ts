@@ -137,6 +137,53 @@ export function describeBusConformance(name: string, factory: BusFactory): void 
       });
     });
 
+    describe('hasSubscribers', () => {
+      it.each([
+        { pattern: 'a.b', hits: ['a.b'], misses: ['a', 'a.b.c', 'a.c', 'b.b'] },
+        { pattern: 'a.*', hits: ['a.b', 'a.c'], misses: ['a', 'a.b.c', 'b.a'] },
+        { pattern: 'a.*.c', hits: ['a.b.c', 'a.x.c'], misses: ['a.b', 'a.b.d', 'a.b.c.d', 'a.x'] },
+        { pattern: 'a.>', hits: ['a.b', 'a.b.c', 'a.b.c.d'], misses: ['a', 'b.a'] },
+        { pattern: '*.b.>', hits: ['a.b.c', 'x.b.y.z'], misses: ['a.b', 'a.c.d'] },
+      ])('says whether $pattern would receive a publish: yes for $hits, no for $misses', ({ pattern, hits, misses }) => {
+        for (const subject of [...hits, ...misses]) expect(bus.hasSubscribers(s(subject))).toBe(false);
+        const subscription = bus.subscribe(s(pattern), () => {});
+        for (const subject of hits) expect(bus.hasSubscribers(s(subject)), subject).toBe(true);
+        for (const subject of misses) expect(bus.hasSubscribers(s(subject)), subject).toBe(false);
+        subscription.unsubscribe();
+        for (const subject of hits) expect(bus.hasSubscribers(s(subject)), subject).toBe(false);
+      });
+
+      it('stays exact after a publish cached the subject, as subscriptions come and go', async () => {
+        const wide: unknown[] = [];
+        const wideSubscription = bus.subscribe(s('x.>'), (message) => void wide.push(message.data));
+        bus.publish(s('x.y'), 'to the wide one');
+        await fence();
+        expect(bus.hasSubscribers(s('x.y'))).toBe(true);
+        // A subscriber that arrives later is seen, and keeps it true once the first one leaves.
+        const narrow = inbox(s('x.y'));
+        wideSubscription.unsubscribe();
+        expect(bus.hasSubscribers(s('x.y'))).toBe(true);
+        expect(bus.hasSubscribers(s('x.z'))).toBe(false);
+        bus.publish(s('x.y'), 'to the narrow one');
+        await fence();
+        expect(wide).toEqual(['to the wide one']);
+        expect(narrow.data).toEqual(['to the narrow one']);
+      });
+
+      it('counts queue-group members, and is false once draining', async () => {
+        bus.subscribe(s('q'), () => {}, { queue: 'workers' });
+        expect(bus.hasSubscribers(s('q'))).toBe(true);
+        const drained = bus.drain();
+        expect(bus.hasSubscribers(s('q'))).toBe(false);
+        await drained;
+        expect(bus.hasSubscribers(s('q'))).toBe(false);
+      });
+
+      it.each(['a.*', 'a.>', '', 'a..b'])('rejects invalid subject %j with InvalidSubject, as publish does', (subject) => {
+        expect(() => bus.hasSubscribers(subject)).toThrow(InvalidSubject);
+      });
+    });
+
     describe('publish and subscribe', () => {
       it('never runs a handler inside publish()', async () => {
         const box = inbox(s('x'));

@@ -1,13 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createInProcessBus, subjectsFor } from '../../src/bus/index.js';
-import { startActorRuntime, type ActorRuntime } from '../../src/runtime/actor-runtime.js';
+import { createInProcessBus, subjectsFor, type Bus } from '../../src/bus/index.js';
+import { startActorRuntime, type ActorRuntime, type ActorTransition } from '../../src/runtime/actor-runtime.js';
 
 let runtime: ActorRuntime | undefined;
 afterEach(() => runtime?.root.stop());
 
-function start(): ActorRuntime {
+function start(bus: Bus = createInProcessBus()): ActorRuntime {
   runtime = startActorRuntime({
-    bus: createInProcessBus(),
+    bus,
     subjects: subjectsFor('test'),
     input: { bridgeId: 'test', version: '0.0.0', configuredPort: 1, trayMode: false, defaultCommandTimeoutMs: 1_000, promptTimeoutMs: 1_000, bus: 'embedded' },
     bindListener: async (port) => ({ port }),
@@ -21,5 +21,81 @@ describe('actor runtime child lookup', () => {
   // lookup found Object.prototype.constructor among the children.
   it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'])('finds no child called %s', (id) => {
     expect(start().child(id)).toBeUndefined();
+  });
+});
+
+describe('actor runtime transitions on the bus', () => {
+  const subjects = subjectsFor('test');
+
+  /** A real in-process bus that also records every subject published on it. */
+  function recordingBus(): { bus: Bus; published: string[] } {
+    const inner = createInProcessBus();
+    const published: string[] = [];
+    const bus: Bus = Object.assign(Object.create(inner) as Bus, {
+      publish(subject: string, data: unknown) {
+        published.push(subject);
+        inner.publish(subject, data);
+      },
+    });
+    return { bus, published };
+  }
+
+  /** The next message on `subject` (subscribed before `cause` runs). */
+  function next<T>(bus: Bus, subject: string, cause: () => void): Promise<T> {
+    return new Promise<T>((resolve) => {
+      const subscription = bus.subscribe(subject, (message) => {
+        subscription.unsubscribe();
+        resolve(message.data as T);
+      });
+      cause();
+    });
+  }
+
+  it('publishes no transition while nobody listens, but still the runtime view', async () => {
+    const { bus, published } = recordingBus();
+    const { root } = start(bus);
+    const updated = await next<{ trayMode: boolean }>(bus, subjects.event('bridge.runtime.updated'), () =>
+      root.send({ type: 'settings.update', settings: { trayMode: true } }),
+    );
+    expect(updated.trayMode).toBe(true);
+    expect(published.filter((subject) => subject.startsWith(`${subjects.root}.actor.`))).toEqual([]);
+  });
+
+  it('gives a subscriber that comes later every transition from then on, through a wildcard', async () => {
+    const { bus, published } = recordingBus();
+    const { root } = start(bus);
+    root.send({ type: 'settings.update', settings: { trayMode: true } });
+    const transitions: ActorTransition[] = [];
+    bus.subscribe(subjects.allActors, (message) => void transitions.push(message.data as ActorTransition));
+    const updated = await next<{ promptTimeoutMs: number }>(bus, subjects.event('bridge.runtime.updated'), () => {
+      root.send({ type: 'settings.update', settings: { promptTimeoutMs: 2_000 } });
+      root.send({ type: 'settings.update', settings: { defaultCommandTimeoutMs: 3_000 } });
+    });
+    expect(updated.promptTimeoutMs).toBe(2_000);
+    // Each update's transition is published before its runtime view, and one publisher's messages
+    // arrive in order: once the third view has arrived, all three transitions have.
+    await next(bus, subjects.event('bridge.runtime.updated'), () => root.send({ type: 'settings.update', settings: { trayMode: false } }));
+    // The listener's bind ends in a transition of its own at some point; only the updates matter.
+    const updates = transitions.filter((t) => t.event === 'settings.update');
+    const settingsOf = (t: ActorTransition) => {
+      const { trayMode, promptTimeoutMs, defaultCommandTimeoutMs } = t.context as Record<string, unknown>;
+      return { trayMode, promptTimeoutMs, defaultCommandTimeoutMs };
+    };
+    expect(updates.map((t) => [t.kind, t.actorId, settingsOf(t)])).toEqual([
+      ['bridge', 'bridge', { trayMode: true, promptTimeoutMs: 2_000, defaultCommandTimeoutMs: 1_000 }],
+      ['bridge', 'bridge', { trayMode: true, promptTimeoutMs: 2_000, defaultCommandTimeoutMs: 3_000 }],
+      ['bridge', 'bridge', { trayMode: false, promptTimeoutMs: 2_000, defaultCommandTimeoutMs: 3_000 }],
+    ]);
+    expect(published.filter((subject) => subject === subjects.actor('bridge', 'bridge'))).toHaveLength(transitions.length);
+  });
+
+  it('describes the transition for a subscriber of that one actor\'s subject', async () => {
+    const bus = createInProcessBus();
+    const { root } = start(bus);
+    const transition = await next<ActorTransition>(bus, subjects.actor('bridge', 'bridge'), () =>
+      root.send({ type: 'settings.update', settings: { trayMode: true } }),
+    );
+    expect(transition).toMatchObject({ kind: 'bridge', actorId: 'bridge', parentId: null, event: 'settings.update' });
+    expect(bus.hasSubscribers(subjects.actor('bridge', 'bridge'))).toBe(false);
   });
 });
