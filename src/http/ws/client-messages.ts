@@ -62,6 +62,15 @@ export async function answerClientMessage(message: ReadMessage & { ok: true }, p
   }
 }
 
+/**
+ * The answer to a message that could not be read at all (not JSON, not an object, too large) on
+ * an event socket: a failed `prompt.resolve.result` with no id, the one answer frame the web app
+ * reads there (it sends nothing but `prompt.resolve`). A call socket answers with a `reply` frame.
+ */
+export function unreadableMessageResult(error: BridgeError): PromptResolveResultFrame {
+  return { type: 'prompt.resolve.result', id: null, promptId: null, ok: false, result: null, error: error.toBody().error };
+}
+
 function parseJson(text: string): unknown {
   try {
     // A reviver makes JSON.parse several times slower (11 µs per MCP call frame in a profile), so

@@ -12,7 +12,7 @@ import type { ReplayReply } from '../../services/events/event-log.js';
 import { sendError } from '../errors.js';
 import { headerOrQuery } from '../security/guard.js';
 import type { HttpDeps } from '../http-deps.js';
-import { answerClientMessage, readClientMessage } from './client-messages.js';
+import { answerClientMessage, readClientMessage, unreadableMessageResult } from './client-messages.js';
 import { SocketRequests, type UpgradeCredentials } from './socket-requests.js';
 import { upgradeRequired } from './upgrade-required.js';
 import { FramePump } from './frame-pump.js';
@@ -163,7 +163,9 @@ function streamEvents(socket: WebSocket, deps: HttpDeps, options: StreamOptions)
   // executes still reaches the bridge. Each answer gets a result frame, queued like events.
   socket.on('message', (raw) => {
     const message = readClientMessage(raw);
-    if (!message.ok) return requests.refuse(null, message.error);
+    // Unreadable: an event socket (the web app's) answers as it always did, a call socket
+    // (`events=none`, which has no replay) with a `reply` frame, what its client reads.
+    if (!message.ok) return options.replay ? pump.live(unreadableMessageResult(message.error)) : requests.refuse(null, message.error);
     if (SocketRequests.handles(message.value)) return requests.handle(message.value);
     void answerClientMessage(message, options.principal, deps).then((frame) => {
       if (!closed) pump.live(frame);
