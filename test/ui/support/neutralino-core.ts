@@ -66,6 +66,7 @@ export class NeutralinoCore {
   readonly globalsServed: string[] = [];
   visible = true;
   exitCode: number | null = null;
+  private exiting = false;
   private config: NeutralinoConfig = {};
   private readonly token = `${randomBytes(24).toString('hex')}.${randomBytes(24).toString('hex')}`;
   private tokenSent = false;
@@ -264,12 +265,14 @@ export class NeutralinoCore {
 
   /** app::exit → window::_close: the saved window state is written to the data path first. */
   private async exit(code: number): Promise<void> {
-    if (this.exitCode !== null) return;
-    this.exitCode = code;
+    if (this.exiting) return;
+    this.exiting = true;
     if (this.config.modes?.window?.useSavedState ?? true) {
       await mkdir(path.join(this.dataPath, '.tmp'), { recursive: true });
       await writeFile(path.join(this.dataPath, '.tmp', 'window_state.config.json'), JSON.stringify({ width: 1120, height: 780, x: 0, y: 0, maximize: false }));
     }
+    // The process has exited only once the state is on disk, as with the real binary.
+    this.exitCode = code;
     for (const fn of this.exitListeners) fn(code);
   }
 
