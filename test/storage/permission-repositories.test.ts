@@ -82,6 +82,16 @@ describe('permission store', () => {
     expect(store.rules.delete('rule_1')).toBeUndefined();
   });
 
+  it('records the decision a rule made with the rule\'s use, and counts no use whose decision was not stored', () => {
+    store.rules.insert(rule('rule_1'));
+    const allowed: Decision = { ...decision('dec_1'), decidedBy: 'rule', decision: null, ruleId: 'rule_1', resolvedBy: null };
+    expect(store.recordRuleUse(allowed, 'rule_1', '2026-01-03T00:00:00.000Z')).toMatchObject({ useCount: 1, lastUsedAt: '2026-01-03T00:00:00.000Z' });
+    expect(store.decisions.list({ limit: 10 }).decisions).toEqual([allowed]);
+    // A decision id already taken fails the insert: the use is then not counted either.
+    expect(() => store.recordRuleUse(allowed, 'rule_1', '2026-01-04T00:00:00.000Z')).toThrow();
+    expect(store.rules.get('rule_1')).toMatchObject({ useCount: 1, lastUsedAt: '2026-01-03T00:00:00.000Z' });
+  });
+
   it('finds rule candidates by exact executable and lists rules newest first', () => {
     store.rules.insert(rule('rule_1', 'git'));
     store.rules.insert(rule('rule_2', 'npm'));

@@ -141,8 +141,9 @@ export function startPermissionAuthority(ctx: ServiceContext, deps: AuthorityDep
       const rule = store.rules.forExecutable(subject.command).find((candidate) => ruleMatches(candidate, subject));
       if (rule) {
         const decisionId = newId('dec');
-        recordDecision({ ...base, decisionId, decidedBy: 'rule', outcome: 'allowed', ruleId: rule.ruleId, policy: null });
-        const used = store.rules.touch(rule.ruleId, at);
+        const decision: Decision = { ...base, decisionId, decidedBy: 'rule', outcome: 'allowed', ruleId: rule.ruleId, policy: null };
+        const used = store.recordRuleUse(decision, rule.ruleId, at);
+        publish('permission.decision.recorded', decision);
         if (used) publish('permission.whitelist.updated', { change: 'used', rule: used });
         return { outcome: 'allowed', decidedBy: 'rule', ruleId: rule.ruleId, decisionId };
       }

@@ -11,21 +11,36 @@ export class PermissionStore {
   readonly prompts: PromptsRepository;
   readonly rules: RulesRepository;
   readonly decisions: DecisionsRepository;
-  readonly #db: SqliteDatabase;
+  // Wrapped once: better-sqlite3's transaction() builds a new function (and its savepoint
+  // variants) per call, which showed in the profile of every whitelisted run (issue 15).
+  readonly #record: (decision: Decision | undefined, rule: WhitelistRule | null) => void;
+  readonly #recordRuleUse: (decision: Decision, ruleId: string, at: string) => WhitelistRule | undefined;
 
   constructor(db: SqliteDatabase) {
-    this.#db = db;
     this.prompts = new PromptsRepository(db);
     this.rules = new RulesRepository(db);
     this.decisions = new DecisionsRepository(db);
+    this.#record = db.transaction((decision: Decision | undefined, rule: WhitelistRule | null) => {
+      if (rule) this.rules.insert(rule);
+      if (decision) this.decisions.insert(decision);
+    });
+    this.#recordRuleUse = db.transaction((decision: Decision, ruleId: string, at: string) => {
+      this.decisions.insert(decision);
+      return this.rules.touch(ruleId, at);
+    });
   }
 
   /** Stores a decision and the rule it created together: never a rule without its decision. */
   record(decision: Decision | undefined, rule: WhitelistRule | null): void {
-    this.#db.transaction(() => {
-      if (rule) this.rules.insert(rule);
-      if (decision) this.decisions.insert(decision);
-    })();
+    this.#record(decision, rule);
+  }
+
+  /**
+   * Stores the decision a whitelist rule made and counts the use on the rule, in one transaction
+   * (one commit per whitelisted run instead of two); returns the rule as it is now.
+   */
+  recordRuleUse(decision: Decision, ruleId: string, at: string): WhitelistRule | undefined {
+    return this.#recordRuleUse(decision, ruleId, at);
   }
 }
 
