@@ -74,7 +74,7 @@ export function startActorRuntime(options: ActorRuntimeOptions) {
       // Describing a transition (its context redacted) is most of this hook's cost, and nobody
       // listens unless an inspector page or a test subscribed: skip it then (a subscriber that
       // comes later sees every transition from then on; its snapshot comes from list()).
-      if (bus.hasSubscribers(subject)) bus.publish(subject, describeTransition(ref, event.snapshot, event.event.type));
+      if (bus.hasSubscribers(subject)) bus.publish(subject, describeTransition(ref, kind, event.snapshot, event.event.type));
       if (ref === root) {
         const state = (event.snapshot as { value?: unknown }).value ?? null;
         const view = JSON.stringify(runtimeView(root.getSnapshot().context, state));
@@ -107,8 +107,8 @@ export function startActorRuntime(options: ActorRuntimeOptions) {
     list(): ActorTransition[] {
       const out: ActorTransition[] = [];
       const visit = (ref: AnyActorRef) => {
-        const t = describeTransition(ref, ref.getSnapshot(), '');
-        if (t) out.push(t);
+        const kind = machineKindOf(ref);
+        if (kind !== null) out.push(describeTransition(ref, kind, ref.getSnapshot(), ''));
         const snap = ref.getSnapshot() as { children?: Record<string, AnyActorRef> };
         for (const child of Object.values(snap.children ?? {})) visit(child);
       };
@@ -135,10 +135,8 @@ function machineKindOf(ref: AnyActorRef): string | null {
   return logic && 'root' in logic && typeof logic.id === 'string' ? logic.id : null;
 }
 
-/** Machine actors are described; promise/callback helpers are not. */
-function describeTransition(ref: AnyActorRef, snapshot: Snapshot<unknown>, eventType: string): ActorTransition | null {
-  const kind = machineKindOf(ref);
-  if (kind === null) return null;
+/** A machine actor's transition (`kind` from `machineKindOf`; helpers without one are not described). */
+function describeTransition(ref: AnyActorRef, kind: string, snapshot: Snapshot<unknown>, eventType: string): ActorTransition {
   const snap = snapshot as { value?: unknown; status: string; context?: unknown };
   const parent = (ref as { _parent?: AnyActorRef })._parent;
   return {

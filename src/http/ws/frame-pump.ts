@@ -51,26 +51,25 @@ export class FramePump {
   }
 
   live(frame: Frame): void {
-    if (this.#stopped) return;
-    if (this.#live.length >= this.#liveLimit) {
-      this.stop();
-      this.#onOverflow();
-      return;
-    }
+    if (!this.#roomForLive()) return;
     this.#live.push(queued(frame, this.#binaryOutput));
     this.#pump();
   }
 
   /** A live frame already serialised (a request's reply): no seq, never cached. */
   liveText(text: string): void {
-    if (this.#stopped) return;
-    if (this.#live.length >= this.#liveLimit) {
-      this.stop();
-      this.#onOverflow();
-      return;
-    }
+    if (!this.#roomForLive()) return;
     this.#live.push({ seq: null, payload: text });
     this.#pump();
+  }
+
+  /** Whether one more live frame may queue; a full queue stops the pump and reports the overflow. */
+  #roomForLive(): boolean {
+    if (this.#stopped) return false;
+    if (this.#live.length < this.#liveLimit) return true;
+    this.stop();
+    this.#onOverflow();
+    return false;
   }
 
   stop(): void {
