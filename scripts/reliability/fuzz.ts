@@ -26,6 +26,6 @@ export const fuzzReport: ReliabilityPart = async (size) => {
       { name: 'wall time', value: `${(figures.wallMs / 1000).toFixed(1)} s` },
     ],
     prose:
-      'Requests come from fast-check arbitraries derived from each route\'s zod schemas (through `z.toJSONSchema()`), mixed with mutations (wrong types, unknown fields, NUL and unicode strings, huge and negative numbers, deep nesting, `__proto__`), malformed JSON, bodies over the limit, wrong content types, traversal in paths and queries, bad credentials and raw HTTP garbage; both sockets get fuzzed upgrades and frames. Commands, installs and stdio MCP servers stop at a permission prompt nobody answers.',
+      'Requests come from fast-check arbitraries derived from each route\'s zod schemas (through `z.toJSONSchema()`), mixed with mutations (wrong types, unknown fields, NUL and unicode strings, huge and negative numbers, deep nesting, `__proto__`), malformed JSON, bodies over the limit, wrong content types, traversal in paths and queries, bad credentials and raw HTTP garbage; both sockets get fuzzed upgrades and frames, and the event socket gets scripts of `request` and `cancel` frames (calls on the socket) with lying ids, duplicate ids in flight, HTTP-only and unknown routes, valid-shaped and mutated bodies, `__proto__` keys and frames around the size limits: every frame owed an answer must get one, judged like an HTTP reply. Commands, installs and stdio MCP servers stop at a permission prompt nobody answers.',
   };
 };

@@ -4,7 +4,7 @@ import { CI_FUZZ_CASES, DEFAULT_FUZZ_SEED, runFuzz, summarizeFuzz, type FuzzFigu
 
 const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : DEFAULT_FUZZ_SEED;
 
-describe('property-based fuzzing of every route and both sockets', () => {
+describe('property-based fuzzing of every route and both sockets, and calls on the socket', () => {
   let figures: FuzzFigures;
 
   it(`answers ${CI_FUZZ_CASES} hostile and valid-shaped requests with no 5xx, no crash and only structured errors`, { timeout: 240_000 }, async () => {
@@ -26,6 +26,9 @@ describe('property-based fuzzing of every route and both sockets', () => {
     for (const route of ROUTE_LIST) expect(figures.routes[route.id], route.id).toBeGreaterThan(20);
     expect(figures.routes['ws /ws/v1/events']).toBeGreaterThan(20);
     expect(figures.routes['ws /ws/v1/ui/inspector']).toBeGreaterThan(20);
+    // Request frames (calls on the socket), each of their answers judged like an HTTP reply.
+    expect(figures.routes['ws /ws/v1/events request frames']).toBeGreaterThan(20);
+    expect(figures.routeStatuses['ws /ws/v1/events request frames']?.['400'] ?? 0).toBeGreaterThan(20);
     // Valid-shaped requests get past validation: the fuzz is not all refusals.
     expect(figures.statuses['200'] ?? 0).toBeGreaterThan(500);
     expect(figures.statuses['202'] ?? 0).toBeGreaterThan(10);

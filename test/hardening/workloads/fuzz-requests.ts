@@ -4,18 +4,20 @@ import { TOKEN_HEADER, UI_TOKEN_HEADER } from '../../../src/contract/constants.j
 import { ROUTE_LIST } from '../../../src/contract/routes/index.js';
 import type { RouteDef } from '../../../src/contract/route.js';
 import { TRAVERSAL, arbitraryFromSchema, inputJsonSchema, mutationArbitrary, mutate, nastyNumber, nastyString, nastyValue } from './fuzz-arbitraries.js';
+import { SOCKET_ROUTES } from '../../../src/contract/ws-requests.js';
+import { requestScriptArbitrary } from './fuzz-socket-requests.js';
 import type { FrameAction, WireRequest, WsCase } from './fuzz-wire.js';
 
 /** What the fuzzer sends, one arbitrary per category; every route of `ROUTES` is in each. */
 export const HTTP_CATEGORIES = ['valid-shaped', 'mutated-body', 'malformed-json', 'oversized-body', 'content-type', 'path', 'query', 'auth', 'raw-http'] as const;
-export const WS_CATEGORIES = ['ws-upgrade', 'ws-frames'] as const;
+export const WS_CATEGORIES = ['ws-upgrade', 'ws-frames', 'ws-requests'] as const;
 export type HttpCategory = (typeof HTTP_CATEGORIES)[number];
 export type WsCategory = (typeof WS_CATEGORIES)[number];
 export type Category = HttpCategory | WsCategory;
 
 export type FuzzCase =
   | { category: HttpCategory | 'ws-upgrade'; routeId: string; request: WireRequest }
-  | { category: 'ws-frames'; routeId: string; ws: WsCase };
+  | { category: 'ws-frames' | 'ws-requests'; routeId: string; ws: WsCase };
 
 export interface FuzzTarget {
   port: number;
@@ -217,6 +219,17 @@ export function categoryArbitrary(category: Category, target: FuzzTarget, models
           const query = `?${token}${extra && (path === '/ws/v1/events') === !/kinds|desktop/.test(extra) ? `&${extra}` : ''}`;
           return { category: 'ws-frames', routeId: `ws ${path}`, ws: { path, query, headers: { origin: target.origin }, perMessageDeflate: deflate, frames } };
         });
+    case 'ws-requests': {
+      // Request frames on the typed client's call socket and on the web app's own event socket.
+      const socketRoutes = models.filter((m) => SOCKET_ROUTES.has(m.route.id)).map((m) => ({ routeId: m.route.id, body: m.body, rawBody: m.rawBody }));
+      return fc
+        .tuple(requestScriptArbitrary(socketRoutes), fc.constantFrom('&events=none', '&events=none', ''), fc.boolean())
+        .map(([script, events, deflate]): FuzzCase => ({
+          category: 'ws-requests',
+          routeId: 'ws /ws/v1/events request frames',
+          ws: { path: '/ws/v1/events', query: `?sessionToken=${encode(target.sessionToken)}${events}`, headers: { origin: target.origin }, perMessageDeflate: deflate, frames: script.frames, answers: script.answers, oversized: script.oversized },
+        }));
+    }
   }
 }
 
@@ -497,7 +510,7 @@ const frameArbitrary: fc.Arbitrary<FrameAction> = fc.oneof(
 
 /** A case as a person reads it: the HTTP request (body cut short) or the socket's script. */
 export function describeCase(fuzzCase: FuzzCase): string {
-  if (fuzzCase.category === 'ws-frames') {
+  if ('ws' in fuzzCase) {
     const frames = fuzzCase.ws.frames.map((f) => {
       if (f.kind === 'huge') return `huge ${f.binary ? 'binary' : 'text'} frame of ${f.bytes} bytes`;
       if (f.kind === 'text') return `text ${JSON.stringify(f.data.slice(0, 200))}${f.data.length > 200 ? `… (${f.data.length} chars)` : ''}`;

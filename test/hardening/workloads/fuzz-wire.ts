@@ -138,11 +138,27 @@ export interface WsCase {
   headers: Record<string, string>;
   perMessageDeflate: boolean;
   frames: FrameAction[];
+  /**
+   * Frames owed one answer each (`reply` or `prompt.resolve.result`): the case then waits for all
+   * of them, not for the first frame, and reports them.
+   */
+  answers?: number;
+  /** A frame over the socket's limit is among them: a close 1009 may cut the answers short. */
+  oversized?: boolean;
+}
+
+/** A `reply` or `prompt.resolve.result` frame the server sent, parsed. */
+export interface AnswerFrame {
+  type: 'reply' | 'prompt.resolve.result';
+  id?: unknown;
+  status?: unknown;
+  body?: unknown;
+  error?: unknown;
 }
 
 export type WsOutcome =
   | { kind: 'refused'; status: number; body: string }
-  | { kind: 'served'; greeted: boolean; serverClose: { code: number; reason: string } | null }
+  | { kind: 'served'; greeted: boolean; serverClose: { code: number; reason: string } | null; answers: AnswerFrame[] }
   | { kind: 'error'; error: string };
 
 /**
@@ -159,6 +175,7 @@ export function runWsCase(port: number, wsCase: WsCase, timeoutMs: number): Prom
     let settled = false;
     let clientClosing = false;
     let greeted = false;
+    const answers: AnswerFrame[] = [];
     const finish = (outcome: WsOutcome) => {
       if (settled) return;
       settled = true;
@@ -166,7 +183,10 @@ export function runWsCase(port: number, wsCase: WsCase, timeoutMs: number): Prom
       socket.terminate();
       resolve(outcome);
     };
-    const timer = setTimeout(() => finish({ kind: 'error', error: `neither greeted nor closed within ${timeoutMs} ms` }), timeoutMs);
+    const timer = setTimeout(
+      () => finish({ kind: 'error', error: wsCase.answers === undefined ? `neither greeted nor closed within ${timeoutMs} ms` : `${answers.length} of ${wsCase.answers} frames answered within ${timeoutMs} ms` }),
+      timeoutMs,
+    );
     socket.once('unexpected-response', (_request, response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -178,16 +198,19 @@ export function runWsCase(port: number, wsCase: WsCase, timeoutMs: number): Prom
       if (!settled && socket.readyState !== WebSocket.CLOSING && socket.readyState !== WebSocket.CLOSED) finish({ kind: 'error', error: error.message });
     });
     socket.on('close', (code, reason) => {
-      finish({ kind: 'served', greeted, serverClose: clientClosing ? null : { code, reason: reason.toString() } });
+      finish({ kind: 'served', greeted, serverClose: clientClosing ? null : { code, reason: reason.toString() }, answers });
     });
     const closeFromClient = () => {
       if (socket.readyState !== WebSocket.OPEN) return;
       clientClosing = true;
       socket.close(1000, 'fuzz case done');
     };
-    socket.on('message', () => {
+    socket.on('message', (data, isBinary) => {
       greeted = true;
-      closeFromClient();
+      if (wsCase.answers === undefined) return closeFromClient();
+      const frame = isBinary ? null : (JSON.parse(String(data)) as AnswerFrame | null);
+      if (frame?.type === 'reply' || frame?.type === 'prompt.resolve.result') answers.push(frame);
+      if (answers.length >= wsCase.answers) closeFromClient();
     });
     socket.once('open', () => {
       for (const frame of wsCase.frames) {
@@ -195,7 +218,7 @@ export function runWsCase(port: number, wsCase: WsCase, timeoutMs: number): Prom
         sendFrame(socket, frame);
       }
       // The desktop socket carries only `show` requests: nothing greets it.
-      if (wsCase.query.includes('desktop=1')) setImmediate(closeFromClient);
+      if (wsCase.query.includes('desktop=1') || wsCase.answers === 0) setImmediate(closeFromClient);
     });
   });
 }

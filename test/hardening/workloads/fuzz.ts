@@ -11,7 +11,7 @@ import { ROUTE_LIST } from '../../../src/contract/routes/index.js';
 import { handshake, startTestBridge, type TestBridge } from '../../support/test-bridge.js';
 import { DEAD_URL } from './fuzz-arbitraries.js';
 import { HTTP_CATEGORIES, WS_CATEGORIES, categoryArbitrary, describeCase, routeModels, type Category, type FuzzCase, type FuzzTarget } from './fuzz-requests.js';
-import { runWsCase, sendWire, type WireOutcome, type WsOutcome } from './fuzz-wire.js';
+import { runWsCase, sendWire, type AnswerFrame, type WireOutcome, type WsCase, type WsOutcome } from './fuzz-wire.js';
 
 /**
  * The fuzzing workload (issue 7): property-based requests against a real bridge on loopback, to
@@ -77,6 +77,7 @@ export const CATEGORY_SHARE: Record<Category, number> = {
   'raw-http': 7,
   'ws-upgrade': 7,
   'ws-frames': 4,
+  'ws-requests': 4,
 };
 
 /** The fixed seed of CI runs; `FUZZ_SEED` replays another. */
@@ -175,8 +176,57 @@ export function judgeSocket(outcome: WsOutcome): Verdict {
   return { ok: true, status: 101 };
 }
 
+/**
+ * Judges a script of request frames: the socket as above, every frame owed an answer answered
+ * (unless a frame over the socket's limit closed it with 1009), each reply with a status below 500
+ * and, for a 4xx, a registered error body; a reply names only an id the script sent, or null.
+ */
+export function judgeSocketRequests(wsCase: WsCase, outcome: WsOutcome): Verdict {
+  const socket = judgeSocket(outcome);
+  if (!socket.ok || outcome.kind !== 'served') return socket;
+  const owed = wsCase.answers ?? 0;
+  if (outcome.answers.length < owed && !(wsCase.oversized && outcome.serverClose?.code === 1009)) {
+    return { ok: false, kind: 'broken', problem: `${outcome.answers.length} of ${owed} frames answered; the server closed with ${JSON.stringify(outcome.serverClose)}` };
+  }
+  const sentIds = new Set<unknown>(wsCase.frames.flatMap((frame) => (frame.kind === 'text' ? [idOf(frame.data)] : [])).filter((id) => typeof id === 'string'));
+  let first: Verdict | null = null;
+  for (const answer of outcome.answers) {
+    const verdict = judgeAnswer(answer);
+    if (!verdict.ok) return verdict;
+    if (answer.type === 'reply' && answer.id !== null && !sentIds.has(answer.id)) return { ok: false, kind: 'broken', problem: `a reply names an id nobody sent: ${JSON.stringify(answer.id)}` };
+    first ??= verdict;
+  }
+  return first ?? socket;
+}
+
+function judgeAnswer(answer: AnswerFrame): Verdict {
+  if (answer.type === 'prompt.resolve.result') {
+    // A frame that is not a request at all is read as a prompt answer and refused as one.
+    const error = answer.error as { code?: unknown } | null | undefined;
+    const known = typeof error?.code === 'string' ? (ERROR_CODES as Record<string, { status: number }>)[error.code] : undefined;
+    if (!known) return { ok: false, kind: 'unstructured', problem: `an unreadable frame's result has no registered error: ${JSON.stringify(answer).slice(0, 300)}` };
+    return structuredError(known.status, JSON.stringify({ error }));
+  }
+  if (typeof answer.status !== 'number') return { ok: false, kind: 'broken', problem: `a reply without a status: ${JSON.stringify(answer).slice(0, 300)}` };
+  const body = JSON.stringify(answer.body) ?? '';
+  if (answer.status >= 500) return serverError(answer.status, body);
+  if (answer.status < 400) return { ok: true, status: answer.status };
+  return structuredError(answer.status, body);
+}
+
+function idOf(text: string): unknown {
+  try {
+    return (JSON.parse(text) as { id?: unknown } | null)?.id;
+  } catch {
+    return undefined;
+  }
+}
+
 async function runCase(port: number, fuzzCase: FuzzCase): Promise<Verdict> {
-  if (fuzzCase.category === 'ws-frames') return judgeSocket(await runWsCase(port, fuzzCase.ws, REPLY_TIMEOUT_MS));
+  if ('ws' in fuzzCase) {
+    const outcome = await runWsCase(port, fuzzCase.ws, REPLY_TIMEOUT_MS);
+    return fuzzCase.category === 'ws-requests' ? judgeSocketRequests(fuzzCase.ws, outcome) : judgeSocket(outcome);
+  }
   return judgeReply(fuzzCase, await sendWire(port, fuzzCase.request, REPLY_TIMEOUT_MS));
 }
 
