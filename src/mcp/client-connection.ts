@@ -199,17 +199,19 @@ export async function openClientConnection(transport: Transport, options: Client
       identity.capabilities.prompts
         ? collect((cursor) => client.listPrompts(cursor ? { cursor } : {}, listOptions(signal)).then((r) => ({ items: r.prompts, nextCursor: r.nextCursor })))
         : Promise.resolve([]),
-    callTool: (name, args, callOptions) =>
-      authorized(() => callTool(client, name, args, callOptions), callOptions.signal).catch((error: unknown) => {
+    callTool: (name, args, callOptions) => {
+      const signal = callOptions.controller?.signal ?? callOptions.signal;
+      return authorized(() => callTool(client, name, args, callOptions), signal).catch((error: unknown) => {
         // A request that failed below MCP (e.g. `fetch failed`: the HTTP server is gone) means
         // the session is broken even though no transport noticed: end it, so it is supervised.
         // A call its caller cancelled failed on purpose: the session is fine.
-        if (isTransportFailure(error) && !callOptions.signal?.aborted && !ended && !closedByUs) {
+        if (isTransportFailure(error) && !signal?.aborted && !ended && !closedByUs) {
           lastTransportError = error as Error;
           void closeTransport(closeClient).catch(() => {});
         }
         throw error;
-      }),
+      });
+    },
     request: (method, params, requestOptions) =>
       authorized(
         () => client.request({ method, params } as never, REQUEST_RESULT_SCHEMAS[method], { timeout: requestOptions.timeoutMs, ...(requestOptions.signal ? { signal: requestOptions.signal } : {}) }),
@@ -243,19 +245,19 @@ export async function openClientConnection(transport: Transport, options: Client
  * output schema (the web app may do that itself).
  */
 async function callTool(client: Client, name: string, args: Record<string, unknown>, options: CallToolOptions): Promise<CallToolResult> {
-  const caller = options.signal;
-  if (caller?.aborted) throw caller.reason;
   // The SDK checks the total only when progress arrives; this timer enforces the cap regardless.
-  // One controller carries both the cap and the caller's abort (forwarded by a listener):
-  // `AbortSignal.any` cost 15-17 us per call here against 3 us for this (it tracks its sources weakly).
-  const stop = new AbortController();
-  let capReached = false;
+  // One controller carries both the cap and the caller's abort: the caller's own when it hands
+  // it over, else one the caller's signal is forwarded to by a listener (`AbortSignal.any` cost
+  // 15-17 us per call here against 3 us for that: it tracks its sources weakly).
+  const stop = options.controller ?? new AbortController();
+  const caller = options.controller ? undefined : options.signal;
+  if (stop.signal.aborted) throw stop.signal.reason;
+  if (caller?.aborted) throw caller.reason;
   const timer = setTimeout(() => {
-    capReached = true;
-    stop.abort();
+    stop.abort(new McpTimeoutError(`The tool call reached the hard cap of ${options.maxTotalTimeoutMs} ms.`, options.maxTotalTimeoutMs));
   }, options.maxTotalTimeoutMs);
-  const forward = () => stop.abort(caller?.reason);
-  caller?.addEventListener('abort', forward, { once: true });
+  const forward = caller ? () => stop.abort(caller.reason) : undefined;
+  if (forward) caller!.addEventListener('abort', forward, { once: true });
   try {
     return await client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, {
       timeout: options.timeoutMs,
@@ -266,14 +268,12 @@ async function callTool(client: Client, name: string, args: Record<string, unkno
       signal: stop.signal,
     });
   } catch (error) {
-    if (caller?.aborted) throw caller.reason;
-    if (capReached) {
-      throw new McpTimeoutError(`The tool call reached the hard cap of ${options.maxTotalTimeoutMs} ms.`, options.maxTotalTimeoutMs);
-    }
+    // The caller's abort rejects with the caller's reason; the cap's reason is the timeout itself.
+    if (stop.signal.aborted) throw stop.signal.reason;
     throw classifyMcpError(error, options.timeoutMs);
   } finally {
     clearTimeout(timer);
-    caller?.removeEventListener('abort', forward);
+    if (forward) caller!.removeEventListener('abort', forward);
   }
 }
 

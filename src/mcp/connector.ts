@@ -90,7 +90,14 @@ export interface CallToolOptions {
   timeoutMs: number;
   /** Progress resets `timeoutMs`, but the call never lasts longer than this. */
   maxTotalTimeoutMs: number;
+  /** Ends the call (the server is sent `notifications/cancelled`); it rejects with the reason. */
   signal?: AbortSignal;
+  /**
+   * Instead of `signal`, the caller's own controller of this call: the connection then aborts it
+   * itself at the hard cap instead of making a second controller that the caller's signal is
+   * forwarded to (a signal and two listeners less per call, issue 15).
+   */
+  controller?: AbortController;
   onProgress?: (progress: { progress: number; total?: number; message?: string }) => void;
 }
 

@@ -72,6 +72,32 @@ describe('an MCP connection', () => {
     await outcome;
   });
 
+  it("aborts the caller's own controller at the hard cap, with the timeout as its reason", async () => {
+    const { connection } = await open();
+    vi.useFakeTimers();
+    const controller = new AbortController();
+    const call = connection.callTool('progress', { steps: 10, stepMs: 80 }, { timeoutMs: 100, maxTotalTimeoutMs: 300, controller });
+    const outcome = expect(call).rejects.toMatchObject({ name: 'McpTimeoutError', timeoutMs: 300 });
+    await vi.advanceTimersByTimeAsync(400);
+    await outcome;
+    expect(controller.signal.reason).toMatchObject({ name: 'McpTimeoutError', timeoutMs: 300 });
+  });
+
+  it("ends a call with its reason when the caller aborts the controller it handed over, and the session goes on", async () => {
+    const { connection } = await open();
+    const controller = new AbortController();
+    const reason = new Error('cancelled by the caller');
+    const call = connection.callTool('hang', {}, { timeoutMs: 10_000, maxTotalTimeoutMs: 10_000, controller });
+    controller.abort(reason);
+    await expect(call).rejects.toBe(reason);
+    const before = new AbortController();
+    before.abort(reason);
+    await expect(connection.callTool('echo', { message: 'never sent' }, { timeoutMs: 1_000, maxTotalTimeoutMs: 5_000, controller: before })).rejects.toBe(reason);
+    expect(await connection.callTool('echo', { message: 'still here' }, { timeoutMs: 1_000, maxTotalTimeoutMs: 5_000, controller: new AbortController() })).toEqual({
+      content: [{ type: 'text', text: 'Echo: still here' }],
+    });
+  });
+
   it("ends a call with its caller's reason when the caller aborts, and the session goes on", async () => {
     const { connection } = await open();
     const caller = new AbortController();

@@ -19,6 +19,18 @@ import { serializerCompiler, validatorCompiler } from '../zod-compilers.js';
 
 const DEFAULT_REPLY_TIMEOUT_MS = 30_000;
 
+/**
+ * Every request frame is read with this: compiled (`z.compile`) at the first frame, not at the
+ * start; same verdicts and errors as the schema's own parse.
+ */
+let requestFrame: ReturnType<typeof z.compile<typeof socketRequestFrameSchema>> | undefined;
+/**
+ * Abort keys of socket requests: one random prefix per process and a counter, unique as a random
+ * id per request would be (also on a bus shared with other processes), without drawing one.
+ */
+const ABORT_KEY_PREFIX = `socket-${randomUUID()}-`;
+let abortKeys = 0;
+
 /** What the socket's upgrade carried: each request frame is authorised again from it. */
 export interface UpgradeCredentials {
   rawHeaders: readonly string[];
@@ -92,7 +104,7 @@ export class SocketRequests {
   /** Answers one parsed frame; never throws (every failure is a reply frame). */
   handle(message: unknown): void {
     if ((message as { type?: unknown }).type === 'cancel') return this.#cancel(message);
-    const frame = socketRequestFrameSchema.safeParse(message);
+    const frame = (requestFrame ??= z.compile(socketRequestFrameSchema)).safeParse(message);
     if (!frame.success) {
       const id = (message as { id?: unknown }).id;
       // An id that is readable is echoed, so the client can fail the right call.
@@ -109,7 +121,7 @@ export class SocketRequests {
     }
     const entry = compiledRoute(this.#deps, routeId);
     if (!entry) return this.refuse(id, unknownRoute(routeId));
-    const abortKey = entry.route.abortOnClose ? randomUUID() : null;
+    const abortKey = entry.route.abortOnClose ? ABORT_KEY_PREFIX + ++abortKeys : null;
     this.#inFlight.set(id, abortKey);
     void this.#run(id, entry, body, abortKey);
   }

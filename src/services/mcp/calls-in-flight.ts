@@ -32,8 +32,11 @@ export class CallsInFlight {
    */
   readonly #goneEarly = new Set<string>();
 
-  /** Registers a call; 409 when a call with this id is still in flight. */
-  begin(callId: string, serverId: string, abortKey: string | undefined): AbortSignal {
+  /**
+   * Registers a call; 409 when a call with this id is still in flight. The controller is the
+   * call's only one: the connection is handed it (and aborts it itself at the hard cap).
+   */
+  begin(callId: string, serverId: string, abortKey: string | undefined): AbortController {
     if (this.#calls.has(callId)) {
       throw new BridgeError('conflict', `A call with callId "${callId}" is already in flight.`, { details: { callId, reason: 'duplicate_call_id' } });
     }
@@ -43,7 +46,7 @@ export class CallsInFlight {
       this.#byAbortKey.set(abortKey, callId);
       if (this.#goneEarly.delete(abortKey)) controller.abort(new CallCancelledError('client_gone'));
     }
-    return controller.signal;
+    return controller;
   }
 
   end(callId: string): void {

@@ -18,25 +18,32 @@ const compiled = new WeakMap<object, JsonSchemaValidator<unknown> | Error>();
  * Checks a result against the tool's declared `outputSchema`, as the spec asks of clients: a
  * tool that declares one must return conforming `structuredContent`. The result itself is
  * passed on unchanged either way; this only says whether it can be trusted to the schema.
+ * Synchronous except the first time a schema is compiled (Ajv loads then): a call's reply then
+ * waits for no extra promise turns (issue 15, the echo call's latency).
  */
-export async function checkOutputSchema(tool: Pick<Tool, 'outputSchema'> | undefined, result: CallToolResult): Promise<OutputSchemaVerdict> {
+export function checkOutputSchema(tool: Pick<Tool, 'outputSchema'> | undefined, result: CallToolResult): OutputSchemaVerdict | Promise<OutputSchemaVerdict> {
   const schema = tool?.outputSchema;
   if (!schema) return { outputSchema: 'not_declared', outputSchemaErrors: [] };
   if (result.isError === true) return { outputSchema: 'not_checked', outputSchemaErrors: [] };
   if (result.structuredContent === undefined) {
     return { outputSchema: 'invalid', outputSchemaErrors: ['The tool declares an outputSchema but returned no structuredContent.'] };
   }
-  let validate = compiled.get(schema);
-  if (!validate) {
-    const ajv = await loadValidator();
+  const validate = compiled.get(schema);
+  if (validate) return verdictOf(validate, result.structuredContent);
+  return loadValidator().then((ajv) => {
+    let fresh: JsonSchemaValidator<unknown> | Error;
     try {
-      validate = ajv.getValidator(schema as JsonSchemaType);
+      fresh = ajv.getValidator(schema as JsonSchemaType);
     } catch (error) {
-      validate = error instanceof Error ? error : new Error(String(error));
+      fresh = error instanceof Error ? error : new Error(String(error));
     }
-    compiled.set(schema, validate);
-  }
+    compiled.set(schema, fresh);
+    return verdictOf(fresh, result.structuredContent);
+  });
+}
+
+function verdictOf(validate: JsonSchemaValidator<unknown> | Error, structuredContent: unknown): OutputSchemaVerdict {
   if (validate instanceof Error) return { outputSchema: 'invalid', outputSchemaErrors: [`The tool's outputSchema cannot be compiled: ${validate.message}`] };
-  const verdict = validate(result.structuredContent);
+  const verdict = validate(structuredContent);
   return verdict.valid ? { outputSchema: 'valid', outputSchemaErrors: [] } : { outputSchema: 'invalid', outputSchemaErrors: [verdict.errorMessage] };
 }

@@ -4,7 +4,7 @@ import { CallCancelledError, CallsInFlight } from '../../../src/services/mcp/cal
 describe('calls in flight', () => {
   it('cancels a call whose client went away while it runs', () => {
     const calls = new CallsInFlight();
-    const signal = calls.begin('call_1', 'mcp_1', 'key-1');
+    const { signal } = calls.begin('call_1', 'mcp_1', 'key-1');
     expect(signal.aborted).toBe(false);
     calls.clientGone('key-1');
     expect(signal.aborted).toBe(true);
@@ -14,20 +14,20 @@ describe('calls in flight', () => {
   it('cancels a call whose client went away before the call began (a cancel read in the same tick)', () => {
     const calls = new CallsInFlight();
     calls.clientGone('key-early');
-    const signal = calls.begin('call_1', 'mcp_1', 'key-early');
+    const { signal } = calls.begin('call_1', 'mcp_1', 'key-early');
     expect(signal.aborted).toBe(true);
     expect((signal.reason as CallCancelledError).by).toBe('client_gone');
     calls.end('call_1');
     // Claimed once: another call with that key (none should exist) is not cancelled by it.
-    expect(calls.begin('call_2', 'mcp_1', 'key-early').aborted).toBe(false);
+    expect(calls.begin('call_2', 'mcp_1', 'key-early').signal.aborted).toBe(false);
   });
 
   it('forgets the oldest early aborts past its bound, so keys of calls already ended cannot pile up', () => {
     const calls = new CallsInFlight();
     calls.clientGone('oldest');
     for (let i = 0; i < 1_024; i++) calls.clientGone(`key-${i}`);
-    expect(calls.begin('call_old', 'mcp_1', 'oldest').aborted).toBe(false);
-    expect(calls.begin('call_new', 'mcp_1', 'key-1023').aborted).toBe(true);
+    expect(calls.begin('call_old', 'mcp_1', 'oldest').signal.aborted).toBe(false);
+    expect(calls.begin('call_new', 'mcp_1', 'key-1023').signal.aborted).toBe(true);
   });
 
   it('refuses a second call with an id still in flight', () => {

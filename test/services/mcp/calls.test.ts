@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InMemoryConnector } from '../../../src/mcp/in-memory-connector.js';
 import { protocolErrorServer, twinServer } from '../../fixtures/mcp/twin-servers.js';
 import { connectHttp, startMcpHarness, waitForState, type McpHarness } from './harness.js';
@@ -19,6 +19,8 @@ describe('MCP tool calls', () => {
   };
   const call = (h: McpHarness, body: object) => h.call('mcp.call', { body });
   const completed = (h: McpHarness) => h.events.filter((e) => e.type === 'mcp.call.completed').map((e) => e.data);
+  /** `mcp.call.completed` is published after the reply, so it is waited for. */
+  const expectCompleted = (h: McpHarness, expected: unknown[]) => vi.waitFor(() => expect(completed(h)).toEqual(expected), { timeout: 20_000 });
 
   it('returns the tool result unchanged and announces the call without its arguments or result', async () => {
     const h = await start();
@@ -27,7 +29,7 @@ describe('MCP tool calls', () => {
       content: [{ type: 'text', text: 'Echo: secret-argument' }],
       bridge: { callId: 'my-call', outputSchema: 'not_declared', outputSchemaErrors: [] },
     });
-    expect(completed(h)).toEqual([{ serverId, tool: 'echo', durationMs: expect.any(Number), ok: true, errorCode: null, callId: 'my-call', outputSchema: 'not_declared' }]);
+    await expectCompleted(h, [{ serverId, tool: 'echo', durationMs: expect.any(Number), ok: true, errorCode: null, callId: 'my-call', outputSchema: 'not_declared' }]);
     expect(JSON.stringify([h.events, h.transitions])).not.toContain('secret-argument');
   });
 
@@ -39,7 +41,7 @@ describe('MCP tool calls', () => {
       content: [{ type: 'text', text: 'the tool failed' }],
       bridge: { callId: expect.stringMatching(/^call_/), outputSchema: 'not_declared', outputSchemaErrors: [] },
     });
-    expect(completed(h)).toEqual([expect.objectContaining({ ok: false, errorCode: null })]);
+    await expectCompleted(h, [expect.objectContaining({ ok: false, errorCode: null })]);
   });
 
   it('serves the capabilities as the server reported them', async () => {
@@ -67,7 +69,7 @@ describe('MCP tool calls', () => {
     const h = await start();
     const serverId = await connectHttp(h, 'a', A, { enabledTools: ['echo'] });
     await expect(call(h, { serverId, ...body })).rejects.toMatchObject({ code });
-    expect(completed(h)).toEqual([expect.objectContaining({ ok: false, errorCode: code })]);
+    await expectCompleted(h, [expect.objectContaining({ ok: false, errorCode: code })]);
   });
 
   it('answers 409 when the server is not connected, and the capabilities too', async () => {
@@ -81,7 +83,7 @@ describe('MCP tool calls', () => {
     const h = await start();
     const serverId = await connectHttp(h, 'a', A);
     await expect(call(h, { serverId, tool: 'hang', timeoutMs: 50 })).rejects.toMatchObject({ code: 'mcp_timeout', details: { timeoutMs: 50 } });
-    expect(completed(h)).toEqual([expect.objectContaining({ ok: false, errorCode: 'mcp_timeout' })]);
+    await expectCompleted(h, [expect.objectContaining({ ok: false, errorCode: 'mcp_timeout' })]);
   });
 
   it('uses the server\'s callTimeoutMs when the call gives none, and never exceeds the hard cap', async () => {

@@ -45,8 +45,8 @@ describe('MCP protocol beyond tool calls, on the twin', () => {
     const result = await h.call<{ bridge: unknown; structuredContent?: unknown }>('mcp.call', { body: { serverId, tool } });
     expect(result.bridge).toEqual({ callId: expect.any(String), outputSchema: verdict, outputSchemaErrors: errors });
     if (tool === 'bad') expect(result.structuredContent).toEqual({ count: 'three' });
-    const completed = h.events.find((e) => e.type === 'mcp.call.completed')!.data as { ok: boolean; outputSchema: string };
-    expect(completed).toMatchObject({ ok: verdict === 'valid', outputSchema: verdict });
+    // Published after the reply.
+    await vi.waitFor(() => expect(h.events.find((e) => e.type === 'mcp.call.completed')?.data).toMatchObject({ ok: verdict === 'valid', outputSchema: verdict }), { timeout: 20_000 });
   });
 
   it('refuses a second call with the callId of a call in flight', async () => {
