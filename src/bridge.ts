@@ -165,7 +165,11 @@ export async function startBridge(options: StartBridgeOptions = {}): Promise<Run
       capacity: config.current.eventBufferSize,
       maxBytes: config.current.eventBufferBytes,
       logger,
-      ownerOf: (id) => (runtime.child(id)?.getSnapshot() as { context?: { requestedBy?: Principal } } | undefined)?.context?.requestedBy ?? undefined,
+      ownerOf: (id) => {
+        // A run, prompt or install names who asked for it; an awake lock, its holder.
+        const context = (runtime.child(id)?.getSnapshot() as { context?: { requestedBy?: Principal; holder?: Principal } } | undefined)?.context;
+        return context?.requestedBy ?? context?.holder ?? undefined;
+      },
     }),
     startConnectionLog({ bus, subjects }),
     startBridgeService(ctx),

@@ -28,3 +28,11 @@ export function principalScope(principal: Principal): string | null {
       return null;
   }
 }
+
+/**
+ * Whether `principal` may see (and act on) something `owner` asked for: the local UI sees
+ * everything, anyone else only what its own scope (origin, or fleet orchestrator) asked for.
+ */
+export function sharesScope(principal: Principal, owner: Principal): boolean {
+  return principal.kind === 'ui' || principalScope(owner) === principalScope(principal);
+}

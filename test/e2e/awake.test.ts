@@ -1,11 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createBridgeClient } from '../../src/client/index.js';
 import { collectEvents, startClientBridge, type ClientBridge } from './system-support.js';
 import { isAlive as alive } from '../support/proc.js';
 
 const fixture = path.resolve(import.meta.dirname, '../fixtures/awake-inhibitor.mjs');
-
+/** A second web app the user allowed: what it does must not reach the first, nor the reverse. */
+const OTHER_ORIGIN = 'https://other-app.example';
 
 describe('awake locks with a configured inhibitor (a real process)', () => {
   let b: ClientBridge;
@@ -15,6 +17,7 @@ describe('awake locks with a configured inhibitor (a real process)', () => {
         commandPath: 'inherited',
         // The web-app session answers its own prompt here (the user's choice; off by default).
         approvals: { localOnly: false },
+        allowedOrigins: [OTHER_ORIGIN],
         awake: {
           inhibitorCommand: [process.execPath, fixture, '{pid}', '{reason}'],
           restart: { initialDelayMs: 50, maxDelayMs: 200, maxAttempts: 5, stableMs: 60_000 },
@@ -92,6 +95,45 @@ describe('awake locks with a configured inhibitor (a real process)', () => {
     expect(await events.next('awake.released', (data) => data.lockId === acquired.lockId)).toEqual({ lockId: acquired.lockId, cause: 'run_ended' });
     expect((await b.app.api.awakeStatus()).locks).toEqual([]);
     events.stop();
+  });
+
+  it('isolates origins: another origin neither lists, releases nor hears of a lock; the local UI sees all', async () => {
+    const other = createBridgeClient({ baseUrl: b.bridge.baseUrl, origin: OTHER_ORIGIN, clientName: 'other app' });
+    await other.handshake();
+    const otherEvents = collectEvents(other, ['awake.*']);
+    const ownEvents = collectEvents(b.app, ['awake.*']);
+    try {
+      const lock = await b.app.api.awakeAcquire({ body: { reason: 'private build of app A' } });
+      const theirs = await other.api.awakeAcquire({ body: { reason: 'app B work' } });
+      await ownEvents.next('awake.acquired', (data) => data.lockId === lock.lockId);
+      await otherEvents.next('awake.acquired', (data) => data.lockId === theirs.lockId);
+
+      // The machine is kept awake, which everyone may know; whose locks and why is each origin's own.
+      expect(await other.api.awakeStatus()).toMatchObject({ active: true, locks: [{ lockId: theirs.lockId, reason: 'app B work' }] });
+      expect((await b.app.api.awakeStatus()).locks.map((l) => l.lockId)).toEqual([lock.lockId]);
+      expect((await b.ui.api.awakeStatus()).locks.map((l) => l.lockId).sort()).toEqual([lock.lockId, theirs.lockId].sort());
+
+      // Releasing another origin's lock is as releasing an unknown one: nothing happens.
+      expect(await other.api.awakeRelease({ body: { lockId: lock.lockId } })).toEqual({ lockId: lock.lockId, released: false });
+      expect((await b.app.api.awakeStatus()).locks.map((l) => l.lockId)).toEqual([lock.lockId]);
+      expect(await b.app.api.awakeRelease({ body: { lockId: lock.lockId } })).toEqual({ lockId: lock.lockId, released: true });
+      await ownEvents.next('awake.released', (data) => data.lockId === lock.lockId);
+      // The local UI may release any lock.
+      expect(await b.ui.api.awakeRelease({ body: { lockId: theirs.lockId } })).toEqual({ lockId: theirs.lockId, released: true });
+      await otherEvents.next('awake.released', (data) => data.lockId === theirs.lockId);
+
+      // Each origin heard only of its own lock, though both sockets were open throughout (and the
+      // other's, replayed from 0, holds none of the earlier tests' locks either).
+      const heard = (events: { events: Array<{ type: string; data: unknown }> }) =>
+        events.events.filter((e) => e.type !== 'awake.state_changed').map((e) => `${e.type} ${(e.data as { lockId: string }).lockId}`);
+      expect(heard(otherEvents)).toEqual([`awake.acquired ${theirs.lockId}`, `awake.released ${theirs.lockId}`]);
+      // (The first origin's stream, replayed from 0, also holds the earlier tests' locks.)
+      expect(heard(ownEvents).filter((line) => line.endsWith(lock.lockId) || line.endsWith(theirs.lockId))).toEqual([`awake.acquired ${lock.lockId}`, `awake.released ${lock.lockId}`]);
+    } finally {
+      otherEvents.stop();
+      ownEvents.stop();
+      other.close();
+    }
   });
 
   it('kills the inhibitor when the bridge stops', async () => {

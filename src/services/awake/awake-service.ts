@@ -2,7 +2,7 @@ import { waitFor, type AnyActorRef } from 'xstate';
 import { lockView, type AwakeLockContext, type ReleaseCause } from '../../../machines/awakeLock.machine.js';
 import { awakeState, type InhibitorContext } from '../../../machines/inhibitor.machine.js';
 import { BridgeError } from '../../contract/errors.js';
-import type { Principal } from '../../contract/principal.js';
+import { sharesScope, type Principal } from '../../contract/principal.js';
 import type { AwakeLock } from '../../contract/routes/awake.js';
 import { ROUTES } from '../../contract/routes/index.js';
 import { isoAt } from '../../runtime/clock.js';
@@ -84,14 +84,22 @@ export function startAwakeService(ctx: ServiceContext, options: { inhibitorName:
 
   const api = awakeSubjects(subjects);
   const subscriptions = [
-    serveRoute(bus, subjects, ROUTES.awakeStatus, async () => {
+    // Origins are isolated: a session lists and releases only its own origin's locks (another
+    // origin's lock is as unknown to it as a released one); the local UI sees and releases all.
+    // Whether the machine is kept awake at all stays everyone's to know.
+    serveRoute(bus, subjects, ROUTES.awakeStatus, async ({ principal }) => {
       await probed;
-      return { ...inhibitorView(), locks: [...locks.values()].map((ref) => lockView(lockContext(ref))) };
+      const visible = [...locks.values()].map(lockContext).filter((lock) => sharesScope(principal, lock.holder));
+      return { ...inhibitorView(), locks: visible.map(lockView) };
     }),
     serveRoute(bus, subjects, ROUTES.awakeAcquire, ({ principal, body }) =>
       acquire({ reason: body.reason, holder: principal, ...(body.ttlMs !== undefined ? { ttlMs: body.ttlMs } : {}) }, true),
     ),
-    serveRoute(bus, subjects, ROUTES.awakeRelease, ({ body }) => ({ lockId: body.lockId, released: release(body.lockId, 'released') })),
+    serveRoute(bus, subjects, ROUTES.awakeRelease, ({ principal, body }) => {
+      const ref = locks.get(body.lockId);
+      const mine = ref !== undefined && sharesScope(principal, lockContext(ref).holder);
+      return { lockId: body.lockId, released: mine && release(body.lockId, 'released') };
+    }),
     bus.serve(api.acquire, async (data): Promise<AwakeAcquireReply> => {
       const request = parseInternal(awakeAcquireRequestSchema, data);
       const lock = await acquire(request, false);

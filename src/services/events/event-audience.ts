@@ -3,17 +3,17 @@ import type { EventAudience } from '../../contract/events.js';
 
 /**
  * Who may see an event: origins are isolated. An event about a run, a prompt, a decision, a rule,
- * a job or a session belongs to the origin that asked for it, and only that origin's sockets (and
- * the local UI, which sees everything) receive it. Other events (bridge, MCP registry, awake,
- * inventory) go to everyone.
+ * a job, a session or an awake lock belongs to the origin that asked for it, and only that origin's sockets (and
+ * the local UI, which sees everything) receive it. Other events (bridge, MCP registry, the awake
+ * state, inventory) go to everyone.
  *
  * The owner is read from the event itself when it carries who asked (`requestedBy` of a run,
- * prompt or decision, a rule's `scope.origin`, a new session's `origin`), and remembered for the
+ * prompt or decision, a lock's `holder`, a rule's `scope.origin`, a new session's `origin`), and remembered for the
  * ids it names, so that events naming only an id (`stdout`, `prompt.resolved`, `job.updated`)
  * find it. An id never seen is looked up in the live actor that owns it; an event about
  * something whose owner cannot be found goes to the local UI only.
  */
-const OWNED_TYPES = ['system.command.', 'permission.', 'bridge.job.', 'system.tool.install_', 'session.'];
+const OWNED_TYPES = ['system.command.', 'permission.', 'bridge.job.', 'system.tool.install_', 'session.', 'awake.acquired', 'awake.released'];
 /** Owners remembered; the oldest are forgotten first (far more than a ring of events names). */
 const MAX_REMEMBERED = 100_000;
 
@@ -31,11 +31,13 @@ export function createAudienceTracker(lookup: (id: string) => Principal | undefi
   return function audienceOf(type: string, data: unknown): EventAudience | undefined {
     if (!OWNED_TYPES.some((prefix) => type.startsWith(prefix))) return undefined;
     const record = (data ?? {}) as Record<string, unknown>;
-    const ids = [record.runId, record.promptId, record.installId, record.subjectId, (record.subject as { id?: unknown } | undefined)?.id, record.sessionId].filter(
+    // A lock's run id is not its owner's key: the lock is found by its own id first.
+    const ids = [record.lockId, record.runId, record.promptId, record.installId, record.subjectId, (record.subject as { id?: unknown } | undefined)?.id, record.sessionId].filter(
       (id): id is string => typeof id === 'string',
     );
     let audience: EventAudience | undefined;
     if (isPrincipal(record.requestedBy)) audience = ofPrincipal(record.requestedBy);
+    else if (isPrincipal(record.holder)) audience = ofPrincipal(record.holder);
     else if (type === 'permission.whitelist.updated') audience = { origin: (record.rule as { scope?: { origin?: string | null } } | undefined)?.scope?.origin ?? null };
     else if (type === 'session.created') audience = { origin: typeof record.origin === 'string' ? record.origin : null };
     if (audience) {

@@ -40,6 +40,23 @@ describe('event audience (origins are isolated)', () => {
     expect(audienceOf('mcp.server.state_changed', { serverId: 'mcp_1' })).toBeUndefined();
   });
 
+  it('gives an awake lock\'s events to its holder\'s origin, the release found by the lock\'s id alone', () => {
+    const audienceOf = createAudienceTracker((id) => (id === 'lock_live' ? B : undefined));
+    const acquired = audienceOf('awake.acquired', { lockId: 'lock_1', reason: 'build', holder: A, acquiredAt: '', expiresAt: null });
+    const released = audienceOf('awake.released', { lockId: 'lock_1', cause: 'released' });
+    for (const audience of [acquired, released]) {
+      expect(audienceAllows(audience, A)).toBe(true);
+      expect(audienceAllows(audience, UI)).toBe(true);
+      expect(audienceAllows(audience, B)).toBe(false);
+    }
+    // A lock acquired by the local UI is the UI's; one never seen is looked up in its live actor.
+    expect(audienceAllows(audienceOf('awake.acquired', { lockId: 'lock_2', holder: UI }), A)).toBe(false);
+    expect(audienceAllows(audienceOf('awake.released', { lockId: 'lock_live', cause: 'expired' }), B)).toBe(true);
+    expect(audienceAllows(audienceOf('awake.released', { lockId: 'lock_live', cause: 'expired' }), A)).toBe(false);
+    // Whether the machine is kept awake is everyone's to know.
+    expect(audienceOf('awake.state_changed', { supported: true, active: true })).toBeUndefined();
+  });
+
   it('keeps a session\'s own events to its origin', () => {
     const audienceOf = createAudienceTracker(() => undefined);
     audienceOf('session.created', { sessionId: 'ses_a', origin: 'https://a.example' });
