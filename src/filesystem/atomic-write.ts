@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { link, lstat, open, rename, unlink } from 'node:fs/promises';
+import { closeSync, constants, fchmodSync, fsyncSync, linkSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { BridgeError } from '../contract/errors.js';
 import { anchorDirectory, type AnchoredDirectory } from './anchored-dir.js';
-import { fsError } from './resolve.js';
+import { fsError, withFsErrors } from './resolve.js';
 
 export interface AtomicWriteResult {
   /** The file did not exist before. */
@@ -23,24 +22,29 @@ const TEMP_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (
  * Why not write-file-atomic (used for the config file): it re-resolves the name with realpath
  * when it writes, which would follow a symlink planted after the target check, and it has no
  * way to refuse an existing file atomically.
+ *
+ * Synchronous: it runs in the filesystem worker (filesystem-pool.ts), never on the event loop.
  */
-export async function writeFileAtomically(file: string, data: Uint8Array, options: { overwrite: boolean; within?: string }): Promise<AtomicWriteResult> {
+export function writeFileAtomically(file: string, data: Uint8Array, options: { overwrite: boolean; within?: string }): AtomicWriteResult {
   // Every step names entries in the parent *as checked*: a parent swapped for a symlink meanwhile
   // cannot send the temporary file, the rename or the link outside `within` (see anchorDirectory).
-  const parent = await anchorDirectory(path.dirname(file), options.within ?? path.dirname(file));
+  const parent = anchorDirectory(path.dirname(file), options.within ?? path.dirname(file));
   try {
-    return await writeInto(parent, path.basename(file), data, options);
+    return writeInto(parent, path.basename(file), data, options);
   } finally {
-    await parent.close();
+    parent.close();
   }
 }
 
-async function writeInto(parent: AnchoredDirectory, name: string, data: Uint8Array, options: { overwrite: boolean }): Promise<AtomicWriteResult> {
+function writeInto(parent: AnchoredDirectory, name: string, data: Uint8Array, options: { overwrite: boolean }): AtomicWriteResult {
   const file = parent.entry(name);
-  const before = await lstat(file).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return null;
-    throw fsError(error);
-  });
+  let before: ReturnType<typeof lstatSync> | null;
+  try {
+    before = lstatSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(error);
+    before = null;
+  }
   if (before && !options.overwrite) throw exists();
   if (before && !before.isFile()) {
     throw new BridgeError('invalid_request', before.isDirectory() ? 'The path is a directory.' : 'The path is not a regular file.', {
@@ -50,42 +54,52 @@ async function writeInto(parent: AnchoredDirectory, name: string, data: Uint8Arr
   // Keep the permissions of the file being replaced; a new file gets 0666 minus the umask.
   const mode = before ? before.mode & 0o7777 : 0o666;
   const temp = parent.entry(`.${name.slice(0, 100)}.${randomBytes(6).toString('hex')}.osloop-tmp`);
-  const handle = await open(temp, TEMP_FLAGS, mode).catch((error: unknown) => {
-    throw fsError(error);
-  });
+  const fd = withFsErrors(() => openSync(temp, TEMP_FLAGS, mode));
   let published = false;
   try {
     try {
-      if (before) await handle.chmod(mode);
-      await handle.writeFile(data);
-      await handle.sync();
+      if (before) fchmodSync(fd, mode);
+      for (let written = 0; written < data.length; ) written += writeSync(fd, data, written, data.length - written);
+      fsyncSync(fd);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
     if (options.overwrite) {
-      await rename(temp, file);
+      renameSync(temp, file);
       published = true;
       return { created: !before };
     }
     try {
-      await link(temp, file);
+      linkSync(temp, file);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') throw exists();
       if (!NO_HARD_LINKS.has(code ?? '')) throw error;
       // FAT, exFAT and some network filesystems have no hard links: claim the name with an
       // exclusive create (still refusing an existing file), then rename over the empty claim.
-      await (await open(file, 'wx', mode).catch((claim: NodeJS.ErrnoException) => {
-        throw claim.code === 'EEXIST' ? exists() : claim;
-      })).close();
-      await rename(temp, file);
+      let claim: number;
+      try {
+        claim = openSync(file, 'wx', mode);
+      } catch (claimError) {
+        throw (claimError as NodeJS.ErrnoException).code === 'EEXIST' ? exists() : claimError;
+      }
+      closeSync(claim);
+      renameSync(temp, file);
       published = true;
     }
     return { created: true };
   } catch (error) {
     throw fsError(error);
   } finally {
-    if (!published) await unlink(temp).catch(() => {});
+    if (!published) removeQuietly(temp);
+  }
+}
+
+function removeQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // Already gone, or its directory was: nothing left to clean.
   }
 }
 

@@ -1,4 +1,4 @@
-import { BridgeError } from '../../contract/errors.js';
+import { BridgeError } from '../contract/errors.js';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });

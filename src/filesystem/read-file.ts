@@ -1,8 +1,7 @@
-import { constants } from 'node:fs';
-import { open, readlink } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readlinkSync, readSync } from 'node:fs';
 import { BridgeError } from '../contract/errors.js';
 import { isInside } from './path-policy.js';
-import { fsError } from './resolve.js';
+import { fsError, withFsErrors } from './resolve.js';
 
 export interface ReadResult {
   bytes: Buffer;
@@ -18,14 +17,13 @@ const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants
  * Reads a regular file at an already resolved real path, refusing more than `maxBytes`.
  * On Linux the opened descriptor's own path is checked against `within` again, which closes the
  * window between resolving the path and opening it (a parent swapped for a symlink meanwhile).
+ * Synchronous: it runs in the filesystem worker (filesystem-pool.ts), never on the event loop.
  */
-export async function readFileSafely(real: string, options: { maxBytes: number; within: string; limitName: string }): Promise<ReadResult> {
-  const handle = await open(real, READ_FLAGS).catch((error: unknown) => {
-    throw fsError(error);
-  });
+export function readFileSafely(real: string, options: { maxBytes: number; within: string; limitName: string }): ReadResult {
+  const fd = withFsErrors(() => openSync(real, READ_FLAGS));
   try {
-    await checkDescriptorPath(handle.fd, options.within);
-    const info = await handle.stat();
+    checkDescriptorPath(fd, options.within);
+    const info = fstatSync(fd);
     if (!info.isFile()) {
       throw new BridgeError('invalid_request', info.isDirectory() ? 'The path is a directory.' : 'The path is not a regular file.', {
         details: { reason: info.isDirectory() ? 'is_directory' : 'not_regular_file' },
@@ -36,15 +34,17 @@ export async function readFileSafely(real: string, options: { maxBytes: number; 
     const buffer = Buffer.alloc(Math.min(info.size, options.maxBytes) + 1);
     let length = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      const bytesRead = readSync(fd, buffer, length, buffer.length - length, null);
       if (bytesRead === 0) break;
       length += bytesRead;
       if (length === buffer.length) break;
     }
     if (length > options.maxBytes) throw tooLarge(length, options.maxBytes, options.limitName);
     return { bytes: buffer.subarray(0, length), size: length, modifiedAt: info.mtime };
+  } catch (error) {
+    throw fsError(error);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -54,9 +54,14 @@ export function tooLarge(size: number, limit: number, limitName: string): Bridge
   });
 }
 
-async function checkDescriptorPath(fd: number, within: string): Promise<void> {
+function checkDescriptorPath(fd: number, within: string): void {
   if (process.platform !== 'linux') return;
-  const opened = await readlink(`/proc/self/fd/${fd}`).catch(() => null);
+  let opened: string | null;
+  try {
+    opened = readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    opened = null;
+  }
   if (opened !== null && !isInside(opened, within)) {
     throw new BridgeError('path_outside_target', 'The path changed while it was being opened and now leads outside the target.', { details: { reason: 'symlink_changed' } });
   }

@@ -1,4 +1,4 @@
-import { lstat, realpath } from 'node:fs/promises';
+import { lstatSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { BridgeError } from '../contract/errors.js';
 import type { Target } from '../contract/routes/filesystem.js';
@@ -22,13 +22,17 @@ const outside = (reason: string, message: string) => new BridgeError('path_outsi
  * followed wherever they are (a parent, the file itself) and the *result* must be inside a
  * target: a link pointing out is refused, a dangling one too (writing through it would create
  * its destination, wherever that is). Writing needs a read-write target.
+ *
+ * Synchronous, as every step of the filesystem operations: they run whole in a worker thread
+ * (filesystem-pool.ts), one job per request, instead of one event-loop turn per system call.
  */
-export async function resolveInTargets(requested: string, targets: readonly Target[], mode: 'read' | 'write'): Promise<ResolvedPath> {
+export function resolveInTargets(requested: string, targets: readonly Target[], mode: 'read' | 'write'): ResolvedPath {
   const normal = checkLexically(requested);
-  const { existing, missing } = await deepestExisting(normal);
+  const { existing, missing } = deepestExisting(normal);
   let realExisting: string;
   try {
-    realExisting = await realpath(existing);
+    // The native realpath(3), as fs.promises.realpath is: one system call walk, no JS cache.
+    realExisting = realpathSync.native(existing);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw outside('dangling_symlink', 'The path goes through a symbolic link whose destination does not exist.');
@@ -36,9 +40,7 @@ export async function resolveInTargets(requested: string, targets: readonly Targ
     throw fsError(error);
   }
   // The directory may be renamed away right after realpath: that is a refusal, not a crash.
-  const existingInfo = missing.length === 0 ? null : await lstat(realExisting).catch((error: unknown) => {
-    throw fsError(error);
-  });
+  const existingInfo = missing.length === 0 ? null : withFsErrors(() => lstatSync(realExisting));
   if (existingInfo && !existingInfo.isDirectory()) {
     throw new BridgeError('invalid_request', 'A parent of the path is not a directory.', { details: { reason: 'parent_not_directory' } });
   }
@@ -67,12 +69,12 @@ export function containingTarget(real: string, targets: readonly Target[]): Targ
 }
 
 /** Walks up from `full` to the deepest entry that exists (a dangling link counts: it exists). */
-async function deepestExisting(full: string): Promise<{ existing: string; missing: string[] }> {
+function deepestExisting(full: string): { existing: string; missing: string[] } {
   const missing: string[] = [];
   let current = full;
   for (;;) {
     try {
-      await lstat(current);
+      lstatSync(current);
       return { existing: current, missing };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -83,6 +85,15 @@ async function deepestExisting(full: string): Promise<{ existing: string; missin
       missing.unshift(path.basename(current));
       current = parent;
     }
+  }
+}
+
+/** `f()`, with an OS error it throws turned into a structured reply (fsError). */
+export function withFsErrors<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (error) {
+    throw fsError(error);
   }
 }
 

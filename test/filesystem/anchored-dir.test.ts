@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readdir, realpath, rm, symlink } from 'node:fs/promises
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { thrownBy } from './thrown-by.js';
 import { anchorDirectory, makeDirectoriesInside } from '../../src/filesystem/anchored-dir.js';
 import { writeFileAtomically } from '../../src/filesystem/atomic-write.js';
 
@@ -22,35 +23,35 @@ afterAll(() => rm(root, { recursive: true, force: true }));
 
 describe('anchorDirectory', () => {
   it('names entries in the directory it checked', async () => {
-    const dir = await anchorDirectory(path.join(target, 'real'), target);
+    const dir = anchorDirectory(path.join(target, 'real'), target);
     try {
-      await writeFileAtomically(path.join(target, 'real', 'a.txt'), Buffer.from('a'), { overwrite: false, within: target });
+      writeFileAtomically(path.join(target, 'real', 'a.txt'), Buffer.from('a'), { overwrite: false, within: target });
       expect(await readdir(path.join(target, 'real'))).toEqual(['a.txt']);
       expect(dir.entry('a.txt')).not.toBe('');
     } finally {
-      await dir.close();
+      dir.close();
     }
   });
 
   it('refuses a directory that leads outside `within`', async () => {
-    await expect(anchorDirectory(path.join(target, 'swapped'), target)).rejects.toMatchObject({ code: 'path_outside_target', details: { reason: 'symlink_changed' } });
+    expect(thrownBy(() => anchorDirectory(path.join(target, 'swapped'), target))).toMatchObject({ code: 'path_outside_target', details: { reason: 'symlink_changed' } });
   });
 });
 
 describe('writing below a parent swapped for a symlink after the path was resolved', () => {
   it('refuses the write and creates nothing outside, not even the temporary file', async () => {
-    const write = writeFileAtomically(path.join(target, 'swapped', 'planted.txt'), Buffer.from('x'), { overwrite: true, within: target });
-    await expect(write).rejects.toMatchObject({ code: 'path_outside_target' });
+    const write = () => writeFileAtomically(path.join(target, 'swapped', 'planted.txt'), Buffer.from('x'), { overwrite: true, within: target });
+    expect(thrownBy(write)).toMatchObject({ code: 'path_outside_target' });
     expect(await readdir(outside)).toEqual([]);
   });
 
   it('refuses to create parents through it', async () => {
-    await expect(makeDirectoriesInside(target, ['swapped', 'deeper'], target)).rejects.toMatchObject({ code: 'path_outside_target' });
+    expect(thrownBy(() => makeDirectoriesInside(target, ['swapped', 'deeper'], target))).toMatchObject({ code: 'path_outside_target' });
     expect(await readdir(outside)).toEqual([]);
   });
 
   it('creates parents level by level inside the target', async () => {
-    await makeDirectoriesInside(path.join(target, 'real'), ['one', 'two'], target);
+    makeDirectoriesInside(path.join(target, 'real'), ['one', 'two'], target);
     expect(await readdir(path.join(target, 'real', 'one'))).toEqual(['two']);
   });
 });

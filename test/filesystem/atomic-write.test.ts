@@ -2,6 +2,7 @@ import { chmod, lstat, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, 
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { thrownBy } from './thrown-by.js';
 import { writeFileAtomically } from '../../src/filesystem/atomic-write.js';
 
 let dir: string;
@@ -15,7 +16,7 @@ const bytes = (text: string) => Buffer.from(text);
 describe('writeFileAtomically', () => {
   it('creates a new file and leaves no temporary file behind', async () => {
     const file = path.join(dir, 'new.txt');
-    expect(await writeFileAtomically(file, bytes('hello'), { overwrite: false })).toEqual({ created: true });
+    expect(writeFileAtomically(file, bytes('hello'), { overwrite: false })).toEqual({ created: true });
     expect(await readFile(file, 'utf8')).toBe('hello');
     expect((await readdir(dir)).filter((name) => name.includes('osloop-tmp'))).toEqual([]);
   });
@@ -23,7 +24,7 @@ describe('writeFileAtomically', () => {
   it('refuses to replace an existing file unless asked, leaving it untouched', async () => {
     const file = path.join(dir, 'kept.txt');
     await writeFile(file, 'original');
-    await expect(writeFileAtomically(file, bytes('new'), { overwrite: false })).rejects.toMatchObject({ code: 'conflict' });
+    expect(thrownBy(() => writeFileAtomically(file, bytes('new'), { overwrite: false }))).toMatchObject({ code: 'conflict' });
     expect(await readFile(file, 'utf8')).toBe('original');
     expect((await readdir(dir)).filter((name) => name.includes('osloop-tmp'))).toEqual([]);
   });
@@ -32,7 +33,7 @@ describe('writeFileAtomically', () => {
     const file = path.join(dir, 'script.sh');
     await writeFile(file, 'old');
     await chmod(file, 0o750);
-    expect(await writeFileAtomically(file, bytes('new'), { overwrite: true })).toEqual({ created: false });
+    expect(writeFileAtomically(file, bytes('new'), { overwrite: true })).toEqual({ created: false });
     expect(await readFile(file, 'utf8')).toBe('new');
     expect((await stat(file)).mode & 0o777).toBe(0o750);
   });
@@ -42,7 +43,7 @@ describe('writeFileAtomically', () => {
     const link = path.join(dir, 'planted-link');
     await writeFile(victim, 'untouched');
     await symlink(victim, link);
-    await expect(writeFileAtomically(link, bytes('new'), { overwrite: true })).rejects.toMatchObject({ code: 'invalid_request' });
+    expect(thrownBy(() => writeFileAtomically(link, bytes('new'), { overwrite: true }))).toMatchObject({ code: 'invalid_request' });
     expect((await lstat(link)).isSymbolicLink()).toBe(true);
     expect(await readFile(victim, 'utf8')).toBe('untouched');
   });
@@ -50,13 +51,13 @@ describe('writeFileAtomically', () => {
   it('refuses to create through a dangling symlink at the name', async () => {
     const link = path.join(dir, 'dangling');
     await symlink(path.join(dir, 'would-be-created.txt'), link);
-    await expect(writeFileAtomically(link, bytes('x'), { overwrite: false })).rejects.toMatchObject({ code: 'conflict' });
+    expect(thrownBy(() => writeFileAtomically(link, bytes('x'), { overwrite: false }))).toMatchObject({ code: 'conflict' });
     expect(await readlink(link)).toBe(path.join(dir, 'would-be-created.txt'));
     await expect(stat(path.join(dir, 'would-be-created.txt'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('refuses a directory', async () => {
-    await expect(writeFileAtomically(dir, bytes('x'), { overwrite: true })).rejects.toMatchObject({ code: 'invalid_request' });
+    expect(thrownBy(() => writeFileAtomically(dir, bytes('x'), { overwrite: true }))).toMatchObject({ code: 'invalid_request' });
   });
 
   it('lets a concurrent reader see the old content or the new, never a part', async () => {
@@ -77,7 +78,11 @@ describe('writeFileAtomically', () => {
         await new Promise((resolve) => setImmediate(resolve));
       }
     })();
-    for (const version of versions.slice(1)) await writeFileAtomically(file, version, { overwrite: true });
+    for (const version of versions.slice(1)) {
+      writeFileAtomically(file, version, { overwrite: true });
+      // The reader's reads run in libuv's threads, also while this thread writes; let them finish.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     writing = false;
     await reader;
     expect(torn).toEqual([]);

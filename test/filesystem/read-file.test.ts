@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { thrownBy } from './thrown-by.js';
 import { readFileSafely } from '../../src/filesystem/read-file.js';
 
 let dir: string;
@@ -18,17 +19,17 @@ const read = (name: string, maxBytes = 1_000) => readFileSafely(path.join(dir, n
 
 describe('readFileSafely', () => {
   it('reads a regular file', async () => {
-    const result = await read('ten.txt');
+    const result = read('ten.txt');
     expect(result.bytes.toString()).toBe('0123456789');
     expect(result.size).toBe(10);
   });
 
   it('accepts a file exactly at the limit', async () => {
-    expect((await read('ten.txt', 10)).size).toBe(10);
+    expect((read('ten.txt', 10)).size).toBe(10);
   });
 
   it('refuses a file over the limit with 413 and a message naming the limit', async () => {
-    await expect(read('ten.txt', 9)).rejects.toMatchObject({
+    expect(thrownBy(() => read('ten.txt', 9))).toMatchObject({
       code: 'payload_too_large',
       message: 'The file is 10 bytes; the limit is 9 bytes (filesystem.maxReadBytes).',
       details: { size: 10, limit: 9 },
@@ -36,19 +37,19 @@ describe('readFileSafely', () => {
   });
 
   it('refuses a directory', async () => {
-    await expect(read('folder')).rejects.toMatchObject({ code: 'invalid_request', details: { reason: 'is_directory' } });
+    expect(thrownBy(() => read('folder'))).toMatchObject({ code: 'invalid_request', details: { reason: 'is_directory' } });
   });
 
   it('refuses a FIFO without waiting for a writer', async () => {
-    await expect(read('pipe')).rejects.toMatchObject({ code: 'invalid_request', details: { reason: 'not_regular_file' } });
+    expect(thrownBy(() => read('pipe'))).toMatchObject({ code: 'invalid_request', details: { reason: 'not_regular_file' } });
   });
 
   it('answers not_found for a missing file', async () => {
-    await expect(read('missing.txt')).rejects.toMatchObject({ code: 'not_found' });
+    expect(thrownBy(() => read('missing.txt'))).toMatchObject({ code: 'not_found' });
   });
 
   it('refuses a descriptor that is not inside the allowed directory (a path changed under it)', async () => {
-    await expect(readFileSafely(path.join(dir, 'ten.txt'), { maxBytes: 100, within: path.join(dir, 'folder'), limitName: 'x' })).rejects.toMatchObject({
+    expect(thrownBy(() => readFileSafely(path.join(dir, 'ten.txt'), { maxBytes: 100, within: path.join(dir, 'folder'), limitName: 'x' }))).toMatchObject({
       code: 'path_outside_target',
       details: { reason: 'symlink_changed' },
     });

@@ -1,6 +1,6 @@
 import { execa, type ResultPromise } from 'execa';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,7 @@ describe('the packed package, installed globally as a user would', { timeout: 12
   let packedFiles: string[];
   let prefix: string;
   let home: string;
+  let files: string;
   let port: number;
   let bridge: ResultPromise | undefined;
   let bridgeLog = '';
@@ -47,6 +48,12 @@ describe('the packed package, installed globally as a user would', { timeout: 12
     await execa('npm', ['install', '-g', '--prefix', prefix, ...NPM_QUIET, tarball], { cwd: work, timeout: STEP_TIMEOUT_MS });
 
     home = path.join(work, 'home');
+    files = path.join(work, 'files');
+    await mkdir(home);
+    await mkdir(files);
+    await writeFile(path.join(files, 'hello.txt'), 'hello from the installed bridge');
+    // A filesystem root, so that a read and a write run in the filesystem worker of this layout.
+    await writeFile(path.join(home, 'config.json'), JSON.stringify({ filesystem: { roots: [{ path: files, access: 'read-write' }] } }));
     port = await freePort();
     bridge = execa(path.join(prefix, 'bin', 'osloop-bridge'), ['start', '--port', String(port)], {
       env: { OSLOOP_BRIDGE_HOME: home, OSLOOP_LOG_LEVEL: 'info' },
@@ -87,6 +94,29 @@ describe('the packed package, installed globally as a user would', { timeout: 12
     const page = await fetch(`http://127.0.0.1:${port}/ui/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<html');
+  });
+
+  it('reads and writes files in the filesystem worker threads, whose entry is found from the installed package', async () => {
+    const origin = `http://127.0.0.1:${port}`;
+    const handshake = await fetch(`${origin}/api/v1/session/handshake`, {
+      method: 'POST',
+      headers: { origin, 'content-type': 'application/json' },
+      body: JSON.stringify({ clientName: 'pack-install test' }),
+    });
+    expect(handshake.status).toBe(201);
+    const { sessionToken } = (await handshake.json()) as { sessionToken: string };
+    const call = async (route: string, body: unknown) => {
+      const response = await fetch(`${origin}/api/v1/filesystem/${route}`, {
+        method: 'POST',
+        headers: { origin, 'content-type': 'application/json', 'x-osloop-bridge-token': sessionToken },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    expect(await call('read', { path: path.join(files, 'hello.txt') })).toMatchObject({ status: 200, body: { content: 'hello from the installed bridge', size: 31 } });
+    expect(await call('write', { path: path.join(files, 'new.txt'), content: 'written' })).toMatchObject({ status: 200, body: { created: true, bytesWritten: 7 } });
+    expect(await readFile(path.join(files, 'new.txt'), 'utf8')).toBe('written');
+    expect(await call('read', { path: path.join(work, 'home', 'config.json') })).toMatchObject({ status: 403, body: { error: { code: 'path_outside_target' } } });
   });
 
   it('lets a plain Node project import osloop-bridge/client and reach the installed bridge', async () => {

@@ -2,6 +2,7 @@ import { fromPromise } from 'xstate';
 import type { NativeAnswer } from '../../../machines/filePicker.machine.js';
 import { detectDialog } from '../../filesystem/picker/dialogs.js';
 import { dialogPicker, type NativePicker } from '../../filesystem/picker/native-picker.js';
+import { pooledFileOperations, type FileOperations } from '../../filesystem/filesystem-pool.js';
 import { checkPickedPaths } from '../../filesystem/picked-paths.js';
 import { TargetRegistry } from '../../filesystem/targets.js';
 import { buildChildEnv, createExecaRunner, type ProcessRunner } from '../../processes/index.js';
@@ -17,6 +18,8 @@ export interface FilesystemModuleDeps {
   /** The native dialog; null: none. Default: detected for this machine. */
   nativePicker?: NativePicker | null;
   runner?: ProcessRunner;
+  /** Where reads, lists and writes run. Default: worker threads, started at the first one. */
+  files?: () => FileOperations;
   /** Default: the user's login-shell PATH, read once per process. */
   loginPath?: () => Promise<LoginPath>;
 }
@@ -64,8 +67,9 @@ export function createFilesystemModule(deps: FilesystemModuleDeps = {}): Capabil
       },
       start(ctx) {
         ctx.capabilities.set('filesystem', { available: true });
+        const files = (deps.files ?? pooledFileOperations)();
         const services = [
-          startFilesystemService(ctx, targets),
+          startFilesystemService(ctx, targets, files),
           startPickerService(ctx, {
             targets,
             nativeDialog: async () => {
@@ -77,6 +81,8 @@ export function createFilesystemModule(deps: FilesystemModuleDeps = {}): Capabil
         return {
           stop: () => {
             for (const service of services) void service.stop();
+            // Unsubscribed first: no new job can come; one still running finishes or is refused.
+            void files.close();
           },
         };
       },
