@@ -19,7 +19,7 @@ import { CapabilityRegistry } from './services/capabilities.js';
 import { awakeCapability } from './services/awake/awake-module.js';
 import { filesystemCapability } from './services/filesystem/filesystem-module.js';
 import { systemCapability } from './services/system/system-module.js';
-import { startConnectionLog } from './services/connection-log.js';
+import { ConnectionRing, startConnectionLog } from './services/connection-log.js';
 import { startEventLog } from './services/events/event-log.js';
 import { mcpCapability } from './services/mcp/mcp-module.js';
 import type { BaseContext, CapabilityFactory, RunningService, ServiceContext } from './services/service-context.js';
@@ -105,11 +105,14 @@ export async function startBridge(options: StartBridgeOptions = {}): Promise<Run
 
   // The guard verifies tokens by a direct call into the session service, plugged in when it starts.
   const verifier = createPrincipalVerifierSeam();
+  // The HTTP layer writes its connection records straight into the log's ring (issue 15).
+  const connections = new ConnectionRing();
   const app = await buildHttpApp({
     bus,
     subjects,
     logger,
     verifyPrincipal: verifier.verify,
+    connections,
     uiRoot: UI_ROOT,
     // Read on every request: built again only when the config object changes (a settings
     // update replaces it), not per request (an object and an array each time, issue 15).
@@ -171,7 +174,7 @@ export async function startBridge(options: StartBridgeOptions = {}): Promise<Run
         return context?.requestedBy ?? context?.holder ?? undefined;
       },
     }),
-    startConnectionLog({ bus, subjects }),
+    startConnectionLog({ bus, subjects, ring: connections }),
     startBridgeService(ctx),
     startSessionService(ctx, { uiToken, verifier }),
   ];

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Bus } from '../bus/bus.js';
 import type { Subjects } from '../bus/subjects.js';
+import type { ConnectionRing } from '../services/connection-log.js';
 import type { VerifyPrincipal } from '../services/session/principal-verifier.js';
 import type { OriginPolicy } from './security/origin.js';
 
@@ -11,6 +12,8 @@ export interface HttpDeps {
   logger: Logger;
   /** Maps a request's tokens to its principal: a direct call into the session service. */
   verifyPrincipal: VerifyPrincipal;
+  /** The connection log's ring: each request's record is written into it directly, not published. */
+  connections: Pick<ConnectionRing, 'add'>;
   /** Read on every request, so a settings change applies without a restart. */
   policy: () => OriginPolicy & {
     bodyLimitBytes: number;

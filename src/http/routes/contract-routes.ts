@@ -25,6 +25,8 @@ export async function contractRoutes(app: FastifyInstance, deps: HttpDeps): Prom
 function registerRoute(app: FastifyInstance, deps: HttpDeps, route: RouteDef): void {
   const status = route.successStatus ?? 200;
   const subject = deps.subjects.rpc(route.id);
+  // The bus only reads its options: one object per route, not one per request.
+  const fixedOptions = route.replyTimeoutMs ? undefined : { timeoutMs: DEFAULT_REPLY_TIMEOUT_MS };
   app.route({
     method: route.method,
     url: route.path,
@@ -45,9 +47,7 @@ function registerRoute(app: FastifyInstance, deps: HttpDeps, route: RouteDef): v
     // Not an async function: the bus request's own promise is handed to fastify, which sends
     // what it resolves to (or the error it rejects with), without a second promise per request.
     handler: (request, reply) => {
-      const timeoutMs = route.replyTimeoutMs
-        ? route.replyTimeoutMs({ query: request.query, body: request.body })
-        : DEFAULT_REPLY_TIMEOUT_MS;
+      const options = fixedOptions ?? { timeoutMs: route.replyTimeoutMs!({ query: request.query, body: request.body }) };
       const respondAsync = route.preferAsync ? prefersRespondAsync(request.headers.prefer) : false;
       const abortKey = route.abortOnClose ? randomUUID() : undefined;
       // A response closed before it finished means the client went away: the work is abandoned.
@@ -60,7 +60,11 @@ function registerRoute(app: FastifyInstance, deps: HttpDeps, route: RouteDef): v
       };
       if (route.preferAsync) rpc.prefer = { respondAsync };
       if (abortKey) rpc.abortKey = abortKey;
-      return deps.bus.request(subject, rpc, { timeoutMs }).then((result) => {
+      const replied = deps.bus.request(subject, rpc, options);
+      // 200 is already the reply's status, and no header depends on the result: fastify is handed
+      // the bus's own promise, without a closure and a second promise per request (issue 15).
+      if (status === 200 && !respondAsync) return replied;
+      return replied.then((result) => {
         // RFC 7240: say that the preference was applied (the reply did not wait for the decision).
         if (respondAsync && (result as { held?: unknown } | null)?.held === false) reply.header('preference-applied', 'respond-async');
         reply.code(status);
