@@ -60,7 +60,8 @@ const settled = (outcome: 'selected' | 'cancelled' | 'timed_out') => ({
   type: 'publish' as const,
   params: ({ context }: { context: FilePickerContext }) => ({
     type: 'filesystem.selected' as const,
-    data: { pickerId: context.pickerId, kind: context.kind, outcome, targets: context.targets },
+    // Who asked: the event goes to that origin's sockets (and the local UI) only.
+    data: { pickerId: context.pickerId, kind: context.kind, outcome, targets: context.targets, requestedBy: context.requestedBy },
   }),
 });
 

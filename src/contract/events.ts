@@ -4,6 +4,7 @@ import { awakeLockSchema, awakeStateSchema } from './routes/awake.js';
 import { bindStateSchema, runtimeSchema } from './routes/bridge.js';
 import { outputChunkSchema, runSummarySchema } from './routes/commands.js';
 import { resourceIdSchema } from './routes/common.js';
+import { principalSchema } from './principal.js';
 import { jobEventSchema } from './routes/jobs.js';
 import { promptResolveResultFrameSchema } from './ws-messages.js';
 import { pickerStateSchema, targetSchema } from './routes/filesystem.js';
@@ -76,7 +77,13 @@ export const EVENT_SCHEMAS = {
   'awake.released': z.object({ lockId: resourceIdSchema, cause: z.enum(['released', 'expired', 'run_ended', 'bridge_stopping']) }),
   'awake.state_changed': awakeStateSchema,
   'filesystem.selected': z
-    .object({ pickerId: resourceIdSchema, kind: z.enum(['file', 'directory']), outcome: pickerStateSchema.exclude(['pending']), targets: z.array(targetSchema) })
+    .object({
+      pickerId: resourceIdSchema,
+      kind: z.enum(['file', 'directory']),
+      outcome: pickerStateSchema.exclude(['pending']),
+      targets: z.array(targetSchema),
+      requestedBy: principalSchema.describe('Who asked for the picker; only that origin (and the local UI) gets this event.'),
+    })
     .describe('A picker ended: selected (its paths are now targets), cancelled or timed_out.'),
   'filesystem.written': z.object({ path: z.string(), targetId: resourceIdSchema, bytesWritten: z.number().int(), created: z.boolean() }),
   'system.tools.inventory_updated': z.object({ tools: z.array(knownToolSchema), cause: z.enum(['install', 'refresh']) }),

@@ -2,10 +2,13 @@ import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBridgeClient } from '../../src/client/index.js';
 import { collectEvents, startClientBridge, type ClientBridge } from './system-support.js';
 
 let tmp: string;
 let b: ClientBridge;
+/** A second web app the user allowed: what the user picked for one is not the other's. */
+const OTHER_ORIGIN = 'https://other-app.example';
 
 // No display here, and native dialogs are off anyway: the bridge UI is the one way to answer.
 beforeAll(async () => {
@@ -13,7 +16,7 @@ beforeAll(async () => {
   await mkdir(path.join(tmp, 'project'));
   await mkdir(path.join(tmp, 'assets'));
   await writeFile(path.join(tmp, 'notes.txt'), 'notes');
-  b = await startClientBridge({ config: { filesystem: { nativePicker: 'off' } } });
+  b = await startClientBridge({ config: { filesystem: { nativePicker: 'off' }, allowedOrigins: [OTHER_ORIGIN] } });
 });
 afterAll(async () => {
   await b.close();
@@ -42,7 +45,7 @@ describe('file pickers answered through the bridge UI', () => {
 
     expect(await b.app.api.filesystemPickersGet({ params: { pickerId: picker.pickerId } })).toEqual(answered);
     const event = await events.next('filesystem.selected', (data) => data.pickerId === picker.pickerId);
-    expect(event).toEqual({ pickerId: picker.pickerId, kind: 'directory', outcome: 'selected', targets: answered.targets });
+    expect(event).toEqual({ pickerId: picker.pickerId, kind: 'directory', outcome: 'selected', targets: answered.targets, requestedBy: answered.requestedBy });
     const { targets } = await b.app.api.filesystemTargets();
     expect(targets).toContainEqual(answered.targets[0]);
 
@@ -96,5 +99,37 @@ describe('file pickers answered through the bridge UI', () => {
 
   it('answers 404 for an unknown picker', async () => {
     expect(await refusal(b.app.api.filesystemPickersGet({ params: { pickerId: 'pick_unknown' } }))).toEqual({ status: 404, code: 'not_found' });
+  });
+});
+
+describe('file pickers, origins isolated', () => {
+  it('keeps a picker, its answer and its event to the origin that asked (and the local UI)', async () => {
+    const other = createBridgeClient({ baseUrl: b.bridge.baseUrl, origin: OTHER_ORIGIN, clientName: 'other app' });
+    await other.handshake();
+    const otherEvents = collectEvents(other, ['filesystem.selected']);
+    const ownEvents = collectEvents(b.app, ['filesystem.selected']);
+    try {
+      await b.ui.api.uiPickersList();
+      const picker = await b.app.api.filesystemSelect({ body: { kind: 'directory', title: 'private pick' } });
+      // Another origin cannot read it, nor wait on it, while pending or after.
+      expect(await refusal(other.api.filesystemPickersGet({ params: { pickerId: picker.pickerId } }))).toEqual({ status: 404, code: 'not_found' });
+      expect(await refusal(other.api.filesystemPickersGet({ params: { pickerId: picker.pickerId }, query: { waitMs: 5_000 } }))).toEqual({ status: 404, code: 'not_found' });
+      await b.ui.api.uiPickersResolve({ params: { pickerId: picker.pickerId }, body: { paths: [path.join(tmp, 'assets')] } });
+      await ownEvents.next('filesystem.selected', (data) => data.pickerId === picker.pickerId);
+      expect(await refusal(other.api.filesystemPickersGet({ params: { pickerId: picker.pickerId } }))).toEqual({ status: 404, code: 'not_found' });
+      expect(await b.app.api.filesystemPickersGet({ params: { pickerId: picker.pickerId } })).toMatchObject({ state: 'selected' });
+
+      // The other origin's own picker, answered after, is the first event its socket gets: it
+      // never heard of the first one (its stream is replayed from 0).
+      const theirs = await other.api.filesystemSelect({ body: { kind: 'directory' } });
+      await b.ui.api.uiPickersResolve({ params: { pickerId: theirs.pickerId }, body: { cancelled: true } });
+      await otherEvents.next('filesystem.selected', (data) => data.pickerId === theirs.pickerId);
+      expect(otherEvents.events.map((e) => (e.data as { pickerId: string }).pickerId)).toEqual([theirs.pickerId]);
+      expect(ownEvents.events.map((e) => (e.data as { pickerId: string }).pickerId)).not.toContain(theirs.pickerId);
+    } finally {
+      otherEvents.stop();
+      ownEvents.stop();
+      other.close();
+    }
   });
 });

@@ -62,7 +62,7 @@ describe('file picker machine', () => {
     const snapshot = actor.getSnapshot();
     expect(snapshot.value).toBe('selected');
     expect(pickerView(snapshot.context, 'selected')).toMatchObject({ answeredBy: 'ui', resolvedAt: '2026-01-01T00:00:05.000Z', targets: [target] });
-    expect(published).toEqual([{ type: 'filesystem.selected', data: { pickerId: 'pick_1', kind: 'directory', outcome: 'selected', targets: [target] } }]);
+    expect(published).toEqual([{ type: 'filesystem.selected', data: { pickerId: 'pick_1', kind: 'directory', outcome: 'selected', targets: [target], requestedBy: { kind: 'ui' } } }]);
   });
 
   it('shows the native dialog and takes its answer', async () => {

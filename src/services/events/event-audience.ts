@@ -3,7 +3,7 @@ import type { EventAudience } from '../../contract/events.js';
 
 /**
  * Who may see an event: origins are isolated. An event about a run, a prompt, a decision, a rule,
- * a job, a session or an awake lock belongs to the origin that asked for it, and only that origin's sockets (and
+ * a job, a session, an awake lock or a file picker belongs to the origin that asked for it, and only that origin's sockets (and
  * the local UI, which sees everything) receive it. Other events (bridge, MCP registry, the awake
  * state, inventory) go to everyone.
  *
@@ -13,7 +13,7 @@ import type { EventAudience } from '../../contract/events.js';
  * find it. An id never seen is looked up in the live actor that owns it; an event about
  * something whose owner cannot be found goes to the local UI only.
  */
-const OWNED_TYPES = ['system.command.', 'permission.', 'bridge.job.', 'system.tool.install_', 'session.', 'awake.acquired', 'awake.released'];
+const OWNED_TYPES = ['system.command.', 'permission.', 'bridge.job.', 'system.tool.install_', 'session.', 'awake.acquired', 'awake.released', 'filesystem.selected'];
 /** Owners remembered; the oldest are forgotten first (far more than a ring of events names). */
 const MAX_REMEMBERED = 100_000;
 
@@ -32,7 +32,7 @@ export function createAudienceTracker(lookup: (id: string) => Principal | undefi
     if (!OWNED_TYPES.some((prefix) => type.startsWith(prefix))) return undefined;
     const record = (data ?? {}) as Record<string, unknown>;
     // A lock's run id is not its owner's key: the lock is found by its own id first.
-    const ids = [record.lockId, record.runId, record.promptId, record.installId, record.subjectId, (record.subject as { id?: unknown } | undefined)?.id, record.sessionId].filter(
+    const ids = [record.lockId, record.pickerId, record.runId, record.promptId, record.installId, record.subjectId, (record.subject as { id?: unknown } | undefined)?.id, record.sessionId].filter(
       (id): id is string => typeof id === 'string',
     );
     let audience: EventAudience | undefined;

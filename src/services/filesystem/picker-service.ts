@@ -1,6 +1,7 @@
 import { type AnyActorRef } from 'xstate';
 import { pickerView, type FilePickerContext } from '../../../machines/filePicker.machine.js';
 import { BridgeError } from '../../contract/errors.js';
+import { sharesScope } from '../../contract/principal.js';
 import type { PickerView } from '../../contract/routes/filesystem.js';
 import { ROUTES } from '../../contract/routes/index.js';
 import { checkPickedPaths } from '../../filesystem/picked-paths.js';
@@ -76,10 +77,17 @@ export function startPickerService(ctx: ServiceContext, deps: PickerServiceDeps)
       return viewOf(ref);
     }),
 
-    serveRoute(bus, subjects, ROUTES.filesystemPickersGet, async ({ params, query }) => {
+    // Another origin's picker is as unknown as one that never was (its paths are that origin's).
+    serveRoute(bus, subjects, ROUTES.filesystemPickersGet, async ({ principal, params, query }) => {
+      const visible = () => {
+        const view = find(params.pickerId);
+        if (!sharesScope(principal, view.requestedBy)) throw new BridgeError('not_found', `No picker ${params.pickerId}.`);
+        return view;
+      };
+      visible();
       const ref = live.get(params.pickerId);
       if (ref && query.waitMs > 0) await settledOrTimeout(ref, query.waitMs);
-      return find(params.pickerId);
+      return visible();
     }),
 
     serveRoute(bus, subjects, ROUTES.uiPickersList, () => {

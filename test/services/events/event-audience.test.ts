@@ -40,7 +40,7 @@ describe('event audience (origins are isolated)', () => {
     expect(audienceOf('mcp.server.state_changed', { serverId: 'mcp_1' })).toBeUndefined();
   });
 
-  it('gives an awake lock\'s events to its holder\'s origin, the release found by the lock\'s id alone', () => {
+  it('gives an awake lock\'s events to its holder\'s origin (the release found by the lock\'s id alone), and a picker\'s to its asker\'s', () => {
     const audienceOf = createAudienceTracker((id) => (id === 'lock_live' ? B : undefined));
     const acquired = audienceOf('awake.acquired', { lockId: 'lock_1', reason: 'build', holder: A, acquiredAt: '', expiresAt: null });
     const released = audienceOf('awake.released', { lockId: 'lock_1', cause: 'released' });
@@ -53,6 +53,10 @@ describe('event audience (origins are isolated)', () => {
     expect(audienceAllows(audienceOf('awake.acquired', { lockId: 'lock_2', holder: UI }), A)).toBe(false);
     expect(audienceAllows(audienceOf('awake.released', { lockId: 'lock_live', cause: 'expired' }), B)).toBe(true);
     expect(audienceAllows(audienceOf('awake.released', { lockId: 'lock_live', cause: 'expired' }), A)).toBe(false);
+    // A picker's end goes to the origin that asked for it.
+    const selected = audienceOf('filesystem.selected', { pickerId: 'pick_1', kind: 'directory', outcome: 'selected', targets: [], requestedBy: A });
+    expect(audienceAllows(selected, A)).toBe(true);
+    expect(audienceAllows(selected, B)).toBe(false);
     // Whether the machine is kept awake is everyone's to know.
     expect(audienceOf('awake.state_changed', { supported: true, active: true })).toBeUndefined();
   });

@@ -46,7 +46,7 @@ describe('file pickers with a native dialog', () => {
     const { targets } = await h.call<{ targets: Target[] }>('filesystem.targets');
     expect(targets.map((t) => t.path)).toEqual([path.join(tree, 'project')]);
     expect(h.events.filter((e) => e.type === 'filesystem.selected')).toEqual([
-      { type: 'filesystem.selected', data: { pickerId: picker.pickerId, kind: 'directory', outcome: 'selected', targets: done.targets } },
+      { type: 'filesystem.selected', data: { pickerId: picker.pickerId, kind: 'directory', outcome: 'selected', targets: done.targets, requestedBy: done.requestedBy } },
     ]);
   });
 
