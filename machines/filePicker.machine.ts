@@ -9,6 +9,12 @@ export interface PickerRequest {
   title: string | null;
 }
 
+/** What the native dialog is shown with; `requestedBy` owns the targets it picks. */
+export interface NativeDialogInput extends PickerRequest {
+  access: Target['access'];
+  requestedBy: Principal;
+}
+
 export interface FilePickerInput extends PickerRequest {
   pickerId: string;
   access: Target['access'];
@@ -74,7 +80,7 @@ export const filePickerMachine = setup({
   types: {} as { context: FilePickerContext; input: FilePickerInput; events: FilePickerEvent },
   actors: {
     /** Shows the native dialog; stopping the actor closes it. */
-    nativeDialog: fromPromise<NativeAnswer, PickerRequest & { access: Target['access'] }>(async () => {
+    nativeDialog: fromPromise<NativeAnswer, NativeDialogInput>(async () => {
       throw new Error('nativeDialog is provided by the runtime');
     }),
   },
@@ -101,7 +107,7 @@ export const filePickerMachine = setup({
         native: {
           invoke: {
             src: 'nativeDialog',
-            input: ({ context }) => ({ kind: context.kind, multiple: context.multiple, title: context.title, access: context.access }),
+            input: ({ context }): NativeDialogInput => ({ kind: context.kind, multiple: context.multiple, title: context.title, access: context.access, requestedBy: context.requestedBy }),
             onDone: [
               {
                 guard: ({ event }) => event.output.outcome === 'selected',

@@ -85,7 +85,13 @@ export const EVENT_SCHEMAS = {
       requestedBy: principalSchema.describe('Who asked for the picker; only that origin (and the local UI) gets this event.'),
     })
     .describe('A picker ended: selected (its paths are now targets), cancelled or timed_out.'),
-  'filesystem.written': z.object({ path: z.string(), targetId: resourceIdSchema, bytesWritten: z.number().int(), created: z.boolean() }),
+  'filesystem.written': z.object({
+    path: z.string(),
+    targetId: resourceIdSchema,
+    bytesWritten: z.number().int(),
+    created: z.boolean(),
+    requestedBy: principalSchema.describe('Who wrote; only that origin (and the local UI) gets this event.'),
+  }),
   'system.tools.inventory_updated': z.object({ tools: z.array(knownToolSchema), cause: z.enum(['install', 'refresh']) }),
   'system.tool.install_started': z
     .object({ installId: resourceIdSchema, tool: z.string(), variantId: z.string(), packageManager: z.string(), steps: z.array(recipeStepSchema) })

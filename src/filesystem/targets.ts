@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { realpath, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { sharesScope, type Principal } from '../contract/principal.js';
 import type { Target } from '../contract/routes/filesystem.js';
 
 export type Access = Target['access'];
@@ -19,31 +20,41 @@ export interface TargetRegistryOptions {
   onSkippedRoot?: (root: ConfiguredRoot, reason: string) => void;
 }
 
+/** A picked target and who asked for the picker: the target is that scope's. */
+interface PickedTarget {
+  target: Target;
+  owner: Principal;
+}
+
 /**
  * The directories and files the web app may use: configured roots (re-read whenever the
- * configuration changes) plus what the user picked. Every target is kept by its real path.
+ * configuration changes), everyone's, plus what the user picked, which belongs to the origin that
+ * asked for the picker (the local UI's picks to the UI; the UI may use every target). Every target
+ * is kept by its real path.
  */
 export class TargetRegistry {
-  readonly #picked: Target[] = [];
+  readonly #picked: PickedTarget[] = [];
   #configured: { roots: readonly ConfiguredRoot[]; targets: Promise<Target[]> } | undefined;
 
   constructor(private readonly options: TargetRegistryOptions) {}
 
-  async list(): Promise<Target[]> {
-    return [...(await this.configured()), ...this.#picked];
+  /** The targets `viewer` may use: every configured root and the picks of its own scope. */
+  async list(viewer: Principal): Promise<Target[]> {
+    return [...(await this.configured()), ...this.#picked.filter((picked) => sharesScope(viewer, picked.owner)).map((picked) => picked.target)];
   }
 
   /**
-   * Adds picked paths as targets. A path already covered by a target with at least this access
-   * reuses it, so picking the same folder twice does not grow the list.
+   * Adds picked paths as targets of `owner`. A path already covered by a target `owner` may use,
+   * with at least this access, reuses it, so picking the same folder twice does not grow the list;
+   * another origin's pick of the same path is a target of its own.
    */
-  async addPicked(realPaths: readonly string[], kind: Target['kind'], access: Access): Promise<Target[]> {
-    const existing = await this.list();
+  async addPicked(realPaths: readonly string[], kind: Target['kind'], access: Access, owner: Principal): Promise<Target[]> {
+    const existing = await this.list(owner);
     return realPaths.map((real) => {
       const same = existing.find((target) => target.path === real && target.kind === kind && (target.access === access || target.access === 'read-write'));
       if (same) return same;
       const target: Target = { targetId: this.options.newId(), path: real, kind, access, source: 'picked', addedAt: new Date(this.options.now()).toISOString() };
-      this.#picked.push(target);
+      this.#picked.push({ target, owner });
       existing.push(target);
       return target;
     });

@@ -103,29 +103,49 @@ describe('file pickers answered through the bridge UI', () => {
 });
 
 describe('file pickers, origins isolated', () => {
-  it('keeps a picker, its answer and its event to the origin that asked (and the local UI)', async () => {
+  it('keeps a picker, its answer, its targets and its events to the origin that asked (and the local UI)', async () => {
     const other = createBridgeClient({ baseUrl: b.bridge.baseUrl, origin: OTHER_ORIGIN, clientName: 'other app' });
     await other.handshake();
-    const otherEvents = collectEvents(other, ['filesystem.selected']);
-    const ownEvents = collectEvents(b.app, ['filesystem.selected']);
+    const otherEvents = collectEvents(other, ['filesystem.*']);
+    const ownEvents = collectEvents(b.app, ['filesystem.*']);
     try {
+      const privateDir = path.join(tmp, 'private');
+      await mkdir(privateDir);
+      await writeFile(path.join(privateDir, 'secret.txt'), 'app A only');
       await b.ui.api.uiPickersList();
-      const picker = await b.app.api.filesystemSelect({ body: { kind: 'directory', title: 'private pick' } });
+      const picker = await b.app.api.filesystemSelect({ body: { kind: 'directory', title: 'private pick', access: 'read-write' } });
       // Another origin cannot read it, nor wait on it, while pending or after.
       expect(await refusal(other.api.filesystemPickersGet({ params: { pickerId: picker.pickerId } }))).toEqual({ status: 404, code: 'not_found' });
       expect(await refusal(other.api.filesystemPickersGet({ params: { pickerId: picker.pickerId }, query: { waitMs: 5_000 } }))).toEqual({ status: 404, code: 'not_found' });
-      await b.ui.api.uiPickersResolve({ params: { pickerId: picker.pickerId }, body: { paths: [path.join(tmp, 'assets')] } });
+      const picked = await b.ui.api.uiPickersResolve({ params: { pickerId: picker.pickerId }, body: { paths: [privateDir] } });
+      const [target] = picked.targets;
       await ownEvents.next('filesystem.selected', (data) => data.pickerId === picker.pickerId);
       expect(await refusal(other.api.filesystemPickersGet({ params: { pickerId: picker.pickerId } }))).toEqual({ status: 404, code: 'not_found' });
       expect(await b.app.api.filesystemPickersGet({ params: { pickerId: picker.pickerId } })).toMatchObject({ state: 'selected' });
 
-      // The other origin's own picker, answered after, is the first event its socket gets: it
-      // never heard of the first one (its stream is replayed from 0).
+      // The picked folder is a target of the origin that asked, and of the local UI, only.
+      const secret = path.join(privateDir, 'secret.txt');
+      expect((await b.app.api.filesystemTargets()).targets).toContainEqual(target);
+      expect((await b.ui.api.filesystemTargets()).targets).toContainEqual(target);
+      expect((await other.api.filesystemTargets()).targets.map((t) => t.path)).not.toContain(privateDir);
+      expect(await b.app.api.filesystemRead({ body: { path: secret } })).toMatchObject({ content: 'app A only' });
+      expect(await refusal(other.api.filesystemRead({ body: { path: secret } }))).toEqual({ status: 403, code: 'path_outside_target' });
+      expect(await refusal(other.api.filesystemList({ body: { path: privateDir } }))).toEqual({ status: 403, code: 'path_outside_target' });
+      expect(await refusal(other.api.filesystemWrite({ body: { path: path.join(privateDir, 'planted.txt'), content: 'x' } }))).toEqual({ status: 403, code: 'path_outside_target' });
+      const byA = path.join(privateDir, 'by-a.txt');
+      await b.app.api.filesystemWrite({ body: { path: byA, content: 'a' } });
+      await ownEvents.next('filesystem.written', (data) => data.path === byA);
+
+      // The other origin's own pick of the same folder is a target of its own.
       const theirs = await other.api.filesystemSelect({ body: { kind: 'directory' } });
-      await b.ui.api.uiPickersResolve({ params: { pickerId: theirs.pickerId }, body: { cancelled: true } });
+      const theirPick = await b.ui.api.uiPickersResolve({ params: { pickerId: theirs.pickerId }, body: { paths: [privateDir] } });
+      expect(theirPick.targets[0]!.targetId).not.toBe(target!.targetId);
+      expect(await other.api.filesystemRead({ body: { path: secret } })).toMatchObject({ content: 'app A only' });
       await otherEvents.next('filesystem.selected', (data) => data.pickerId === theirs.pickerId);
-      expect(otherEvents.events.map((e) => (e.data as { pickerId: string }).pickerId)).toEqual([theirs.pickerId]);
-      expect(ownEvents.events.map((e) => (e.data as { pickerId: string }).pickerId)).not.toContain(theirs.pickerId);
+
+      // The other origin's stream (replayed from 0) holds its own picker's end and nothing of the first origin's.
+      expect(otherEvents.events.map((e) => e.type)).toEqual(['filesystem.selected']);
+      expect(ownEvents.events.map((e) => (e.data as { pickerId?: string }).pickerId)).not.toContain(theirs.pickerId);
     } finally {
       otherEvents.stop();
       ownEvents.stop();

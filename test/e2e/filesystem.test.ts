@@ -89,7 +89,7 @@ describe('filesystem targets, read and write over HTTP', () => {
     const file = path.join(work, 'announced.txt');
     await write({ path: file, content: 'a very particular marker' });
     const event = await events.next('filesystem.written', (data) => data.path === file);
-    expect(event).toEqual({ path: file, targetId: expect.stringMatching(/^cfg_/), bytesWritten: 24, created: true });
+    expect(event).toEqual({ path: file, targetId: expect.stringMatching(/^cfg_/), bytesWritten: 24, created: true, requestedBy: { kind: 'session', sessionId: b.app.session!.sessionId, origin: b.bridge.origin } });
     expect(JSON.stringify(events.events)).not.toContain('particular marker');
     events.stop();
   });

@@ -43,7 +43,7 @@ beforeAll(async () => {
     now: () => 0,
     newId: () => 'tgt_x',
   });
-  targets = await registry.list();
+  targets = await registry.list({ kind: 'ui' });
 });
 afterAll(() => rm(tmp, { recursive: true, force: true }));
 

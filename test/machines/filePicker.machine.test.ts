@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, fromPromise, SimulatedClock, waitFor } from 'xstate';
 import type { PublishParams } from '../../machines/contract-event.js';
-import { filePickerMachine, pickerView, type FilePickerInput, type NativeAnswer, type PickerRequest } from '../../machines/filePicker.machine.js';
+import { filePickerMachine, pickerView, type FilePickerInput, type NativeAnswer, type NativeDialogInput } from '../../machines/filePicker.machine.js';
 import type { Target } from '../../src/contract/routes/filesystem.js';
 
 const target: Target = {
@@ -16,7 +16,7 @@ const target: Target = {
 /** A native dialog the test answers; `aborted` tells whether the machine closed it. */
 function fakeDialog() {
   const dialog = { open: 0, aborted: false, answer: (_: NativeAnswer) => {}, fail: (_: Error) => {} };
-  const actor = fromPromise<NativeAnswer, PickerRequest & { access: 'read' | 'read-write' }>(
+  const actor = fromPromise<NativeAnswer, NativeDialogInput>(
     ({ signal }) =>
       new Promise((resolve, reject) => {
         dialog.open++;

@@ -1,5 +1,5 @@
 import { fromPromise } from 'xstate';
-import type { NativeAnswer } from '../../../machines/filePicker.machine.js';
+import type { NativeAnswer, NativeDialogInput } from '../../../machines/filePicker.machine.js';
 import { detectDialog } from '../../filesystem/picker/dialogs.js';
 import { dialogPicker, type NativePicker } from '../../filesystem/picker/native-picker.js';
 import { pooledFileOperations, type FileOperations } from '../../filesystem/filesystem-pool.js';
@@ -51,15 +51,16 @@ export function createFilesystemModule(deps: FilesystemModuleDeps = {}): Capabil
       children: {
         filePicker: {
           actors: {
-            nativeDialog: fromPromise<NativeAnswer, { kind: 'file' | 'directory'; multiple: boolean; title: string | null; access: 'read' | 'read-write' }>(
-              async ({ input, signal }) => {
+            nativeDialog: fromPromise<NativeAnswer, NativeDialogInput>(
+              async ({ input: { requestedBy, ...request }, signal }) => {
                 const native = await nativePicker();
                 if (!native.picker) throw new Error(native.reason);
-                const answer = await native.picker.pick(input, signal);
+                // The dialog is shown the request; who asked owns what the user picks.
+                const answer = await native.picker.pick(request, signal);
                 const at = () => isoAt(base.clock.now());
                 if (answer.outcome === 'cancelled') return { outcome: 'cancelled', at: at() };
-                const reals = await checkPickedPaths(answer.paths, input);
-                return { outcome: 'selected', targets: await targets.addPicked(reals, input.kind, input.access), at: at() };
+                const reals = await checkPickedPaths(answer.paths, request);
+                return { outcome: 'selected', targets: await targets.addPicked(reals, request.kind, request.access, requestedBy), at: at() };
               },
             ),
           },

@@ -15,34 +15,35 @@ export function startFilesystemService(ctx: ServiceContext, targets: TargetRegis
   const limits = () => config.current.filesystem;
 
   const subscriptions = [
-    serveRoute(bus, subjects, ROUTES.filesystemTargets, async () => ({ targets: await targets.list() })),
+    // Each request uses the configured roots and its own origin's picks only (targets.ts).
+    serveRoute(bus, subjects, ROUTES.filesystemTargets, async ({ principal }) => ({ targets: await targets.list(principal) })),
 
-    serveRoute(bus, subjects, ROUTES.filesystemRead, async ({ body }) => {
+    serveRoute(bus, subjects, ROUTES.filesystemRead, async ({ principal, body }) => {
       const configured = limits().maxReadBytes;
       const askedLess = body.maxBytes !== undefined && body.maxBytes < configured;
       return files.run('read', {
         path: body.path,
-        targets: await targets.list(),
+        targets: await targets.list(principal),
         maxBytes: askedLess ? body.maxBytes! : configured,
         limitName: askedLess ? 'the request\'s maxBytes' : 'filesystem.maxReadBytes',
         encoding: body.encoding,
       });
     }),
 
-    serveRoute(bus, subjects, ROUTES.filesystemList, async ({ body }) => files.run('list', { path: body.path, targets: await targets.list(), limit: body.limit })),
+    serveRoute(bus, subjects, ROUTES.filesystemList, async ({ principal, body }) => files.run('list', { path: body.path, targets: await targets.list(principal), limit: body.limit })),
 
-    serveRoute(bus, subjects, ROUTES.filesystemWrite, async ({ body }) => {
+    serveRoute(bus, subjects, ROUTES.filesystemWrite, async ({ principal, body }) => {
       const bytes = decodeContent(body.content, body.encoding);
       const limit = limits().maxWriteBytes;
       if (bytes.length > limit) throw tooLarge(bytes.length, limit, 'filesystem.maxWriteBytes');
       const { targetId, ...reply } = await files.run('write', {
         path: body.path,
-        targets: await targets.list(),
+        targets: await targets.list(principal),
         bytes,
         overwrite: body.overwrite,
         createParents: body.createParents,
       });
-      bus.publish(subjects.event('filesystem.written'), { ...reply, targetId });
+      bus.publish(subjects.event('filesystem.written'), { ...reply, targetId, requestedBy: principal });
       return reply;
     }),
   ];

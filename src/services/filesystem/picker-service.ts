@@ -111,7 +111,7 @@ export function startPickerService(ctx: ServiceContext, deps: PickerServiceDeps)
         const reals = await checkPickedPaths(body.paths, context);
         // The picker may have ended while the paths were checked: answer only a pending one.
         const stillPending = pending();
-        const targets = await deps.targets.addPicked(reals, context.kind, context.access);
+        const targets = await deps.targets.addPicked(reals, context.kind, context.access, context.requestedBy);
         stillPending.send({ type: 'picker.answer', targets, at });
       }
       return find(params.pickerId);

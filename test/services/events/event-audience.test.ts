@@ -40,7 +40,7 @@ describe('event audience (origins are isolated)', () => {
     expect(audienceOf('mcp.server.state_changed', { serverId: 'mcp_1' })).toBeUndefined();
   });
 
-  it('gives an awake lock\'s events to its holder\'s origin (the release found by the lock\'s id alone), and a picker\'s to its asker\'s', () => {
+  it('gives an awake lock\'s events to its holder\'s origin (the release found by the lock\'s id alone), a picker\'s to its asker\'s and a write\'s to its writer\'s', () => {
     const audienceOf = createAudienceTracker((id) => (id === 'lock_live' ? B : undefined));
     const acquired = audienceOf('awake.acquired', { lockId: 'lock_1', reason: 'build', holder: A, acquiredAt: '', expiresAt: null });
     const released = audienceOf('awake.released', { lockId: 'lock_1', cause: 'released' });
@@ -57,6 +57,9 @@ describe('event audience (origins are isolated)', () => {
     const selected = audienceOf('filesystem.selected', { pickerId: 'pick_1', kind: 'directory', outcome: 'selected', targets: [], requestedBy: A });
     expect(audienceAllows(selected, A)).toBe(true);
     expect(audienceAllows(selected, B)).toBe(false);
+    const written = audienceOf('filesystem.written', { path: '/t/a', targetId: 'tgt_1', bytesWritten: 1, created: true, requestedBy: B });
+    expect(audienceAllows(written, B)).toBe(true);
+    expect(audienceAllows(written, A)).toBe(false);
     // Whether the machine is kept awake is everyone's to know.
     expect(audienceOf('awake.state_changed', { supported: true, active: true })).toBeUndefined();
   });
