@@ -18,14 +18,26 @@ export interface ChildEnvOptions {
  * variables on top (the web app may set PATH itself).
  */
 export function buildChildEnv(options: ChildEnvOptions): Record<string, string> {
+  const { inherited, requested } = options;
   const secrets = options.secrets.filter((secret) => secret.length > 0);
   const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(options.inherited)) {
+  let pathKey: string | undefined;
+  // Names, then one value each: on process.env (backed by the C environment, every read a call
+  // into Node) that is the cheapest walk, with no [name, value] pair built per variable; this
+  // runs once per spawn (docs/performance.md, "Commands under load").
+  for (const name of Object.keys(inherited)) {
+    const value = inherited[name];
     if (value === undefined || BRIDGE_VARIABLE.test(name)) continue;
-    if (secrets.some((secret) => value.includes(secret))) continue;
+    if (secrets.length > 0 && holdsSecret(value, secrets)) continue;
     env[name] = value;
+    if (pathKey === undefined && name.length === 4 && name.toUpperCase() === 'PATH') pathKey = name;
   }
-  const pathKey = Object.keys(env).find((name) => name.toUpperCase() === 'PATH') ?? 'PATH';
-  env[pathKey] = options.loginPath;
-  return { ...env, ...options.requested };
+  env[pathKey ?? 'PATH'] = options.loginPath;
+  // Spread rather than assigned: a requested name such as `__proto__` stays a plain variable.
+  return requested ? { ...env, ...requested } : env;
+}
+
+function holdsSecret(value: string, secrets: readonly string[]): boolean {
+  for (const secret of secrets) if (value.includes(secret)) return true;
+  return false;
 }

@@ -25,4 +25,28 @@ describe('child environment', () => {
     const env = buildChildEnv({ inherited: { Path: 'C:\\Windows' }, loginPath: 'C:\\Tools;C:\\Windows', secrets: [] });
     expect(env).toEqual({ Path: 'C:\\Tools;C:\\Windows' });
   });
+
+  it('keeps a requested variable named like an object key (__proto__) as a variable', () => {
+    const requested = JSON.parse('{"__proto__": "value", "constructor": "c"}') as Record<string, string>;
+    const env = buildChildEnv({ inherited: { HOME: '/home/me' }, loginPath: '/usr/bin', requested, secrets: [] });
+    expect(Object.keys(env)).toEqual(['HOME', 'PATH', '__proto__', 'constructor']);
+    expect(Object.getOwnPropertyDescriptor(env, '__proto__')?.value).toBe('value');
+  });
+
+  it('reads the live process.env: every variable the bridge may pass, with its value at that moment', () => {
+    const name = `CHILD_ENV_TEST_${process.pid}`;
+    process.env[name] = 'first';
+    try {
+      const first = buildChildEnv({ inherited: process.env, loginPath: '/login/bin', secrets: [] });
+      process.env[name] = 'second';
+      const second = buildChildEnv({ inherited: process.env, loginPath: '/login/bin', secrets: [] });
+      expect([first[name], second[name]]).toEqual(['first', 'second']);
+      for (const [key, value] of Object.entries(process.env)) {
+        if (/^OSLOOP_/i.test(key) || key.toUpperCase() === 'PATH') continue;
+        expect(second[key], key).toBe(value);
+      }
+    } finally {
+      delete process.env[name];
+    }
+  });
 });

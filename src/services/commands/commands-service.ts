@@ -122,8 +122,10 @@ export function startCommandsService(ctx: ServiceContext, deps: { runs: RunsRepo
         details: { field: 'workingDirectory' },
       });
     }
+    // Only a caller's own runId can name an existing run: a fresh id is 96 random bits, and the
+    // look-up it skips was a SQLite read on every execute (docs/performance.md, "Commands under load").
     const runId = options.runId ?? newId('run');
-    if (runtime.child(runId) || runs.get(runId)) throw new BridgeError('conflict', `A run ${runId} already exists.`);
+    if (options.runId !== undefined && (runtime.child(runId) || runs.get(runId))) throw new BridgeError('conflict', `A run ${runId} already exists.`);
 
     const input: RunInput = {
       runId,
