@@ -44,6 +44,11 @@ export function pooledFileOperations(options: { maxThreads?: number; idleTimeout
         // Not the bridge's own flags (--cpu-prof, --expose-gc, a debugger's): only what the entry needs.
         execArgv: entry.execArgv,
         minThreads: 0,
+        // Jobs go to a worker as they come, not one at a time: piscina posts a worker's next job
+        // only once the event loop has taken its last answer, so with one job per worker 30 reads
+        // queued at once waited 30 loop turns (2-3.5 s each under load, not milliseconds). The
+        // worker runs its jobs one after another anyway (they are synchronous).
+        concurrentTasksPerWorker: 64,
         maxThreads: options.maxThreads ?? Math.min(4, Math.max(1, os.availableParallelism() - 1)),
         idleTimeout: options.idleTimeoutMs ?? 30_000,
       });
