@@ -57,6 +57,7 @@ export const EVENT_SCHEMAS = {
       errorCode: errorCodeSchema.nullable().describe('Bridge-side failure, e.g. mcp_timeout; null for a tool result.'),
       callId: resourceIdSchema,
       outputSchema: z.enum(['valid', 'invalid', 'not_declared', 'not_checked']).nullable().describe('As in the reply\'s `bridge`; null when there was no result.'),
+      requestedBy: principalSchema.describe('Who called; only that origin (and the local UI) gets this event.'),
     })
     .describe('Never carries the call\'s arguments or result.'),
   'mcp.call.progress': z
@@ -67,6 +68,7 @@ export const EVENT_SCHEMAS = {
       progress: z.number(),
       total: z.number().nullable(),
       message: z.string().nullable().describe('The server\'s progress message, cut at 1,000 characters.'),
+      requestedBy: principalSchema.describe('Who called; only that origin (and the local UI) gets this event.'),
     })
     .describe('A `notifications/progress` of a call in flight, keyed by the call\'s `callId`.'),
   'mcp.resource.updated': z.object({ serverId: resourceIdSchema, uri: z.string() }).describe('A subscribed resource changed; read it again.'),

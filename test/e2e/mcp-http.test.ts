@@ -63,9 +63,10 @@ describe('an MCP server over Streamable HTTP, end to end', () => {
     expect(after.resources.map((resource) => resource.uri)).toContain('demo://resource/session/hello.gz');
 
     const calls = e2e.events.filter((e) => e.type === 'mcp.call.completed').map((e) => e.data);
+    const caller = { kind: 'session', sessionId: e2e.client.session!.sessionId, origin: e2e.bridge.origin };
     expect(calls).toEqual([
-      { serverId, tool: 'echo', durationMs: expect.any(Number), ok: true, errorCode: null, callId: 'echo-1', outputSchema: 'not_declared' },
-      { serverId, tool: 'gzip-file-as-resource', durationMs: expect.any(Number), ok: true, errorCode: null, callId: expect.stringMatching(/^call_/), outputSchema: 'not_declared' },
+      { serverId, tool: 'echo', durationMs: expect.any(Number), ok: true, errorCode: null, callId: 'echo-1', outputSchema: 'not_declared', requestedBy: caller },
+      { serverId, tool: 'gzip-file-as-resource', durationMs: expect.any(Number), ok: true, errorCode: null, callId: expect.stringMatching(/^call_/), outputSchema: 'not_declared', requestedBy: caller },
     ]);
 
     expect(await api.mcpServersDisconnect({ params: { serverId } })).toEqual({ serverId, state: 'disconnected' });

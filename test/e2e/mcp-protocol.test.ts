@@ -93,7 +93,8 @@ describe.each(['stdio', 'streamable-http'] as const)('the MCP protocol over %s, 
     // last step just before the result, often in the same read: that one must not be lost.
     await eventAfter(0, 'mcp.call.progress', (d) => d.callId === callId && d.progress === 3);
     const progress = e2e.events.filter((e) => e.type === 'mcp.call.progress' && e.data.callId === callId).map((e) => e.data);
-    expect(progress).toEqual([1, 2, 3].map((step) => ({ serverId, callId, tool: 'trigger-long-running-operation', progress: step, total: 3, message: null })));
+    const requestedBy = { kind: 'session', sessionId: e2e.client.session!.sessionId, origin: e2e.bridge.origin };
+    expect(progress).toEqual([1, 2, 3].map((step) => ({ serverId, callId, tool: 'trigger-long-running-operation', progress: step, total: 3, message: null, requestedBy })));
   });
 
   it('cancels a call upstream through the cancel route', async () => {

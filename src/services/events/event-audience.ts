@@ -3,7 +3,7 @@ import type { EventAudience } from '../../contract/events.js';
 
 /**
  * Who may see an event: origins are isolated. An event about a run, a prompt, a decision, a rule,
- * a job, a session, an awake lock, a file picker or a write belongs to the origin that asked for it, and only that origin's sockets (and
+ * a job, a session, an awake lock, a file picker, a write or an MCP call belongs to the origin that asked for it, and only that origin's sockets (and
  * the local UI, which sees everything) receive it. Other events (bridge, MCP registry, the awake
  * state, inventory) go to everyone.
  *
@@ -13,7 +13,7 @@ import type { EventAudience } from '../../contract/events.js';
  * find it. An id never seen is looked up in the live actor that owns it; an event about
  * something whose owner cannot be found goes to the local UI only.
  */
-const OWNED_TYPES = ['system.command.', 'permission.', 'bridge.job.', 'system.tool.install_', 'session.', 'awake.acquired', 'awake.released', 'filesystem.selected', 'filesystem.written'];
+const OWNED_TYPES = ['system.command.', 'permission.', 'bridge.job.', 'system.tool.install_', 'session.', 'awake.acquired', 'awake.released', 'filesystem.selected', 'filesystem.written', 'mcp.call.'];
 /** Owners remembered; the oldest are forgotten first (far more than a ring of events names). */
 const MAX_REMEMBERED = 100_000;
 

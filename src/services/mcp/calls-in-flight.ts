@@ -1,4 +1,5 @@
 import { BridgeError } from '../../contract/errors.js';
+import { sharesScope, type Principal } from '../../contract/principal.js';
 
 /** A call ended because someone cancelled it: `by` says who. */
 export class CallCancelledError extends Error {
@@ -10,6 +11,8 @@ export class CallCancelledError extends Error {
 
 interface InFlight {
   serverId: string;
+  /** Who made the call: only its origin (and the local UI) may cancel it. */
+  owner: Principal;
   controller: AbortController;
   abortKey: string | undefined;
 }
@@ -36,12 +39,12 @@ export class CallsInFlight {
    * Registers a call; 409 when a call with this id is still in flight. The controller is the
    * call's only one: the connection is handed it (and aborts it itself at the hard cap).
    */
-  begin(callId: string, serverId: string, abortKey: string | undefined): AbortController {
+  begin(callId: string, serverId: string, abortKey: string | undefined, owner: Principal): AbortController {
     if (this.#calls.has(callId)) {
       throw new BridgeError('conflict', `A call with callId "${callId}" is already in flight.`, { details: { callId, reason: 'duplicate_call_id' } });
     }
     const controller = new AbortController();
-    this.#calls.set(callId, { serverId, controller, abortKey });
+    this.#calls.set(callId, { serverId, owner, controller, abortKey });
     if (abortKey) {
       this.#byAbortKey.set(abortKey, callId);
       if (this.#goneEarly.delete(abortKey)) controller.abort(new CallCancelledError('client_gone'));
@@ -56,10 +59,10 @@ export class CallsInFlight {
     if (call.abortKey) this.#byAbortKey.delete(call.abortKey);
   }
 
-  /** The cancel route: 404 for a call that is not (or no longer) in flight. */
-  cancel(callId: string): { callId: string; cancelled: true } {
+  /** The cancel route: 404 for a call that is not (or no longer) in flight, or another origin's. */
+  cancel(callId: string, by: Principal): { callId: string; cancelled: true } {
     const call = this.#calls.get(callId);
-    if (!call) throw new BridgeError('not_found', `No call "${callId}" is in flight.`, { details: { callId } });
+    if (!call || !sharesScope(by, call.owner)) throw new BridgeError('not_found', `No call "${callId}" is in flight.`, { details: { callId } });
     call.controller.abort(new CallCancelledError('route'));
     return { callId, cancelled: true };
   }

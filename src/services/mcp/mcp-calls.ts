@@ -22,7 +22,7 @@ export interface McpCallsDeps {
   calls: CallsInFlight;
 }
 
-type CallRequest = Pick<RpcRequest<typeof mcpCall>, 'body' | 'abortKey'>;
+type CallRequest = Pick<RpcRequest<typeof mcpCall>, 'principal' | 'body' | 'abortKey'>;
 type CallReply = CallToolResult & { bridge: { callId: string } & OutputSchemaVerdict };
 
 /** Longest progress message put in an event. */
@@ -34,9 +34,10 @@ const MAX_PROGRESS_MESSAGE_CHARS = 1_000;
  * could not do is a `BridgeError`. Progress goes out as `mcp.call.progress` under the call's id;
  * the call is cancelled upstream when its HTTP client goes away or the cancel route is used.
  * Every call ends with `mcp.call.completed`, which never holds the arguments nor the result.
+ * Both events name who called (`requestedBy`): only that origin and the local UI get them.
  */
 export function createCallTool(deps: McpCallsDeps) {
-  return async ({ body, abortKey }: CallRequest): Promise<CallReply> => {
+  return async ({ principal, body, abortKey }: CallRequest): Promise<CallReply> => {
     const started = performance.now();
     // randomUUID draws from a pooled buffer; `newId`'s randomBytes call was the costlier line of
     // this handler in the profile (~16 us per call under load).
@@ -54,7 +55,7 @@ export function createCallTool(deps: McpCallsDeps) {
           details: { ...details, reason: tool ? 'not_enabled' : 'not_listed' },
         });
       }
-      const controller = deps.calls.begin(callId, body.serverId, abortKey);
+      const controller = deps.calls.begin(callId, body.serverId, abortKey, principal);
       try {
         const hardCap = deps.settings().callHardCapMs;
         const result = await session.connection.callTool(body.tool, body.arguments, {
@@ -69,6 +70,7 @@ export function createCallTool(deps: McpCallsDeps) {
               progress,
               total: total ?? null,
               message: message === undefined ? null : message.slice(0, MAX_PROGRESS_MESSAGE_CHARS),
+              requestedBy: principal,
             }),
         });
         const checked = checkOutputSchema(tool as { outputSchema?: never }, result);
@@ -99,6 +101,7 @@ export function createCallTool(deps: McpCallsDeps) {
         errorCode,
         callId,
         outputSchema: verdict?.outputSchema ?? null,
+        requestedBy: principal,
       });
     }
   };

@@ -56,7 +56,7 @@ export function serveMcpRoutes(bus: Bus, subjects: Subjects, s: McpRouteServices
     serveRoute(bus, subjects, ROUTES.mcpServersConnect, ({ params, principal }) => s.servers.connect(params.serverId, principal)),
     serveRoute(bus, subjects, ROUTES.mcpServersDisconnect, ({ params }) => s.servers.disconnect(params.serverId)),
     serveRoute(bus, subjects, ROUTES.mcpServersCapabilities, ({ params }) => s.servers.capabilities(params.serverId)),
-    serveRoute(bus, subjects, ROUTES.mcpCall, ({ body, abortKey }) => s.callTool({ body, abortKey })),
+    serveRoute(bus, subjects, ROUTES.mcpCall, ({ principal, body, abortKey }) => s.callTool({ principal, body, abortKey })),
     serveRoute(bus, subjects, ROUTES.mcpResourcesRead, ({ body }) => s.requests.readResource(body)),
     serveRoute(bus, subjects, ROUTES.mcpResourceTemplates, ({ params }) => s.requests.resourceTemplates(params.serverId)),
     serveRoute(bus, subjects, ROUTES.mcpResourcesSubscribe, ({ body }) => s.requests.subscribe(body, true)),
@@ -68,7 +68,7 @@ export function serveMcpRoutes(bus: Bus, subjects: Subjects, s: McpRouteServices
       s.servers.record(params.serverId);
       return { serverId: params.serverId, messages: s.notifications.logs(params.serverId) };
     }),
-    serveRoute(bus, subjects, ROUTES.mcpCallsCancel, ({ params }) => s.calls.cancel(params.callId)),
+    serveRoute(bus, subjects, ROUTES.mcpCallsCancel, ({ principal, params }) => s.calls.cancel(params.callId, principal)),
     serveRoute(bus, subjects, ROUTES.mcpServerRequestsList, () => ({ requests: s.serverRequests.list() })),
     serveRoute(bus, subjects, ROUTES.mcpServerRequestsRespond, ({ params, body }) => s.serverRequests.respond(params.requestId, body)),
     serveRoute(bus, subjects, ROUTES.mcpServersAuthorize, ({ params, principal }) => {

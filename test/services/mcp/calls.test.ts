@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InMemoryConnector } from '../../../src/mcp/in-memory-connector.js';
+import { USER } from '../capability-harness.js';
 import { protocolErrorServer, twinServer } from '../../fixtures/mcp/twin-servers.js';
 import { connectHttp, startMcpHarness, waitForState, type McpHarness } from './harness.js';
 
@@ -29,7 +30,7 @@ describe('MCP tool calls', () => {
       content: [{ type: 'text', text: 'Echo: secret-argument' }],
       bridge: { callId: 'my-call', outputSchema: 'not_declared', outputSchemaErrors: [] },
     });
-    await expectCompleted(h, [{ serverId, tool: 'echo', durationMs: expect.any(Number), ok: true, errorCode: null, callId: 'my-call', outputSchema: 'not_declared' }]);
+    await expectCompleted(h, [{ serverId, tool: 'echo', durationMs: expect.any(Number), ok: true, errorCode: null, callId: 'my-call', outputSchema: 'not_declared', requestedBy: USER }]);
     expect(JSON.stringify([h.events, h.transitions])).not.toContain('secret-argument');
   });
 
