@@ -22,6 +22,8 @@ interface Channel {
   readonly opened: Promise<EventSocket>;
   readonly pending: Map<string, Pending>;
   socket: EventSocket | undefined;
+  /** Set once `opened` has resolved: calls then send at once, without awaiting it again. */
+  ready: EventSocket | undefined;
   dead: boolean;
   /** Superseded by a socket with newer credentials: closes once its last call is answered. */
   retiring: boolean;
@@ -78,13 +80,15 @@ export class SocketCalls {
   async #send(id: string, text: string, signal: AbortSignal | undefined, credentials: Credentials): Promise<unknown> {
     signal?.throwIfAborted();
     const channel = this.#channelFor(credentials);
-    let socket: EventSocket;
-    try {
-      socket = await channel.opened;
-    } catch (error) {
-      // Refused with a status (401, 403…): that is the answer. No status: let HTTP say why.
-      if (error instanceof BridgeClientError && error.status !== null) throw error;
-      return USE_HTTP;
+    let socket = channel.ready;
+    if (!socket) {
+      try {
+        socket = await channel.opened;
+      } catch (error) {
+        // Refused with a status (401, 403…): that is the answer. No status: let HTTP say why.
+        if (error instanceof BridgeClientError && error.status !== null) throw error;
+        return USE_HTTP;
+      }
     }
     if (channel.dead) return USE_HTTP;
     if (channel.pending.size >= MAX_SOCKET_REQUESTS_IN_FLIGHT) return USE_HTTP;
@@ -140,7 +144,8 @@ export class SocketCalls {
     });
     // Rejections are read by each call; none must go unhandled when no call waits.
     openedPromise.catch(() => {});
-    const channel: Channel = { key, opened: openedPromise, pending, socket: undefined, dead: false, retiring: false };
+    const channel: Channel = { key, opened: openedPromise, pending, socket: undefined, ready: undefined, dead: false, retiring: false };
+    void openedPromise.then((socket) => (channel.ready = socket), () => {});
     let url: string;
     try {
       url = this.#deps.url(credentials);

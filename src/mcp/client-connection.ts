@@ -155,8 +155,13 @@ export async function openClientConnection(transport: Transport, options: Client
     pingTimer.unref();
   }
 
-  /** Runs `send`, and again after the user's consent when the server wants (other) tokens. */
-  const authorized = async <T>(send: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
+  /**
+   * Runs `send`, and again after the user's consent when the server wants (other) tokens. A
+   * session that cannot be re-authorised (stdio, HTTP without OAuth) just sends: no async frame
+   * in between on every call.
+   */
+  const authorized = <T>(send: () => Promise<T>, signal?: AbortSignal): Promise<T> => (options.reauthorize ? reauthorizing(send, signal) : send());
+  const reauthorizing = async <T>(send: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
     for (let round = 0; ; round++) {
       try {
         return await send();

@@ -5,6 +5,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import treeKill from 'tree-kill';
 import { openClientConnection } from './client-connection.js';
+import { endpointFetch } from './lean-fetch.js';
 import type { ConnectOptions, McpConnection, McpConnector, McpTransportSpec } from './connector.js';
 
 export interface SdkConnectorOptions {
@@ -85,7 +86,9 @@ async function connectHttp(
   const auth = options.auth;
   const open = () => {
     const transportOptions = { requestInit: { headers: spec.headers }, ...(auth ? { authProvider: auth.provider } : {}) };
-    return spec.type === 'sse' ? new SSEClientTransport(url, transportOptions) : new StreamableHTTPClientTransport(url, transportOptions);
+    return spec.type === 'sse'
+      ? new SSEClientTransport(url, transportOptions)
+      : new StreamableHTTPClientTransport(url, { ...transportOptions, fetch: endpointFetch(url) });
   };
   for (let round = 0; ; round++) {
     const transport = open();
