@@ -189,6 +189,9 @@ export function createInProcessBus(options: InProcessBusOptions = {}): Bus {
     queue = spare;
     queued = 0;
     flushScheduled = false;
+    // Handed over before the handlers run, so the two never end up as one array. A burst's large
+    // array is let go rather than kept for ever.
+    spare = length > 1024 ? [] : batch;
     for (let i = 0; i < length; i += 2) {
       const targets = batch[i] as readonly Sub[];
       const message = batch[i + 1] as InProcessMessage;
@@ -198,8 +201,6 @@ export function createInProcessBus(options: InProcessBusOptions = {}): Bus {
       InProcessMessage.armTimeout(message);
       settleOne();
     }
-    // A burst's large array is let go rather than kept for ever.
-    spare = length > 1024 ? [] : batch;
   }
 
   function invoke(sub: Sub, message: InProcessMessage): void {
