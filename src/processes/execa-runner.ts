@@ -2,7 +2,7 @@ import { loadExeca, loadedExeca } from './load-execa.js';
 import { groupAlive, killProcessTree } from './kill-tree.js';
 import { trackProcess } from './process-groups.js';
 import type { ProcessExit, ProcessHandlers, ProcessRunner, ProcessSpec, RunningProcess } from './process-runner.js';
-import { SpawnHelperPool } from './spawn-helper-pool.js';
+import { SpawnHelper } from './spawn-helper.js';
 
 /** Grace a process group's stragglers get between SIGTERM and SIGKILL unless the runner is told. */
 const DEFAULT_STRAY_GRACE_MS = 2_000;
@@ -140,9 +140,9 @@ export function createExecaRunner(
   };
 }
 
-/** One pool of spawn helpers per process, whatever the number of runners (and of bridges, in tests). */
-let spawnHelpers: SpawnHelperPool | undefined;
-const sharedSpawnHelper = (): SpawnHelperPool => (spawnHelpers ??= new SpawnHelperPool());
+/** One spawn helper per process, whatever the number of runners (and of bridges, in tests). */
+let spawnHelper: SpawnHelper | undefined;
+const sharedSpawnHelper = (): SpawnHelper => (spawnHelper ??= new SpawnHelper());
 
 function spawnErrorCode(result: { code?: string; cause?: unknown }): string {
   if (result.code) return result.code;

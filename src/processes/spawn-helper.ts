@@ -177,16 +177,9 @@ export class SpawnHelper {
   #helper: ChildProcess | undefined;
   #nextId = 1;
   readonly #children = new Map<number, HelperChild>();
-  #spawnsInFlight = 0;
-
-  /** Specs sent that the helper has not answered yet: it spawns them one at a time, in order. */
-  get spawnsInFlight(): number {
-    return this.#spawnsInFlight;
-  }
 
   spawn(spec: ProcessSpec & { detached: boolean }, handlers: HelperSpawnHandlers): void {
     const id = this.#nextId++;
-    this.#spawnsInFlight++;
     const { command, args, cwd, env, stdin, shell, detached } = spec;
     const helperSpec: HelperSpec = { id, command, args: [...args], cwd, env: { ...env }, stdin, shell: shell ?? false, detached };
     this.#children.set(id, { handlers, spec: helperSpec, spawned: false, handedOpen: 0, exit: undefined });
@@ -239,7 +232,6 @@ export class SpawnHelper {
     if (!child) return;
     const { handlers } = child;
     // Any answer means the helper received the spec: from here the child is the helper's.
-    if (!child.spawned) this.#spawnsInFlight--;
     child.spawned = true;
     if (message.kind === 'spawned') return handlers.onSpawned(message.pid);
     if (message.kind === 'output') {
