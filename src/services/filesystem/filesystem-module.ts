@@ -68,7 +68,7 @@ export function createFilesystemModule(deps: FilesystemModuleDeps = {}): Capabil
       },
       start(ctx) {
         ctx.capabilities.set('filesystem', { available: true });
-        const files = (deps.files ?? pooledFileOperations)();
+        const files = deps.files?.() ?? pooledFileOperations();
         const services = [
           startFilesystemService(ctx, targets, files),
           startPickerService(ctx, {
