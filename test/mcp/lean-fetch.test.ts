@@ -48,7 +48,14 @@ describe('the fetch of an MCP endpoint', () => {
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     endpoint = new URL(`${base}/mcp`);
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // The shared agent keeps its connections alive; they are not waited for.
+        server.closeAllConnections();
+      }),
+  );
 
   const post = (mode: string, extra: RequestInit = {}) =>
     endpointFetch(endpoint)(endpoint, { method: 'POST', headers: new Headers({ 'content-type': 'application/json', 'x-mode': mode }), body: '{"jsonrpc":"2.0"}', redirect: 'manual', ...extra });
