@@ -192,7 +192,7 @@ export class SpawnHelper {
   #ensureHelper(): ChildProcess {
     if (this.#helper?.connected) return this.#helper;
     // --single-threaded: no V8 background threads (its heap is tiny, its GC on its own thread is
-    // cheap); spawning `true` in a loop then cost 0.58-0.62 against 0.66-0.69 ms of CPU each, and
+    // cheap); spawning `true` in a loop then cost 0.57-0.62 against 0.65-0.69 ms of CPU each, and
     // a spawn is all the helper does (docs/performance.md, "Commands under load").
     const helper = spawn(process.execPath, ['--single-threaded', '-e', HELPER_SOURCE], {
       // Nothing of the bridge's environment (its tokens' variables): each child gets its own.
