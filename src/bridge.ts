@@ -171,7 +171,7 @@ export async function startBridge(options: StartBridgeOptions = {}): Promise<Run
       ownerOf: (id) => {
         // A run, prompt or install names who asked for it; an awake lock, its holder.
         const context = (runtime.child(id)?.getSnapshot() as { context?: { requestedBy?: Principal; holder?: Principal } } | undefined)?.context;
-        return context?.requestedBy ?? context?.holder ?? undefined;
+        return context?.requestedBy ?? context?.holder;
       },
     }),
     startConnectionLog({ bus, subjects, ring: connections }),

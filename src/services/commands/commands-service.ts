@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { waitFor, type AnyActorRef, type SnapshotFrom } from 'xstate';
 import { z } from 'zod';
 import { BridgeError } from '../../contract/errors.js';
-import { principalSchema, principalScope, type Principal } from '../../contract/principal.js';
+import { principalSchema, principalScope, sharesScope, type Principal } from '../../contract/principal.js';
 import {
   EXECUTE_HOLD_MAX_MS,
   FINAL_RUN_STATES,
@@ -105,7 +105,7 @@ export function startCommandsService(ctx: ServiceContext, deps: { runs: RunsRepo
   /** A run the caller may see: a session sees its own origin's runs only, the local UI all. */
   const visible = (principal: Principal, runId: string): RunSummary => {
     const run = current(runId);
-    if (!run || (principal.kind !== 'ui' && principalScope(run.requestedBy) !== principalScope(principal))) throw new BridgeError('not_found', `No run ${runId}.`);
+    if (!run || !sharesScope(principal, run.requestedBy)) throw new BridgeError('not_found', `No run ${runId}.`);
     return run;
   };
 

@@ -2,7 +2,7 @@ import { waitFor, type AnyActorRef } from 'xstate';
 import type { ToolInstallContext } from '../../../machines/toolInstall.machine.js';
 import type { Subjects } from '../../bus/subjects.js';
 import { BridgeError } from '../../contract/errors.js';
-import { principalScope, type Principal } from '../../contract/principal.js';
+import { sharesScope, type Principal } from '../../contract/principal.js';
 import type { RunDetails, RunState, RunSummary } from '../../contract/routes/commands.js';
 import type { ServiceContext } from '../service-context.js';
 import type { InstallJobs } from './install-jobs.js';
@@ -42,7 +42,7 @@ export function serveInstallJobs(ctx: ServiceContext, jobs: InstallJobs) {
   const visible = (principal: Principal, id: unknown): StoredInstallJob => {
     const record = typeof id === 'string' ? jobs.get(id) : undefined;
     const owner = record ? record.details.requestedBy : null;
-    if (!record || !owner || (principal.kind !== 'ui' && principalScope(owner) !== principalScope(principal))) throw new BridgeError('not_found', `No run ${String(id)}.`);
+    if (!record || !owner || !sharesScope(principal, owner)) throw new BridgeError('not_found', `No run ${String(id)}.`);
     return record;
   };
 
