@@ -17,14 +17,14 @@ interface InFlight {
   abortKey: string | undefined;
 }
 
+/** Abort keys remembered for calls not begun yet; the oldest are forgotten past this many. */
+const EARLY_ABORTS_KEPT = 1_024;
+
 /**
  * Tool calls in flight, by call id, so they can be cancelled: by the cancel route, or when the
  * HTTP layer reports (over the bus, by the request's `abortKey`) that the caller went away.
  * Aborting the SDK request's signal is what sends `notifications/cancelled` to the server.
  */
-/** Abort keys remembered for calls not begun yet; the oldest are forgotten past this many. */
-const EARLY_ABORTS_KEPT = 1_024;
-
 export class CallsInFlight {
   readonly #calls = new Map<string, InFlight>();
   readonly #byAbortKey = new Map<string, string>();
