@@ -1,31 +1,10 @@
-import { assign, fromPromise, setup, stopChild } from 'xstate';
+import { assign, fromPromise, sendTo, setup } from 'xstate';
 import { publishPlaceholder } from './contract-event.js';
-import { mcpConnectionMachine } from './mcpConnection.machine.js';
-import { mcpServerRequestMachine } from './mcpServerRequest.machine.js';
-import { sessionMachine } from './session.machine.js';
-import { commandRunMachine } from './commandRun.machine.js';
-import { permissionPromptMachine } from './permissionPrompt.machine.js';
-import { awakeLockMachine } from './awakeLock.machine.js';
-import { inhibitorMachine } from './inhibitor.machine.js';
-import { filePickerMachine } from './filePicker.machine.js';
-import { toolInstallMachine } from './toolInstall.machine.js';
+import { CHILD_KINDS, type ChildKind } from './child-machines.js';
+import { supervisorIdOf, supervisorMachine } from './supervisor.machine.js';
 
-/**
- * The kinds of child the bridge supervises, each a pure machine. Capabilities add theirs here;
- * the runtime provides their effects with `.provide()`.
- */
-export const childMachines = {
-  session: sessionMachine,
-  commandRun: commandRunMachine,
-  permissionPrompt: permissionPromptMachine,
-  mcpConnection: mcpConnectionMachine,
-  mcpServerRequest: mcpServerRequestMachine,
-  awakeLock: awakeLockMachine,
-  inhibitor: inhibitorMachine,
-  filePicker: filePickerMachine,
-  toolInstall: toolInstallMachine,
-} as const;
-export type ChildKind = keyof typeof childMachines;
+export { CHILD_KINDS, childMachines, type ChildKind } from './child-machines.js';
+export { supervisorIdOf } from './supervisor.machine.js';
 
 export interface BridgeSettings {
   configuredPort: number;
@@ -55,12 +34,13 @@ const bindStateOf = (value: unknown) => value as 'binding' | 'listening' | 'bind
 
 /**
  * The root supervisor. It owns the listener's lifecycle on the one configured port (a failure
- * never changes the port and never tries another) and is the parent of every other actor.
+ * never changes the port and never tries another) and, through one supervisor per kind (its
+ * only other children, see supervisor.machine.ts), every other actor.
  */
 export const bridgeMachine = setup({
   types: {} as { context: BridgeContext; input: BridgeInput; events: BridgeEvent },
   actors: {
-    ...childMachines,
+    supervisor: supervisorMachine,
     /** Binds the HTTP listener to exactly `port` on loopback; rejects with the OS error. */
     bindListener: fromPromise<{ port: number }, { port: number }>(async () => {
       throw new Error('bindListener is provided by the runtime');
@@ -75,16 +55,15 @@ export const bridgeMachine = setup({
   id: 'bridge',
   context: ({ input }) => ({ ...input, activePort: null, bindError: null }),
   initial: 'binding',
+  // Invoked at the root, the supervisors live exactly as long as the bridge; its final state stops
+  // them, and each stops its children.
+  invoke: CHILD_KINDS.map((kind) => ({ id: supervisorIdOf(kind), src: 'supervisor' as const, input: { kind } })),
   on: {
     'child.spawn': {
-      actions: assign(({ spawn, event }) => {
-        spawn(event.kind, { id: event.id, input: event.input as never });
-        return {};
-      }),
+      actions: sendTo(({ event }) => supervisorIdOf(event.kind), ({ event }) => ({ type: 'child.spawn' as const, id: event.id, input: event.input })),
     },
-    'child.stop': { actions: stopChild(({ event }) => event.id) },
-    // A child that reached a final state has nothing left to do: drop it.
-    'xstate.done.actor.*': { actions: stopChild(({ event }) => event.type.slice('xstate.done.actor.'.length)) },
+    // Ids are unique within a kind only: whichever supervisor has this one stops it.
+    'child.stop': { actions: CHILD_KINDS.map((kind) => sendTo(supervisorIdOf(kind), ({ event }) => ({ type: 'child.stop' as const, id: event.id }))) },
     'settings.update': {
       actions: assign(({ event }) => ({ ...definedOnly(event.settings) })),
     },

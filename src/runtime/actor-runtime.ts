@@ -2,7 +2,8 @@ import { createActor, fromPromise, type Actor, type AnyActorRef, type Inspection
 import type { Bus } from '../bus/bus.js';
 import type { Subjects } from '../bus/subjects.js';
 import type { PublishParams } from '../../machines/contract-event.js';
-import { bridgeMachine, childMachines, runtimeView, type BridgeInput, type ChildKind } from '../../machines/bridge.machine.js';
+import { CHILD_KINDS, bridgeMachine, childMachines, runtimeView, supervisorIdOf, type BridgeInput, type ChildKind } from '../../machines/bridge.machine.js';
+import { supervisorMachine } from '../../machines/supervisor.machine.js';
 import { redactContext } from './redact.js';
 
 export type ChildImplementations = {
@@ -54,7 +55,7 @@ export function startActorRuntime(options: ActorRuntimeOptions) {
 
   const machine = bridgeMachine.provide({
     actors: {
-      ...(children as typeof childMachines),
+      supervisor: supervisorMachine.provide({ actors: children as typeof childMachines }),
       bindListener: fromPromiseLike(({ input }) => options.bindListener(input.port)),
       closeListener: fromPromiseLike(() => options.closeListener()),
     },
@@ -69,7 +70,7 @@ export function startActorRuntime(options: ActorRuntimeOptions) {
       if (event.type !== '@xstate.snapshot') return;
       const ref = event.actorRef as AnyActorRef;
       const kind = machineKindOf(ref);
-      if (kind === null) return;
+      if (kind === null || kind === SUPERVISOR_KIND) return;
       const subject = subjects.actor(kind, ref.id);
       // Describing a transition (its context redacted) is most of this hook's cost, and nobody
       // listens unless an inspector page or a test subscribed: skip it then (a subscriber that
@@ -86,29 +87,39 @@ export function startActorRuntime(options: ActorRuntimeOptions) {
     },
   });
   root.start();
+  const supervisors = new Map<ChildKind, AnyActorRef>(
+    CHILD_KINDS.map((kind) => [kind, (root.getSnapshot().children as Record<string, AnyActorRef>)[supervisorIdOf(kind)]!]),
+  );
 
   return {
     root,
-    /** The live child actor with this id, if any. */
+    /** The live child actor with this id, of any kind, if any. */
     child(id: string): AnyActorRef | undefined {
-      // Ids come from clients: `constructor` or `toString` must not find Object.prototype's.
-      const children = root.getSnapshot().children;
-      const ref = Object.hasOwn(children, id) ? (children[id] as AnyActorRef | undefined) : undefined;
-      return ref && ref.getSnapshot().status === 'active' ? ref : undefined;
+      for (const supervisor of supervisors.values()) {
+        const children = supervisor.getSnapshot().children as Record<string, AnyActorRef>;
+        // Ids come from clients: `constructor` or `toString` must not find Object.prototype's.
+        const ref = Object.hasOwn(children, id) ? children[id] : undefined;
+        if (ref && ref.getSnapshot().status === 'active') return ref;
+      }
+      return undefined;
     },
-    /** Spawns a supervised child of `kind`; its id must be subject-safe and unique. */
+    /**
+     * Spawns a supervised child of `kind`; its id must be subject-safe and unique. Sent to the
+     * kind's supervisor itself: through the root (`child.spawn`) it would cost a root transition.
+     */
     spawn(kind: ChildKind, id: string, input: unknown): AnyActorRef {
-      root.send({ type: 'child.spawn', kind, id, input });
-      const ref = root.getSnapshot().children[id] as AnyActorRef | undefined;
+      const supervisor = supervisors.get(kind)!;
+      supervisor.send({ type: 'child.spawn', id, input });
+      const ref = (supervisor.getSnapshot().children as Record<string, AnyActorRef | undefined>)[id];
       if (!ref) throw new Error(`spawning ${kind} ${id} failed`);
       return ref;
     },
-    /** Every live actor, root first, as the inspector shows them. */
+    /** Every live actor, root first, as the inspector shows them (the supervisors are not shown). */
     list(): ActorTransition[] {
       const out: ActorTransition[] = [];
       const visit = (ref: AnyActorRef) => {
         const kind = machineKindOf(ref);
-        if (kind !== null) out.push(describeTransition(ref, kind, ref.getSnapshot(), ''));
+        if (kind !== null && kind !== SUPERVISOR_KIND) out.push(describeTransition(ref, kind, ref.getSnapshot(), ''));
         const snap = ref.getSnapshot() as { children?: Record<string, AnyActorRef> };
         for (const child of Object.values(snap.children ?? {})) visit(child);
       };
@@ -129,6 +140,9 @@ function fromPromiseLike<I, O>(run: (args: { input: I }) => Promise<O>) {
   return fromPromise<O, I>(({ input }) => run({ input }));
 }
 
+/** The supervisors' kind: bookkeeping between the root and each kind's actors, never described. */
+const SUPERVISOR_KIND = supervisorMachine.id;
+
 /** Machine actors have a kind (their machine's id); promise/callback helpers (listener, process watchers) have none. */
 function machineKindOf(ref: AnyActorRef): string | null {
   const logic = (ref as { logic?: { id?: string; root?: unknown } }).logic;
@@ -138,15 +152,22 @@ function machineKindOf(ref: AnyActorRef): string | null {
 /** A machine actor's transition (`kind` from `machineKindOf`; helpers without one are not described). */
 function describeTransition(ref: AnyActorRef, kind: string, snapshot: Snapshot<unknown>, eventType: string): ActorTransition {
   const snap = snapshot as { value?: unknown; status: string; context?: unknown };
-  const parent = (ref as { _parent?: AnyActorRef })._parent;
   return {
     kind,
     actorId: ref.id,
-    parentId: parent ? parent.id : null,
+    parentId: parentIdOf(ref),
     state: snap.value ?? null,
     status: snap.status,
     event: eventType,
     context: redactContext(snap.context),
     at: Date.now(),
   };
+}
+
+/** The parent an actor is shown under: a supervisor's children are shown as the root's. */
+function parentIdOf(ref: AnyActorRef): string | null {
+  const parentOf = (actor: AnyActorRef) => (actor as { _parent?: AnyActorRef })._parent;
+  const parent = parentOf(ref);
+  if (!parent) return null;
+  return machineKindOf(parent) === SUPERVISOR_KIND ? (parentOf(parent)?.id ?? null) : parent.id;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, fromPromise, waitFor, type AnyActorRef } from 'xstate';
-import { bridgeMachine, runtimeView } from '../../machines/bridge.machine.js';
+import { CHILD_KINDS, bridgeMachine, runtimeView, supervisorIdOf, type ChildKind } from '../../machines/bridge.machine.js';
 import type { PublishParams } from '../../machines/contract-event.js';
 
 const input = {
@@ -12,6 +12,12 @@ const input = {
   promptTimeoutMs: 60_000,
   bus: 'embedded' as const,
 };
+
+const sessionInput = (sessionId: string) => ({ sessionId, tokenHash: 'h', origin: null, clientName: null, ttlMs: 60_000, expiresAt: new Date().toISOString() });
+
+function supervisorOf(actor: { getSnapshot(): { children: Record<string, unknown> } }, kind: ChildKind): AnyActorRef {
+  return actor.getSnapshot().children[supervisorIdOf(kind)] as AnyActorRef;
+}
 
 /** A bridge whose listener binds according to `outcomes`, one per attempt, recording each port tried. */
 function bridgeWith(outcomes: Array<'ok' | 'EADDRINUSE'>) {
@@ -80,19 +86,42 @@ describe('bridge machine', () => {
     expect(published).toContainEqual({ type: 'bridge.stopping', data: { bridgeId: 'b1', reason: 'SIGTERM' } });
   });
 
-  it('spawns children by kind and drops them once they finish', async () => {
+  it('spawns children by kind under that kind\'s supervisor and drops them once they finish', async () => {
     const { actor } = bridgeWith(['ok']);
     await waitFor(actor, (s) => s.matches('listening'));
-    actor.send({
-      type: 'child.spawn',
-      kind: 'session',
-      id: 'ses_1',
-      input: { sessionId: 'ses_1', tokenHash: 'h', origin: null, clientName: null, ttlMs: 60_000, expiresAt: new Date().toISOString() },
-    });
-    const child = actor.getSnapshot().children['ses_1'] as AnyActorRef | undefined;
+    actor.send({ type: 'child.spawn', kind: 'session', id: 'ses_1', input: sessionInput('ses_1') });
+    const supervisor = supervisorOf(actor, 'session');
+    const child = supervisor.getSnapshot().children['ses_1'] as AnyActorRef | undefined;
     expect(child?.getSnapshot().value).toBe('active');
+    expect(actor.getSnapshot().children).not.toHaveProperty('ses_1');
     child!.send({ type: 'session.close' });
-    await waitFor(actor, (s) => !('ses_1' in s.children));
+    await waitFor(supervisor, (s) => !('ses_1' in s.children));
+  });
+
+  it('has one supervisor per kind as its children, besides its listener', async () => {
+    const { actor } = bridgeWith(['ok']);
+    await waitFor(actor, (s) => s.matches('listening'));
+    expect(Object.keys(actor.getSnapshot().children).sort()).toEqual(CHILD_KINDS.map(supervisorIdOf).sort());
+  });
+
+  it('stops a child by id on child.stop, whatever its kind', async () => {
+    const { actor } = bridgeWith(['ok']);
+    await waitFor(actor, (s) => s.matches('listening'));
+    actor.send({ type: 'child.spawn', kind: 'session', id: 'ses_2', input: sessionInput('ses_2') });
+    const child = supervisorOf(actor, 'session').getSnapshot().children['ses_2'] as AnyActorRef;
+    actor.send({ type: 'child.stop', id: 'ses_2' });
+    await waitFor(child, (s) => s.status === 'stopped');
+    expect(supervisorOf(actor, 'session').getSnapshot().children).not.toHaveProperty('ses_2');
+  });
+
+  it('stops every supervised child when it stops', async () => {
+    const { actor } = bridgeWith(['ok']);
+    await waitFor(actor, (s) => s.matches('listening'));
+    actor.send({ type: 'child.spawn', kind: 'session', id: 'ses_3', input: sessionInput('ses_3') });
+    const child = supervisorOf(actor, 'session').getSnapshot().children['ses_3'] as AnyActorRef;
+    actor.send({ type: 'bridge.stop', reason: 'test' });
+    await waitFor(actor, (s) => s.status === 'done');
+    await waitFor(child, (s) => s.status === 'stopped');
   });
 
   it('applies settings updates to the runtime view', async () => {

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from 'xstate';
 import { createInProcessBus, subjectsFor, type Bus } from '../../src/bus/index.js';
 import { startActorRuntime, type ActorRuntime, type ActorTransition } from '../../src/runtime/actor-runtime.js';
 
@@ -21,6 +22,54 @@ describe('actor runtime child lookup', () => {
   // lookup found Object.prototype.constructor among the children.
   it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'])('finds no child called %s', (id) => {
     expect(start().child(id)).toBeUndefined();
+  });
+});
+
+describe('actor runtime supervision', () => {
+  const session = (sessionId: string) => ({ sessionId, tokenHash: 'h', origin: null, clientName: null, ttlMs: 60_000, expiresAt: new Date().toISOString() });
+  const subjects = subjectsFor('test');
+
+  it('finds a spawned child by id whatever its kind, and not once it has ended', async () => {
+    const runtime = start();
+    const ref = runtime.spawn('session', 'ses_1', session('ses_1'));
+    expect(runtime.child('ses_1')).toBe(ref);
+    ref.send({ type: 'session.close' });
+    await waitFor(ref, (s) => s.status !== 'active');
+    expect(runtime.child('ses_1')).toBeUndefined();
+  });
+
+  it('stops a child sent child.stop at the root', async () => {
+    const runtime = start();
+    const ref = runtime.spawn('session', 'ses_2', session('ses_2'));
+    runtime.root.send({ type: 'child.stop', id: 'ses_2' });
+    await waitFor(ref, (s) => s.status === 'stopped');
+    expect(runtime.child('ses_2')).toBeUndefined();
+  });
+
+  it('lists children as the root\'s, without the supervisors in between', () => {
+    const runtime = start();
+    runtime.spawn('session', 'ses_3', session('ses_3'));
+    expect(runtime.list().map(({ kind, actorId, parentId }) => ({ kind, actorId, parentId }))).toEqual([
+      { kind: 'bridge', actorId: 'bridge', parentId: null },
+      { kind: 'session', actorId: 'ses_3', parentId: 'bridge' },
+    ]);
+    expect(runtime.counts()).toEqual({ bridge: 1, session: 1 });
+  });
+
+  it('publishes a child\'s transitions with the root as its parent, and none of a supervisor', async () => {
+    const bus = createInProcessBus();
+    const transitions: ActorTransition[] = [];
+    bus.subscribe(subjects.allActors, (message) => void transitions.push(message.data as ActorTransition));
+    const runtime = start(bus);
+    const ref = runtime.spawn('session', 'ses_4', session('ses_4'));
+    ref.send({ type: 'session.close' });
+    await waitFor(ref, (s) => s.status !== 'active');
+    expect(transitions.filter((t) => t.kind === 'session').map(({ actorId, parentId, status }) => ({ actorId, parentId, status }))).toContainEqual({
+      actorId: 'ses_4',
+      parentId: 'bridge',
+      status: 'done',
+    });
+    expect(transitions.map((t) => t.kind)).not.toContain('supervisor');
   });
 });
 
