@@ -15,8 +15,9 @@ async function run(way: Way, spec: Partial<ProcessSpec> & { command: string }) {
   const fullSpec = { args: [], cwd: process.cwd(), env: { PATH: process.env.PATH ?? '' }, ...spec };
   const handlers = { onOutput: (stream: OutputStream, chunk: Buffer) => void output[stream].push(chunk), onExit: resolveExit };
   const running = way === 'start' ? runner.start(fullSpec, handlers) : await runner.spawn(fullSpec, handlers);
-  const text = (stream: OutputStream) => Buffer.concat(output[stream]).toString('utf8');
-  return { runner, running, exited, text };
+  const bytes = (stream: OutputStream) => Buffer.concat(output[stream]);
+  const text = (stream: OutputStream) => bytes(stream).toString('utf8');
+  return { runner, running, exited, text, bytes };
 }
 
 describe.each<Way>(['start', 'spawn'])('execa process runner, %s', (way) => {
@@ -38,6 +39,15 @@ describe.each<Way>(['start', 'spawn'])('execa process runner, %s', (way) => {
     const { exited, text } = await run(way, { command: 'read x; echo "got $x" >&2; exit 7', shell: '/bin/sh', stdin: 'input\n' });
     expect(await exited).toMatchObject({ exitCode: 7 });
     expect(text('stderr')).toBe('got input\n');
+  });
+
+  it('passes raw bytes through exactly, invalid UTF-8 included, and stdin text as written', async () => {
+    // Every byte value on stdout; stdin (with characters outside ASCII) echoed to stderr.
+    const script = "process.stdout.write(Buffer.from(Array.from({ length: 256 }, (_, i) => i))); process.stdin.pipe(process.stderr);";
+    const { exited, bytes, text } = await run(way, { command: process.execPath, args: ['-e', script], stdin: 'größe ✓ 😀\n' });
+    expect(await exited).toEqual({ exitCode: 0, signal: null, spawnError: null });
+    expect([...bytes('stdout')]).toEqual(Array.from({ length: 256 }, (_, i) => i));
+    expect(text('stderr')).toBe('größe ✓ 😀\n');
   });
 
   it('reports a missing executable by its error code only, never quoting the arguments', async () => {
