@@ -62,6 +62,12 @@ export function startActorRuntime(options: ActorRuntimeOptions) {
     actions: { publish },
   });
 
+  /**
+   * Every supervised child not yet ended, by id (one look-up, not one per supervisor), kept from
+   * the snapshots inspected below: an entry comes with a child's first snapshot and goes with its
+   * last active one; a newer actor under the same id keeps its entry when the older one ends.
+   */
+  const live = new Map<string, AnyActorRef>();
   let lastRuntime = '';
   const root: BridgeActor = createActor(machine, {
     input: options.input,
@@ -71,6 +77,10 @@ export function startActorRuntime(options: ActorRuntimeOptions) {
       const ref = event.actorRef as AnyActorRef;
       const kind = machineKindOf(ref);
       if (kind === null || kind === SUPERVISOR_KIND) return;
+      if (isSupervised(ref)) {
+        if (event.snapshot.status === 'active') live.set(ref.id, ref);
+        else if (live.get(ref.id) === ref) live.delete(ref.id);
+      }
       const subject = subjects.actor(kind, ref.id);
       // Describing a transition (its context redacted) is most of this hook's cost, and nobody
       // listens unless an inspector page or a test subscribed: skip it then (a subscriber that
@@ -95,12 +105,11 @@ export function startActorRuntime(options: ActorRuntimeOptions) {
     root,
     /** The live child actor with this id, of any kind, if any. */
     child(id: string): AnyActorRef | undefined {
-      for (const supervisor of supervisors.values()) {
-        const children = supervisor.getSnapshot().children as Record<string, AnyActorRef>;
-        // Ids come from clients: `constructor` or `toString` must not find Object.prototype's.
-        const ref = Object.hasOwn(children, id) ? children[id] : undefined;
-        if (ref && ref.getSnapshot().status === 'active') return ref;
-      }
+      // A Map: ids from clients (`constructor`, `__proto__`) find nothing of Object.prototype's.
+      const ref = live.get(id);
+      if (!ref || ref.getSnapshot().status === 'active') return ref;
+      // Ended without a last snapshot to inspect (a transition that threw): forget it now.
+      live.delete(id);
       return undefined;
     },
     /**
@@ -162,6 +171,12 @@ function describeTransition(ref: AnyActorRef, kind: string, snapshot: Snapshot<u
     context: redactContext(snap.context),
     at: Date.now(),
   };
+}
+
+/** Whether a supervisor is this actor's parent: one of the children `child(id)` finds. */
+function isSupervised(ref: AnyActorRef): boolean {
+  const parent = (ref as { _parent?: AnyActorRef })._parent;
+  return parent !== undefined && machineKindOf(parent) === SUPERVISOR_KIND;
 }
 
 /** The parent an actor is shown under: a supervisor's children are shown as the root's. */

@@ -38,6 +38,22 @@ describe('actor runtime supervision', () => {
     expect(runtime.child('ses_1')).toBeUndefined();
   });
 
+  it('finds a child spawned through the root\'s child.spawn too', () => {
+    const runtime = start();
+    runtime.root.send({ type: 'child.spawn', kind: 'session', id: 'ses_root', input: session('ses_root') });
+    expect(runtime.child('ses_root')?.getSnapshot().value).toBe('active');
+  });
+
+  it('finds the new actor under an id spawned again once the old one ended', async () => {
+    const runtime = start();
+    const old = runtime.spawn('session', 'ses_again', session('ses_again'));
+    old.send({ type: 'session.close' });
+    await waitFor(old, (s) => s.status !== 'active');
+    const again = runtime.spawn('session', 'ses_again', session('ses_again'));
+    expect(runtime.child('ses_again')).toBe(again);
+    expect(again).not.toBe(old);
+  });
+
   it('stops a child sent child.stop at the root', async () => {
     const runtime = start();
     const ref = runtime.spawn('session', 'ses_2', session('ses_2'));
