@@ -1,6 +1,5 @@
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
-import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { BridgeError } from '../contract/errors.js';
 import { buildOpenApiDocument } from '../contract/openapi.js';
@@ -11,9 +10,8 @@ import type { HttpDeps } from './http-deps.js';
 import { registerJsonBody } from './json-body.js';
 import { contractRoutes } from './routes/contract-routes.js';
 import { securityGuard } from './security/guard.js';
-import { eventStreamRoute } from './ws/event-stream.js';
-import { inspectorStreamRoute } from './ws/inspector-stream.js';
-import { answerHandshakeError, onSocketError } from './ws/socket-errors.js';
+import { registerHttpUpgrades } from './ws/http-upgrades.js';
+import { socketRoutes } from './ws/socket-routes.js';
 import { serializerCompiler, validatorCompiler } from './zod-compilers.js';
 
 /**
@@ -21,13 +19,17 @@ import { serializerCompiler, validatorCompiler } from './zod-compilers.js';
  * validates, dispatches on the bus and replies; it owns no state.
  */
 export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
+  const httpLogger = deps.logger.child({ component: 'http' }) as FastifyBaseLogger;
   const app: FastifyInstance = Fastify({
-    loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    // No `loggerInstance`: with one, fastify sets up response listeners (a closure, two listeners
+    // added and removed, two clock reads) on every request (docs/performance.md). Its own lines
+    // still reach the log: `request.log` and `reply.log` come from the factory below, and
+    // `app.log` is set right after.
     // The default request log would print query strings, where WebSocket tokens travel.
     logController: new LogController({ disableRequestLogging: true }),
     // No child logger per request: with request logging off, its only binding (a request id no
     // other line refers to) cost a pino child and a redaction pass on every request.
-    childLoggerFactory: (logger) => logger,
+    childLoggerFactory: () => httpLogger,
     bodyLimit: deps.policy().bodyLimitBytes,
     // Duplicate or empty Host lines are judged by the guard, not silently accepted.
     requestIdHeader: false,
@@ -42,16 +44,17 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     // Else fastify loads its Ajv and fast-json-stringify compilers, which the bridge never uses.
     schemaController: { compilersFactory: zodCompilersFactory },
   });
+  // Plugins' instances inherit it (fastify's own lines: listen, hook errors, the socket plugin's warnings).
+  app.log = httpLogger;
   destroySocketsOnClose(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerJsonBody(app);
   registerErrorHandling(app);
 
-  // Before the guard: the plugin's own hooks must run on refused upgrades too, or the raw
-  // socket of every refused WebSocket upgrade would stay open.
-  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 }, errorHandler: onSocketError });
-  app.websocketServer.on('wsClientError', answerHandshakeError);
+  // Before any route: its onRoute hook must see them all. It also closes the socket of every
+  // upgrade answered over HTTP (refused by the guard or not a socket route).
+  registerHttpUpgrades(app);
   await app.register(securityGuard, deps);
   registerConnectionRecorder(app, deps);
   await app.register(fastifyRateLimit, {
@@ -70,8 +73,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   let openApi: ReturnType<typeof buildOpenApiDocument> | undefined;
   app.get('/api/v1/openapi.json', async () => (openApi ??= buildOpenApiDocument()));
   await app.register(contractRoutes, deps);
-  await app.register(eventStreamRoute, deps);
-  await app.register(inspectorStreamRoute, deps);
+  await app.register(socketRoutes, deps);
   if (deps.uiRoot) {
     await app.register(fastifyStatic, { root: deps.uiRoot, prefix: '/ui/', index: ['index.html'] });
     app.get('/', async (_request, reply) => reply.redirect('/ui/'));

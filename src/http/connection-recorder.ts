@@ -7,14 +7,18 @@ import type { HttpDeps } from './http-deps.js';
  * upgrade and failure. Paths lose their query string, so tokens never reach the log.
  */
 export function registerConnectionRecorder(app: FastifyInstance, deps: HttpDeps): void {
-  // A callback hook (no promise per request). The record goes straight into the connection
-  // log's ring, field by field: no record object, ISO string or bus message per request (issue 15).
-  app.addHook('onResponse', (request, reply, done) => {
+  // Taken when the reply is sent (`onSend`, which every reply fastify sends passes: routes, the
+  // guard's refusals, errors, 404s), not in `onResponse`: any `onResponse` hook makes fastify set
+  // up response listeners on every request (issue 15). A callback hook (no promise per request);
+  // the record goes straight into the connection log's ring, field by field: no record object,
+  // ISO string or bus message per request. The duration runs from the guard's clock to the reply.
+  app.addHook('onSend', (request, reply, payload, done) => {
     const kind = recordKind(request, reply.statusCode);
-    if (!kind) return done();
+    if (!kind) return done(null, payload);
     const query = request.url.indexOf('?');
     const path = query === -1 ? request.url : request.url.slice(0, query);
     const principal = request.principal;
+    const receivedAt = request.receivedAt;
     deps.connections.add(
       Date.now(),
       kind,
@@ -25,12 +29,12 @@ export function registerConnectionRecorder(app: FastifyInstance, deps: HttpDeps)
       principal?.kind === 'session' ? principal.sessionId : null,
       request.errorCode,
       request.malformedHint,
-      Math.round(reply.elapsedTime * 100) / 100,
+      receivedAt === null ? null : Math.round((performance.now() - receivedAt) * 100) / 100,
     );
     if (reply.statusCode >= 400) {
       deps.logger.info({ method: request.method, path, status: reply.statusCode, code: request.errorCode }, 'request refused');
     }
-    done();
+    done(null, payload);
   });
 }
 

@@ -1,0 +1,68 @@
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handshake, startTestBridge, type TestBridge } from '../support/test-bridge.js';
+
+let bridge: TestBridge;
+beforeAll(async () => {
+  bridge = await startTestBridge();
+});
+afterAll(() => bridge.close());
+
+interface Entry {
+  kind: string;
+  method: string;
+  path: string;
+  status: number;
+  sessionId: string | null;
+  errorCode: string | null;
+  durationMs: number | null;
+}
+
+async function newestEntries(limit: number): Promise<Entry[]> {
+  const response = await fetch(`${bridge.baseUrl}/api/v1/ui/connections?limit=${limit}`, { headers: { 'x-osloop-ui-token': bridge.uiToken } });
+  return ((await response.json()) as { entries: Entry[] }).entries;
+}
+
+describe('the connection record of each request (taken when its reply is sent)', () => {
+  it('records an authenticated route with its session and how long the bridge took to answer', async () => {
+    const session = await handshake(bridge);
+    expect((await fetch(`${bridge.baseUrl}/api/v1/bridge/info?x=secret`, { headers: session.headers })).status).toBe(200);
+    const [entry] = await newestEntries(1);
+    expect(entry).toMatchObject({ kind: 'route', method: 'GET', path: '/api/v1/bridge/info', status: 200, sessionId: session.sessionId, errorCode: null });
+    expect(entry!.durationMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('records what the guard refuses, with the error code replied', async () => {
+    const session = await handshake(bridge);
+    const refused = await fetch(`${bridge.baseUrl}/api/v1/bridge/info`, { headers: { ...session.headers, origin: 'https://evil.example' } });
+    expect(refused.status).toBe(403);
+    const [entry] = await newestEntries(1);
+    expect(entry).toMatchObject({ kind: 'failure', path: '/api/v1/bridge/info', status: 403, errorCode: 'forbidden_origin' });
+    expect(entry!.durationMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('records a route that failed in its handler, and a refused token', async () => {
+    const session = await handshake(bridge);
+    const invalid = await fetch(`${bridge.baseUrl}/api/v1/bridge/info`, { headers: { ...session.headers, 'x-osloop-bridge-token': 'not-a-token' } });
+    expect(invalid.status).toBe(401);
+    const missing = await fetch(`${bridge.baseUrl}/api/v1/system/commands/runs/run_does_not_exist`, { headers: session.headers });
+    expect(missing.status).toBe(404);
+    const [second, first] = await newestEntries(2);
+    expect(first).toMatchObject({ kind: 'failure', path: '/api/v1/bridge/info', status: 401, errorCode: 'unauthorized' });
+    expect(second).toMatchObject({ kind: 'failure', path: '/api/v1/system/commands/runs/run_does_not_exist', status: 404, sessionId: session.sessionId });
+  });
+
+  it('records a refused upgrade as a failure', async () => {
+    const socket = net.connect({ host: '127.0.0.1', port: bridge.port() });
+    const closed = new Promise<string>((resolve) => {
+      let data = '';
+      socket.on('data', (chunk) => (data += String(chunk)));
+      socket.on('close', () => resolve(data));
+    });
+    const upgrade = ['GET /ws/v1/events?sessionToken=wrong HTTP/1.1', `Host: 127.0.0.1:${bridge.port()}`, `Origin: ${bridge.origin}`, 'Connection: Upgrade', 'Upgrade: websocket'];
+    socket.write([...upgrade, 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', '', ''].join('\r\n'));
+    expect(await closed).toMatch(/^HTTP\/1\.1 401/);
+    const [entry] = await newestEntries(1);
+    expect(entry).toMatchObject({ kind: 'failure', path: '/ws/v1/events', status: 401, errorCode: 'unauthorized' });
+  });
+});
