@@ -250,7 +250,6 @@ export async function openClientConnection(transport: Transport, options: Client
  * output schema (the web app may do that itself).
  */
 async function callTool(client: Client, name: string, args: Record<string, unknown>, options: CallToolOptions): Promise<CallToolResult> {
-  // The SDK checks the total only when progress arrives; this timer enforces the cap regardless.
   // One controller carries both the cap and the caller's abort: the caller's own when it hands
   // it over, else one the caller's signal is forwarded to by a listener (`AbortSignal.any` cost
   // 15-17 us per call here against 3 us for that: it tracks its sources weakly).
@@ -258,18 +257,32 @@ async function callTool(client: Client, name: string, args: Record<string, unkno
   const caller = options.controller ? undefined : options.signal;
   if (stop.signal.aborted) throw stop.signal.reason;
   if (caller?.aborted) throw caller.reason;
-  const timer = setTimeout(() => {
-    stop.abort(new McpTimeoutError(`The tool call reached the hard cap of ${options.maxTotalTimeoutMs} ms.`, options.maxTotalTimeoutMs));
-  }, options.maxTotalTimeoutMs);
+  const started = performance.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // The SDK checks the total only when progress arrives; this timer enforces the cap regardless.
+  // Until progress resets it, the SDK's own timeout (never longer than the cap, as callers set
+  // it) ends the call in time, so the cap's timer is armed at the first progress notification:
+  // a call without progress (most of them) then costs one timer, not two (issue 15).
+  const armCap = () => {
+    timer = setTimeout(
+      () => stop.abort(new McpTimeoutError(`The tool call reached the hard cap of ${options.maxTotalTimeoutMs} ms.`, options.maxTotalTimeoutMs)),
+      Math.max(0, options.maxTotalTimeoutMs - (performance.now() - started)),
+    );
+  };
+  if (options.timeoutMs > options.maxTotalTimeoutMs) armCap();
   const forward = caller ? () => stop.abort(caller.reason) : undefined;
   if (forward) caller!.addEventListener('abort', forward, { once: true });
+  const onProgress = options.onProgress;
   try {
     return await client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, {
       timeout: options.timeoutMs,
       maxTotalTimeout: options.maxTotalTimeoutMs,
       resetTimeoutOnProgress: true,
       // Asking for progress is what makes the SDK send a progress token at all.
-      onprogress: options.onProgress ?? (() => {}),
+      onprogress: (progress) => {
+        if (timer === undefined) armCap();
+        onProgress?.(progress);
+      },
       signal: stop.signal,
     });
   } catch (error) {

@@ -72,6 +72,15 @@ describe('an MCP connection', () => {
     await outcome;
   });
 
+  it('stops a silent call at the hard cap when its own timeout is longer', async () => {
+    const { connection } = await open();
+    vi.useFakeTimers();
+    const call = connection.callTool('hang', {}, { timeoutMs: 10_000, maxTotalTimeoutMs: 300 });
+    const outcome = expect(call).rejects.toMatchObject({ name: 'McpTimeoutError', timeoutMs: 300 });
+    await vi.advanceTimersByTimeAsync(400);
+    await outcome;
+  });
+
   it("aborts the caller's own controller at the hard cap, with the timeout as its reason", async () => {
     const { connection } = await open();
     vi.useFakeTimers();
