@@ -1,10 +1,10 @@
 import { assign, fromPromise, sendTo, setup } from 'xstate';
 import { publishPlaceholder } from './contract-event.js';
 import { CHILD_KINDS, type ChildKind } from './child-machines.js';
-import { supervisorIdOf, supervisorMachine } from './supervisor.machine.js';
+import { SUPERVISOR_SHARDS, supervisorIdFor, supervisorIdOf, supervisorMachine } from './supervisor.machine.js';
 
 export { CHILD_KINDS, childMachines, type ChildKind } from './child-machines.js';
-export { supervisorIdOf } from './supervisor.machine.js';
+export { SUPERVISOR_SHARDS, supervisorIdFor, supervisorIdOf } from './supervisor.machine.js';
 
 export interface BridgeSettings {
   configuredPort: number;
@@ -34,7 +34,7 @@ const bindStateOf = (value: unknown) => value as 'binding' | 'listening' | 'bind
 
 /**
  * The root supervisor. It owns the listener's lifecycle on the one configured port (a failure
- * never changes the port and never tries another) and, through one supervisor per kind (its
+ * never changes the port and never tries another) and, through the supervisors of each kind (its
  * only other children, see supervisor.machine.ts), every other actor.
  */
 export const bridgeMachine = setup({
@@ -57,13 +57,17 @@ export const bridgeMachine = setup({
   initial: 'binding',
   // Invoked at the root, the supervisors live exactly as long as the bridge; its final state stops
   // them, and each stops its children.
-  invoke: CHILD_KINDS.map((kind) => ({ id: supervisorIdOf(kind), src: 'supervisor' as const, input: { kind } })),
+  invoke: CHILD_KINDS.flatMap((kind) =>
+    Array.from({ length: SUPERVISOR_SHARDS }, (_, shard) => ({ id: supervisorIdOf(kind, shard), src: 'supervisor' as const, input: { kind } })),
+  ),
   on: {
     'child.spawn': {
-      actions: sendTo(({ event }) => supervisorIdOf(event.kind), ({ event }) => ({ type: 'child.spawn' as const, id: event.id, input: event.input })),
+      actions: sendTo(({ event }) => supervisorIdFor(event.kind, event.id), ({ event }) => ({ type: 'child.spawn' as const, id: event.id, input: event.input })),
     },
-    // Ids are unique within a kind only: whichever supervisor has this one stops it.
-    'child.stop': { actions: CHILD_KINDS.map((kind) => sendTo(supervisorIdOf(kind), ({ event }) => ({ type: 'child.stop' as const, id: event.id }))) },
+    // Ids are unique within a kind only: whichever kind's supervisor has this one stops it.
+    'child.stop': {
+      actions: CHILD_KINDS.map((kind) => sendTo(({ event }) => supervisorIdFor(kind, event.id), ({ event }) => ({ type: 'child.stop' as const, id: event.id }))),
+    },
     'settings.update': {
       actions: assign(({ event }) => ({ ...definedOnly(event.settings) })),
     },

@@ -2,7 +2,7 @@ import { createActor, fromPromise, type Actor, type AnyActorRef, type Inspection
 import type { Bus } from '../bus/bus.js';
 import type { Subjects } from '../bus/subjects.js';
 import type { PublishParams } from '../../machines/contract-event.js';
-import { CHILD_KINDS, bridgeMachine, childMachines, runtimeView, supervisorIdOf, type BridgeInput, type ChildKind } from '../../machines/bridge.machine.js';
+import { bridgeMachine, childMachines, runtimeView, supervisorIdFor, type BridgeInput, type ChildKind } from '../../machines/bridge.machine.js';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
 import { redactContext } from './redact.js';
 
@@ -63,7 +63,7 @@ export function startActorRuntime(options: ActorRuntimeOptions) {
   });
 
   /**
-   * Every supervised child not yet ended, by id (one look-up, not one per supervisor), kept from
+   * Every supervised child not yet ended, by id (one look-up, not one per supervisor of each kind), kept from
    * the snapshots inspected below: an entry comes with a child's first snapshot and goes with its
    * last active one; a newer actor under the same id keeps its entry when the older one ends.
    */
@@ -97,9 +97,8 @@ export function startActorRuntime(options: ActorRuntimeOptions) {
     },
   });
   root.start();
-  const supervisors = new Map<ChildKind, AnyActorRef>(
-    CHILD_KINDS.map((kind) => [kind, (root.getSnapshot().children as Record<string, AnyActorRef>)[supervisorIdOf(kind)]!]),
-  );
+  // The supervisors, by id: invoked at the root's start, they are the same actors for its lifetime.
+  const supervisors = new Map(Object.entries(root.getSnapshot().children as Record<string, AnyActorRef>));
 
   return {
     root,
@@ -113,11 +112,11 @@ export function startActorRuntime(options: ActorRuntimeOptions) {
       return undefined;
     },
     /**
-     * Spawns a supervised child of `kind`; its id must be subject-safe and unique. Sent to the
-     * kind's supervisor itself: through the root (`child.spawn`) it would cost a root transition.
+     * Spawns a supervised child of `kind`; its id must be subject-safe and unique. Sent to its
+     * supervisor itself: through the root (`child.spawn`) it would cost a root transition.
      */
     spawn(kind: ChildKind, id: string, input: unknown): AnyActorRef {
-      const supervisor = supervisors.get(kind)!;
+      const supervisor = supervisors.get(supervisorIdFor(kind, id))!;
       supervisor.send({ type: 'child.spawn', id, input });
       const ref = (supervisor.getSnapshot().children as Record<string, AnyActorRef | undefined>)[id];
       if (!ref) throw new Error(`spawning ${kind} ${id} failed`);

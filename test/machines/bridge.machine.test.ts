@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, fromPromise, waitFor, type AnyActorRef } from 'xstate';
-import { CHILD_KINDS, bridgeMachine, runtimeView, supervisorIdOf, type ChildKind } from '../../machines/bridge.machine.js';
+import { CHILD_KINDS, SUPERVISOR_SHARDS, bridgeMachine, runtimeView, supervisorIdFor, supervisorIdOf } from '../../machines/bridge.machine.js';
 import type { PublishParams } from '../../machines/contract-event.js';
 
 const input = {
@@ -15,8 +15,9 @@ const input = {
 
 const sessionInput = (sessionId: string) => ({ sessionId, tokenHash: 'h', origin: null, clientName: null, ttlMs: 60_000, expiresAt: new Date().toISOString() });
 
-function supervisorOf(actor: { getSnapshot(): { children: Record<string, unknown> } }, kind: ChildKind): AnyActorRef {
-  return actor.getSnapshot().children[supervisorIdOf(kind)] as AnyActorRef;
+/** The supervisor that is the parent of the session `id`. */
+function supervisorOf(actor: { getSnapshot(): { children: Record<string, unknown> } }, id: string): AnyActorRef {
+  return actor.getSnapshot().children[supervisorIdFor('session', id)] as AnyActorRef;
 }
 
 /** A bridge whose listener binds according to `outcomes`, one per attempt, recording each port tried. */
@@ -90,7 +91,7 @@ describe('bridge machine', () => {
     const { actor } = bridgeWith(['ok']);
     await waitFor(actor, (s) => s.matches('listening'));
     actor.send({ type: 'child.spawn', kind: 'session', id: 'ses_1', input: sessionInput('ses_1') });
-    const supervisor = supervisorOf(actor, 'session');
+    const supervisor = supervisorOf(actor, 'ses_1');
     const child = supervisor.getSnapshot().children['ses_1'] as AnyActorRef | undefined;
     expect(child?.getSnapshot().value).toBe('active');
     expect(actor.getSnapshot().children).not.toHaveProperty('ses_1');
@@ -98,27 +99,41 @@ describe('bridge machine', () => {
     await waitFor(supervisor, (s) => !('ses_1' in s.children));
   });
 
-  it('has one supervisor per kind as its children, besides its listener', async () => {
+  it('has its supervisors, SUPERVISOR_SHARDS of each kind, as its children, besides its listener', async () => {
     const { actor } = bridgeWith(['ok']);
     await waitFor(actor, (s) => s.matches('listening'));
-    expect(Object.keys(actor.getSnapshot().children).sort()).toEqual(CHILD_KINDS.map(supervisorIdOf).sort());
+    const expected = CHILD_KINDS.flatMap((kind) => Array.from({ length: SUPERVISOR_SHARDS }, (_, shard) => supervisorIdOf(kind, shard)));
+    expect(Object.keys(actor.getSnapshot().children).sort()).toEqual(expected.sort());
+  });
+
+  it('spreads the children of a kind over its supervisors', async () => {
+    const { actor } = bridgeWith(['ok']);
+    await waitFor(actor, (s) => s.matches('listening'));
+    const ids = Array.from({ length: 20 * SUPERVISOR_SHARDS }, (_, i) => `ses_${i.toString(36)}${'x'.repeat(i % 7)}`);
+    for (const id of ids) actor.send({ type: 'child.spawn', kind: 'session', id, input: sessionInput(id) });
+    const sizes = Array.from({ length: SUPERVISOR_SHARDS }, (_, shard) => Object.keys((actor.getSnapshot().children[supervisorIdOf('session', shard)] as AnyActorRef).getSnapshot().children).length);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(ids.length);
+    // No supervisor holds more than twice its share: what each spawn and stop copies stays small.
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(40);
+    for (const id of ids) expect(supervisorOf(actor, id).getSnapshot().children).toHaveProperty(id);
+    actor.send({ type: 'bridge.stop', reason: 'test' });
   });
 
   it('stops a child by id on child.stop, whatever its kind', async () => {
     const { actor } = bridgeWith(['ok']);
     await waitFor(actor, (s) => s.matches('listening'));
     actor.send({ type: 'child.spawn', kind: 'session', id: 'ses_2', input: sessionInput('ses_2') });
-    const child = supervisorOf(actor, 'session').getSnapshot().children['ses_2'] as AnyActorRef;
+    const child = supervisorOf(actor, 'ses_2').getSnapshot().children['ses_2'] as AnyActorRef;
     actor.send({ type: 'child.stop', id: 'ses_2' });
     await waitFor(child, (s) => s.status === 'stopped');
-    expect(supervisorOf(actor, 'session').getSnapshot().children).not.toHaveProperty('ses_2');
+    expect(supervisorOf(actor, 'ses_2').getSnapshot().children).not.toHaveProperty('ses_2');
   });
 
   it('stops every supervised child when it stops', async () => {
     const { actor } = bridgeWith(['ok']);
     await waitFor(actor, (s) => s.matches('listening'));
     actor.send({ type: 'child.spawn', kind: 'session', id: 'ses_3', input: sessionInput('ses_3') });
-    const child = supervisorOf(actor, 'session').getSnapshot().children['ses_3'] as AnyActorRef;
+    const child = supervisorOf(actor, 'ses_3').getSnapshot().children['ses_3'] as AnyActorRef;
     actor.send({ type: 'bridge.stop', reason: 'test' });
     await waitFor(actor, (s) => s.status === 'done');
     await waitFor(child, (s) => s.status === 'stopped');
