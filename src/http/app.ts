@@ -3,7 +3,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { BridgeError } from '../contract/errors.js';
 import { buildOpenApiDocument } from '../contract/openapi.js';
-import { registerConnectionRecorder } from './connection-recorder.js';
+import { recordReply, recordUnparsable, registerConnectionRecorder } from './connection-recorder.js';
 import { zodCompilersFactory } from './compilers-factory.js';
 import { answerClientError, registerErrorHandling, sendError, toBridgeError } from './errors.js';
 import type { HttpDeps } from './http-deps.js';
@@ -37,8 +37,12 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     // Node would answer a Host-less request itself with an empty 400; the guard answers it instead.
     http: { requireHostHeader: false },
     // What is refused before routing (unparsable HTTP, bad URL encoding) gets the structured body too.
-    clientErrorHandler: answerClientError,
-    frameworkErrors: (error, _request, reply) => sendError(reply, toBridgeError(error)),
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, (requestLine) => recordUnparsable(deps, requestLine, 'invalid_request')),
+    // No hook runs for these (a path fastify cannot decode): recorded here.
+    frameworkErrors: (error, request, reply) => {
+      sendError(reply, toBridgeError(error));
+      recordReply(deps, request, reply.statusCode);
+    },
     // Ids may be 128 characters (percent-encoded, more): their schema judges them, not the router.
     routerOptions: { maxParamLength: 1024 },
     // Else fastify loads its Ajv and fast-json-stringify compilers, which the bridge never uses.

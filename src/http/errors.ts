@@ -42,13 +42,15 @@ export function toBridgeError(error: unknown): BridgeError {
 /**
  * Answers what Node's HTTP parser refused (a bad request line, a header with a NUL, headers over
  * the size limit) with the structured body too; fastify's default writes its own error format.
+ * `refused` is told the request line as far as the parser had it (for the connection log).
  */
-export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+export function answerClientError(error: Error & { code?: string; rawPacket?: unknown }, socket: Duplex, refused?: (requestLine: string) => void): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   if (socket.writable) {
     const reason = error.code === 'HPE_HEADER_OVERFLOW' ? 'The request line or headers are too large.' : 'The request is not valid HTTP/1.1.';
     const body = JSON.stringify(new BridgeError('invalid_request', reason, { details: { parser: error.code ?? 'unknown' } }).toBody());
     socket.write(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    refused?.(Buffer.isBuffer(error.rawPacket) ? error.rawPacket.toString('latin1', 0, 2_100).split('\r\n', 1)[0]! : '');
   }
   socket.destroy(error);
 }

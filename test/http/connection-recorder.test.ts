@@ -23,6 +23,17 @@ async function newestEntries(limit: number): Promise<Entry[]> {
   return ((await response.json()) as { entries: Entry[] }).entries;
 }
 
+/** Writes raw bytes on a fresh connection; resolves with what the bridge wrote once it closes it. */
+function rawUntilClosed(bytes: string): Promise<string> {
+  const socket = net.connect({ host: '127.0.0.1', port: bridge.port() });
+  return new Promise<string>((resolve) => {
+    let data = '';
+    socket.on('data', (chunk) => (data += String(chunk)));
+    socket.on('close', () => resolve(data));
+    socket.write(bytes);
+  });
+}
+
 describe('the connection record of each request (taken when its reply is sent)', () => {
   it('records an authenticated route with its session and how long the bridge took to answer', async () => {
     const session = await handshake(bridge);
@@ -64,5 +75,19 @@ describe('the connection record of each request (taken when its reply is sent)',
     expect(await closed).toMatch(/^HTTP\/1\.1 401/);
     const [entry] = await newestEntries(1);
     expect(entry).toMatchObject({ kind: 'failure', path: '/ws/v1/events', status: 401, errorCode: 'unauthorized' });
+  });
+  it('records a path fastify cannot decode (no hook runs for it), without a duration', async () => {
+    const response = await rawUntilClosed(`GET /api/v1/%zz?sessionToken=secret HTTP/1.1\r\nHost: 127.0.0.1:${bridge.port()}\r\nConnection: close\r\n\r\n`);
+    expect(response).toMatch(/^HTTP\/1\.1 400/);
+    const [entry] = await newestEntries(1);
+    expect(entry).toMatchObject({ kind: 'failure', method: 'GET', path: '/api/v1/%zz', status: 400, errorCode: 'invalid_request', durationMs: null });
+  });
+
+  it('records what the HTTP parser refuses, with the request line as far as it was read and never its query', async () => {
+    const response = await rawUntilClosed(`GET /api/v1/bridge/info?sessionToken=secret HTTP/1.1\r\nHost: 127.0.0.1:${bridge.port()}\r\nX-Bad: a\u0000b\r\n\r\n`);
+    expect(response).toMatch(/^HTTP\/1\.1 400/);
+    const [entry] = await newestEntries(1);
+    expect(entry).toMatchObject({ kind: 'failure', method: 'GET', path: '/api/v1/bridge/info', status: 400, errorCode: 'invalid_request', durationMs: null });
+    expect(JSON.stringify(await newestEntries(5))).not.toContain('secret');
   });
 });
