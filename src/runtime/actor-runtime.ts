@@ -4,6 +4,7 @@ import type { Subjects } from '../bus/subjects.js';
 import type { PublishParams } from '../../machines/contract-event.js';
 import { bridgeMachine, childMachines, runtimeView, supervisorIdFor, type BridgeInput, type ChildKind } from '../../machines/bridge.machine.js';
 import { supervisorMachine } from '../../machines/supervisor.machine.js';
+import { cancelDelayedEventsBySource } from './delayed-events-by-source.js';
 import { redactContext } from './redact.js';
 
 export type ChildImplementations = {
@@ -96,6 +97,7 @@ export function startActorRuntime(options: ActorRuntimeOptions) {
       }
     },
   });
+  cancelDelayedEventsBySource(root.system.scheduler);
   root.start();
   // The supervisors, by id: invoked at the root's start, they are the same actors for its lifetime.
   const supervisors = new Map(Object.entries(root.getSnapshot().children as Record<string, AnyActorRef>));
