@@ -50,7 +50,11 @@ export function answerClientError(error: Error & { code?: string; rawPacket?: un
     const reason = error.code === 'HPE_HEADER_OVERFLOW' ? 'The request line or headers are too large.' : 'The request is not valid HTTP/1.1.';
     const body = JSON.stringify(new BridgeError('invalid_request', reason, { details: { parser: error.code ?? 'unknown' } }).toBody());
     socket.write(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-    refused?.(Buffer.isBuffer(error.rawPacket) ? error.rawPacket.toString('latin1', 0, 2_100).split('\r\n', 1)[0]! : '');
+    // A client that closed its side mid-request is not a request refused: what it sent, if it
+    // got past the headers, is recorded by the request's own path.
+    if (error.code !== 'HPE_INVALID_EOF_STATE') {
+      refused?.(Buffer.isBuffer(error.rawPacket) ? error.rawPacket.toString('latin1', 0, 2_100).split('\r\n', 1)[0]! : '');
+    }
   }
   socket.destroy(error);
 }

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { handshake, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 let bridge: TestBridge;
@@ -89,5 +89,17 @@ describe('the connection record of each request (taken when its reply is sent)',
     const [entry] = await newestEntries(1);
     expect(entry).toMatchObject({ kind: 'failure', method: 'GET', path: '/api/v1/bridge/info', status: 400, errorCode: 'invalid_request', durationMs: null });
     expect(JSON.stringify(await newestEntries(5))).not.toContain('secret');
+  });
+  it('records a request its client abandoned mid-body once, by its own path', async () => {
+    const session = await handshake(bridge);
+    const socket = net.connect({ host: '127.0.0.1', port: bridge.port() });
+    // Node answers 100 Continue as it hands the request to fastify, which reads the body from then on.
+    const continued = new Promise<void>((resolve) => socket.once('data', () => resolve()));
+    const head = [`POST /api/v1/system/commands/execute HTTP/1.1`, `Host: 127.0.0.1:${bridge.port()}`, `Origin: ${bridge.origin}`, 'Content-Type: application/json'];
+    socket.write([...head, `X-OSLOOP-BRIDGE-TOKEN: ${session.token}`, 'Content-Length: 100', 'Expect: 100-continue', '', ''].join('\r\n'));
+    await continued;
+    socket.end('{"comm');
+    await vi.waitFor(async () => expect((await newestEntries(1))[0]).toMatchObject({ kind: 'failure', method: 'POST', path: '/api/v1/system/commands/execute', status: 400 }), { timeout: 30_000 });
+    expect((await newestEntries(3)).filter((entry) => entry.path === '')).toEqual([]);
   });
 });
