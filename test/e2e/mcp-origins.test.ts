@@ -62,4 +62,18 @@ describe('MCP calls, origins isolated (server-everything over stdio)', () => {
       ui.close();
     }
   });
+
+  it('lets another origin use a call id this origin has in flight, without telling it the id is taken', async () => {
+    const callId = 'same-name';
+    const long = e2e.client.api.mcpCall({ body: { serverId, tool: 'trigger-long-running-operation', arguments: { duration: 60, steps: 60 }, callId } });
+    await e2e.waitForEvent((e) => e.type === 'mcp.call.progress' && e.data.callId === callId);
+    // Its own origin is refused the id while the call runs...
+    await expect(e2e.client.api.mcpCall({ body: { serverId, tool: 'echo', arguments: { message: 'a' }, callId } })).rejects.toMatchObject({ status: 409, code: 'conflict' });
+    // ...another origin is not: its call under the same name runs, and ends only its own.
+    const theirs = await other.api.mcpCall({ body: { serverId, tool: 'echo', arguments: { message: 'b' }, callId } });
+    expect(theirs).toMatchObject({ content: [{ type: 'text', text: 'Echo: b' }], bridge: { callId } });
+    await expect(other.api.mcpCallsCancel({ params: { callId } })).rejects.toMatchObject({ status: 404, code: 'not_found' });
+    expect(await e2e.client.api.mcpCallsCancel({ params: { callId } })).toEqual({ callId, cancelled: true });
+    await expect(long).rejects.toMatchObject({ status: 409, code: 'conflict', details: { reason: 'cancelled' } });
+  });
 });

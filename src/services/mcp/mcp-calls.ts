@@ -78,7 +78,7 @@ export function createCallTool(deps: McpCallsDeps) {
         ok = result.isError !== true && verdict.outputSchema !== 'invalid';
         return { ...result, bridge: { callId, ...verdict } };
       } finally {
-        deps.calls.end(callId);
+        deps.calls.end(callId, controller);
       }
     } catch (error) {
       const failure =

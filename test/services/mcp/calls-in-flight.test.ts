@@ -19,10 +19,10 @@ describe('calls in flight', () => {
   it('cancels a call whose client went away before the call began (a cancel read in the same tick)', () => {
     const calls = new CallsInFlight();
     calls.clientGone('key-early');
-    const { signal } = calls.begin('call_1', 'mcp_1', 'key-early', UI);
-    expect(signal.aborted).toBe(true);
-    expect((signal.reason as CallCancelledError).by).toBe('client_gone');
-    calls.end('call_1');
+    const controller = calls.begin('call_1', 'mcp_1', 'key-early', UI);
+    expect(controller.signal.aborted).toBe(true);
+    expect((controller.signal.reason as CallCancelledError).by).toBe('client_gone');
+    calls.end('call_1', controller);
     // Claimed once: another call with that key (none should exist) is not cancelled by it.
     expect(calls.begin('call_2', 'mcp_1', 'key-early', UI).signal.aborted).toBe(false);
   });
@@ -35,10 +35,36 @@ describe('calls in flight', () => {
     expect(calls.begin('call_new', 'mcp_1', 'key-1023', UI).signal.aborted).toBe(true);
   });
 
-  it('refuses a second call with an id still in flight', () => {
+  it('refuses a second call with an id still in flight from the same origin, and takes it once the first ended', () => {
     const calls = new CallsInFlight();
-    calls.begin('call_1', 'mcp_1', undefined, UI);
-    expect(() => calls.begin('call_1', 'mcp_1', undefined, UI)).toThrow(expect.objectContaining({ code: 'conflict' }));
+    const first = calls.begin('call_1', 'mcp_1', undefined, A);
+    const sameOrigin: Principal = { kind: 'session', sessionId: 'ses_a2', origin: 'https://a.example' };
+    expect(() => calls.begin('call_1', 'mcp_2', undefined, sameOrigin)).toThrow(expect.objectContaining({ code: 'conflict' }));
+    calls.end('call_1', first);
+    expect(calls.begin('call_1', 'mcp_1', undefined, sameOrigin).signal.aborted).toBe(false);
+  });
+
+  it('keeps the same id of two origins apart: neither is refused, cancelled or ended by the other', () => {
+    const calls = new CallsInFlight();
+    const ofA = calls.begin('c1', 'mcp_1', 'key-a', A);
+    const ofB = calls.begin('c1', 'mcp_1', 'key-b', B);
+    calls.cancel('c1', B);
+    expect(ofB.signal.aborted).toBe(true);
+    expect(ofA.signal.aborted).toBe(false);
+    calls.end('c1', ofB);
+    expect(() => calls.cancel('c1', B)).toThrow(expect.objectContaining({ code: 'not_found' }));
+    calls.clientGone('key-b');
+    expect(ofA.signal.aborted).toBe(false);
+    calls.clientGone('key-a');
+    expect(ofA.signal.aborted).toBe(true);
+  });
+
+  it('lets the local UI cancel the id in every origin that has it in flight', () => {
+    const calls = new CallsInFlight();
+    const ofA = calls.begin('c1', 'mcp_1', undefined, A);
+    const ofB = calls.begin('c1', 'mcp_1', undefined, B);
+    expect(calls.cancel('c1', UI)).toEqual({ callId: 'c1', cancelled: true });
+    expect([ofA.signal.aborted, ofB.signal.aborted]).toEqual([true, true]);
   });
 
   it('lets only the caller\'s origin (and the local UI) cancel a call: to another origin it is not in flight', () => {
