@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subjectsFor } from '../../src/bus/subjects.js';
+import { rawUntilClosed, upgradeRequest } from '../support/raw-http.js';
 import { openFrames } from '../support/ws-frames.js';
 import { handshake, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
@@ -33,26 +34,7 @@ describe('event stream', () => {
   });
 
   it('closes the connection of a refused upgrade instead of leaking it', async () => {
-    const net = await import('node:net');
-    const socket = net.connect({ host: '127.0.0.1', port: bridge.port() });
-    const ended = new Promise<string>((resolve) => {
-      let data = '';
-      socket.on('data', (chunk) => (data += String(chunk)));
-      socket.on('close', () => resolve(data));
-    });
-    socket.write(
-      [
-        'GET /ws/v1/events?sessionToken=wrong HTTP/1.1',
-        `Host: 127.0.0.1:${bridge.port()}`,
-        `Origin: ${bridge.origin}`,
-        'Connection: Upgrade',
-        'Upgrade: websocket',
-        'Sec-WebSocket-Version: 13',
-        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
-        '',
-        '',
-      ].join('\r\n'),
-    );
+    const ended = rawUntilClosed(bridge.port(), upgradeRequest(bridge.port(), bridge.origin, '/ws/v1/events?sessionToken=wrong'));
     expect(await ended).toMatch(/^HTTP\/1\.1 401/);
   });
 

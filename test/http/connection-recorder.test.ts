@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { rawUntilClosed as rawUntilClosedOn, upgradeRequest } from '../support/raw-http.js';
 import { handshake, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 let bridge: TestBridge;
@@ -23,16 +24,7 @@ async function newestEntries(limit: number): Promise<Entry[]> {
   return ((await response.json()) as { entries: Entry[] }).entries;
 }
 
-/** Writes raw bytes on a fresh connection; resolves with what the bridge wrote once it closes it. */
-function rawUntilClosed(bytes: string): Promise<string> {
-  const socket = net.connect({ host: '127.0.0.1', port: bridge.port() });
-  return new Promise<string>((resolve) => {
-    let data = '';
-    socket.on('data', (chunk) => (data += String(chunk)));
-    socket.on('close', () => resolve(data));
-    socket.write(bytes);
-  });
-}
+const rawUntilClosed = (bytes: string) => rawUntilClosedOn(bridge.port(), bytes);
 
 describe('the connection record of each request (taken when its reply is sent)', () => {
   it('records an authenticated route with its session and how long the bridge took to answer', async () => {
@@ -64,14 +56,7 @@ describe('the connection record of each request (taken when its reply is sent)',
   });
 
   it('records a refused upgrade as a failure', async () => {
-    const socket = net.connect({ host: '127.0.0.1', port: bridge.port() });
-    const closed = new Promise<string>((resolve) => {
-      let data = '';
-      socket.on('data', (chunk) => (data += String(chunk)));
-      socket.on('close', () => resolve(data));
-    });
-    const upgrade = ['GET /ws/v1/events?sessionToken=wrong HTTP/1.1', `Host: 127.0.0.1:${bridge.port()}`, `Origin: ${bridge.origin}`, 'Connection: Upgrade', 'Upgrade: websocket'];
-    socket.write([...upgrade, 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', '', ''].join('\r\n'));
+    const closed = rawUntilClosed(upgradeRequest(bridge.port(), bridge.origin, '/ws/v1/events?sessionToken=wrong'));
     expect(await closed).toMatch(/^HTTP\/1\.1 401/);
     const [entry] = await newestEntries(1);
     expect(entry).toMatchObject({ kind: 'failure', path: '/ws/v1/events', status: 401, errorCode: 'unauthorized' });

@@ -18,3 +18,29 @@ export function rawRequest(port: number, lines: string[], body = ''): Promise<{ 
     socket.write(`${lines.join('\r\n')}\r\nConnection: close\r\n\r\n${body}`);
   });
 }
+
+/** Writes `bytes` on a new connection; resolves with everything the bridge wrote once it closed the connection. */
+export function rawUntilClosed(port: number, bytes: string): Promise<string> {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  return new Promise<string>((resolve) => {
+    let data = '';
+    socket.on('data', (chunk) => (data += String(chunk)));
+    socket.on('close', () => resolve(data));
+    socket.write(bytes);
+  });
+}
+
+/** A browser's WebSocket upgrade request for `target`, from `origin`, as raw bytes. */
+export function upgradeRequest(port: number, origin: string, target: string): string {
+  return [
+    `GET ${target} HTTP/1.1`,
+    `Host: 127.0.0.1:${port}`,
+    `Origin: ${origin}`,
+    'Connection: Upgrade',
+    'Upgrade: websocket',
+    'Sec-WebSocket-Version: 13',
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+    '',
+    '',
+  ].join('\r\n');
+}

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawUntilClosed, upgradeRequest } from '../../support/raw-http.js';
 import { handshake, startTestBridge, type TestBridge } from '../../support/test-bridge.js';
 
 let bridge: TestBridge;
@@ -9,28 +10,7 @@ beforeAll(async () => {
 afterAll(() => bridge.close());
 
 /** Sends a raw WebSocket upgrade request; resolves with everything the bridge wrote once it closes the connection. */
-function upgradeUntilClosed(target: string): Promise<string> {
-  const socket = net.connect({ host: '127.0.0.1', port: bridge.port() });
-  const closed = new Promise<string>((resolve) => {
-    let data = '';
-    socket.on('data', (chunk) => (data += String(chunk)));
-    socket.on('close', () => resolve(data));
-  });
-  socket.write(
-    [
-      `GET ${target} HTTP/1.1`,
-      `Host: 127.0.0.1:${bridge.port()}`,
-      `Origin: ${bridge.origin}`,
-      'Connection: Upgrade',
-      'Upgrade: websocket',
-      'Sec-WebSocket-Version: 13',
-      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
-      '',
-      '',
-    ].join('\r\n'),
-  );
-  return closed;
-}
+const upgradeUntilClosed = (target: string) => rawUntilClosed(bridge.port(), upgradeRequest(bridge.port(), bridge.origin, target));
 
 const bodyOf = (response: string) => JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)) as { error: { code: string; details?: { reason?: string } } };
 
@@ -59,19 +39,7 @@ describe('upgrade requests answered over HTTP', () => {
         if (data.includes('\r\n\r\n')) resolve(data);
       });
     });
-    socket.write(
-      [
-        `GET /ws/v1/events?sessionToken=${token}&events=none HTTP/1.1`,
-        `Host: 127.0.0.1:${bridge.port()}`,
-        `Origin: ${bridge.origin}`,
-        'Connection: Upgrade',
-        'Upgrade: websocket',
-        'Sec-WebSocket-Version: 13',
-        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
-        '',
-        '',
-      ].join('\r\n'),
-    );
+    socket.write(upgradeRequest(bridge.port(), bridge.origin, `/ws/v1/events?sessionToken=${token}&events=none`));
     expect(await switched).toMatch(/^HTTP\/1\.1 101/);
     socket.destroy();
   });
