@@ -56,6 +56,15 @@ describe.skipIf(!chromiumAvailable('inspector page'))('inspector page (Chromium 
   });
 
   it('filters the transition log by kind', async () => {
+    // A settings change is a transition of the bridge actor itself (a child's spawn or end is its
+    // supervisor's, which the inspector does not show), so the log has the bridge's rows too.
+    const changed = await fetch(`${bridge.baseUrl}/api/v1/ui/settings`, {
+      method: 'PATCH',
+      headers: { origin: bridge.origin, 'content-type': 'application/json', 'x-osloop-ui-token': bridge.uiToken },
+      body: JSON.stringify({ promptTimeoutMs: 90_000 }),
+    });
+    expect(changed.status).toBe(200);
+    await page.locator('#transition-log tr', { hasText: 'settings.update' }).first().waitFor();
     await page.selectOption('#filter-kind', 'bridge');
     const kinds = await page.$$eval('#transition-log tbody tr td:nth-child(2)', (cells) => cells.map((c) => c.textContent));
     expect(kinds.length).toBeGreaterThan(0);
