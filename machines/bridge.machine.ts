@@ -25,7 +25,7 @@ export type BridgeInput = Omit<BridgeContext, 'activePort' | 'bindError'>;
 
 export type BridgeEvent =
   | { type: 'child.spawn'; kind: ChildKind; id: string; input: unknown }
-  | { type: 'child.stop'; id: string }
+  | { type: 'child.stop'; kind: ChildKind; id: string }
   | { type: 'listener.retry' }
   | { type: 'settings.update'; settings: Partial<Pick<BridgeSettings, 'trayMode' | 'defaultCommandTimeoutMs' | 'promptTimeoutMs'>> }
   | { type: 'bridge.stop'; reason: string };
@@ -64,9 +64,8 @@ export const bridgeMachine = setup({
     'child.spawn': {
       actions: sendTo(({ event }) => supervisorIdFor(event.kind, event.id), ({ event }) => ({ type: 'child.spawn' as const, id: event.id, input: event.input })),
     },
-    // Ids are unique within a kind only: whichever kind's supervisor has this one stops it.
     'child.stop': {
-      actions: CHILD_KINDS.map((kind) => sendTo(({ event }) => supervisorIdFor(kind, event.id), ({ event }) => ({ type: 'child.stop' as const, id: event.id }))),
+      actions: sendTo(({ event }) => supervisorIdFor(event.kind, event.id), ({ event }) => ({ type: 'child.stop' as const, id: event.id })),
     },
     'settings.update': {
       actions: assign(({ event }) => ({ ...definedOnly(event.settings) })),

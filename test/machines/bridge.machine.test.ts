@@ -119,12 +119,12 @@ describe('bridge machine', () => {
     actor.send({ type: 'bridge.stop', reason: 'test' });
   });
 
-  it('stops a child by id on child.stop, whatever its kind', async () => {
+  it('stops a child by kind and id on child.stop', async () => {
     const { actor } = bridgeWith(['ok']);
     await waitFor(actor, (s) => s.matches('listening'));
     actor.send({ type: 'child.spawn', kind: 'session', id: 'ses_2', input: sessionInput('ses_2') });
     const child = supervisorOf(actor, 'ses_2').getSnapshot().children['ses_2'] as AnyActorRef;
-    actor.send({ type: 'child.stop', id: 'ses_2' });
+    actor.send({ type: 'child.stop', kind: 'session', id: 'ses_2' });
     await waitFor(child, (s) => s.status === 'stopped');
     expect(supervisorOf(actor, 'ses_2').getSnapshot().children).not.toHaveProperty('ses_2');
   });

@@ -57,7 +57,7 @@ describe('actor runtime supervision', () => {
   it('stops a child sent child.stop at the root', async () => {
     const runtime = start();
     const ref = runtime.spawn('session', 'ses_2', session('ses_2'));
-    runtime.root.send({ type: 'child.stop', id: 'ses_2' });
+    runtime.root.send({ type: 'child.stop', kind: 'session', id: 'ses_2' });
     await waitFor(ref, (s) => s.status === 'stopped');
     expect(runtime.child('ses_2')).toBeUndefined();
   });
