@@ -133,6 +133,9 @@ export async function startFleetEdge(deps: FleetEdgeDeps): Promise<FleetEdge> {
       sessionTtlMs: () => natsConfig().sessionTtlMs,
       onJobStarted: (runId, orchestrator) => jobs.track(runId, orchestrator),
     });
+    // The service's subscriptions are only queued until the server has them; a round trip makes
+    // "connected" mean that a discovery sent from another connection finds this bridge.
+    await connection.flush();
     status = 'connected';
     lastError = null;
     log.info({ machineId: identity.machineId, server: connection.getServer(), paired: paired().length }, 'fleet: joined as a NATS service');

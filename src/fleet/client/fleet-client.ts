@@ -12,6 +12,7 @@ import { fleetSubjectsFor, PRESENCE_BUCKET } from '../subjects.js';
 import { discoverMachines, type FleetMachine } from './discovery.js';
 import { followJobEvents, type ReceivedJobEvent } from './job-follower.js';
 import { MachineSessions, SessionOpenError } from './machine-sessions.js';
+import { isNoResponders } from './no-responders.js';
 import { ReplyMux } from './reply-mux.js';
 import { watchPresence, type PresenceChange, type PresenceWatch } from './presence-watch.js';
 
@@ -147,8 +148,7 @@ export class FleetClient {
         return (await this.replies.request(this.endpointOf(machineId, op), wire, options.timeoutMs ?? 30_000)).data;
       } catch (error) {
         if (error instanceof natsErrors.TimeoutError) throw new FleetRequestError('unavailable', `${machineId} did not answer ${op} in time.`);
-        const unreceived = error instanceof natsErrors.NoRespondersError || (error instanceof natsErrors.RequestError && error.isNoResponders());
-        if (!unreceived) throw error;
+        if (!isNoResponders(error)) throw error;
         if (Date.now() + delayMs > retryUntil) throw new FleetRequestError('unavailable', `${machineId} is not serving ${op}.`);
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
