@@ -124,6 +124,17 @@ export function startActorRuntime(options: ActorRuntimeOptions) {
       if (!ref) throw new Error(`spawning ${kind} ${id} failed`);
       return ref;
     },
+    /**
+     * Stops the `kind` child `id` if it is still live: sent to its supervisor, as `spawn` is.
+     * Nothing to do once the bridge has stopped (its children with it): callers clean up in
+     * `finally` blocks that may run after the bridge's stop, where a send would reach a stopped
+     * actor.
+     */
+    stop(kind: ChildKind, id: string): void {
+      const supervisor = supervisors.get(supervisorIdFor(kind, id))!;
+      if (supervisor.getSnapshot().status !== 'active') return;
+      supervisor.send({ type: 'child.stop', id });
+    },
     /** Every live actor, root first, as the inspector shows them (the supervisors are not shown). */
     list(): ActorTransition[] {
       const out: ActorTransition[] = [];

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { waitFor } from 'xstate';
 import { createInProcessBus, subjectsFor, type Bus } from '../../src/bus/index.js';
 import { startActorRuntime, type ActorRuntime, type ActorTransition } from '../../src/runtime/actor-runtime.js';
@@ -60,6 +60,30 @@ describe('actor runtime supervision', () => {
     runtime.root.send({ type: 'child.stop', kind: 'session', id: 'ses_2' });
     await waitFor(ref, (s) => s.status === 'stopped');
     expect(runtime.child('ses_2')).toBeUndefined();
+  });
+
+  it('stops a child by kind and id through its supervisor', async () => {
+    const runtime = start();
+    const ref = runtime.spawn('session', 'ses_4', session('ses_4'));
+    runtime.stop('session', 'ses_4');
+    await waitFor(ref, (s) => s.status === 'stopped');
+    expect(runtime.child('ses_4')).toBeUndefined();
+  });
+
+  it('does nothing, and warns of nothing, when asked to stop a child after the bridge stopped', () => {
+    // An MCP server request's `finally` runs after the bridge's stop: a send there reached a
+    // stopped actor, and xstate printed a warning into every test run that closed a bridge.
+    const runtime = start();
+    const ref = runtime.spawn('session', 'ses_5', session('ses_5'));
+    runtime.root.stop();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      runtime.stop('session', 'ses_5');
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
+    expect(ref.getSnapshot().status).toBe('stopped');
   });
 
   it('lists children as the root\'s, without the supervisors in between', () => {

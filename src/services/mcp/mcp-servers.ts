@@ -117,7 +117,7 @@ export class McpServers {
     const record = this.#record(serverId);
     await this.disconnect(serverId);
     await this.deps.directory.store.update((servers) => servers.delete(serverId));
-    this.deps.runtime.root.send({ type: 'child.stop', kind: 'mcpConnection', id: serverId });
+    this.deps.runtime.stop('mcpConnection', serverId);
     this.deps.directory.forget(serverId);
     await this.deps.oauthSecrets?.forget(serverId);
     this.#publish('mcp.server.removed', { serverId, name: record.name });

@@ -125,7 +125,7 @@ export class ServerRequests {
     } finally {
       signal.removeEventListener('abort', onAbort);
       this.#pending.delete(requestId);
-      this.deps.runtime.root.send({ type: 'child.stop', kind: 'mcpServerRequest', id: requestId });
+      this.deps.runtime.stop('mcpServerRequest', requestId);
     }
   }
 }
