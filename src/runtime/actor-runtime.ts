@@ -119,6 +119,9 @@ export function startActorRuntime(options: ActorRuntimeOptions) {
      */
     spawn(kind: ChildKind, id: string, input: unknown): AnyActorRef {
       const supervisor = supervisors.get(supervisorIdFor(kind, id))!;
+      // After the bridge's stop (an MCP server's request arriving as it closes): refused here,
+      // not sent to a stopped actor.
+      if (supervisor.getSnapshot().status !== 'active') throw new Error(`spawning ${kind} ${id} failed: the bridge has stopped`);
       supervisor.send({ type: 'child.spawn', id, input });
       const ref = (supervisor.getSnapshot().children as Record<string, AnyActorRef | undefined>)[id];
       if (!ref) throw new Error(`spawning ${kind} ${id} failed`);

@@ -86,6 +86,19 @@ describe('actor runtime supervision', () => {
     expect(ref.getSnapshot().status).toBe('stopped');
   });
 
+  it('refuses a spawn after the bridge stopped, without sending it to a stopped supervisor', () => {
+    const runtime = start();
+    runtime.root.stop();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      expect(() => runtime.spawn('session', 'ses_6', session('ses_6'))).toThrow(/the bridge has stopped/);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
+    expect(runtime.child('ses_6')).toBeUndefined();
+  });
+
   it('lists children as the root\'s, without the supervisors in between', () => {
     const runtime = start();
     runtime.spawn('session', 'ses_3', session('ses_3'));

@@ -84,6 +84,7 @@ export async function startCapabilityHarness(factory: CapabilityFactory, options
   });
   const service: RunningService = await module.start({ ...base, runtime });
 
+  let stopping: Promise<void> | undefined;
   return {
     bus,
     subjects,
@@ -101,12 +102,16 @@ export async function startCapabilityHarness(factory: CapabilityFactory, options
     },
     events,
     transitions,
-    async stop({ keepHome = false } = {}) {
-      runtime.root.send({ type: 'bridge.stop', reason: 'test finished' });
-      await service.stop();
-      runtime.root.stop();
-      await bus.drain();
-      if (!keepHome && !options.home) await rm(home, { recursive: true, force: true });
+    stop({ keepHome = false } = {}) {
+      // Once, as the bridge's own stop: a test that stops early is stopped again by its afterEach.
+      stopping ??= (async () => {
+        runtime.root.send({ type: 'bridge.stop', reason: 'test finished' });
+        await service.stop();
+        runtime.root.stop();
+        await bus.drain();
+        if (!keepHome && !options.home) await rm(home, { recursive: true, force: true });
+      })();
+      return stopping;
     },
   };
 }

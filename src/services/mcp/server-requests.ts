@@ -113,7 +113,10 @@ export class ServerRequests {
     const ref = this.deps.runtime.spawn('mcpServerRequest', requestId, input);
     const pending: Pending = { view, ref, answerSchema: answerSchema(sdk, kind) };
     this.#pending.set(requestId, pending);
-    const onAbort = () => ref.send({ type: 'request.cancel' });
+    // The server may withdraw a request that has just been answered: only a live one is cancelled.
+    const onAbort = () => {
+      if (ref.getSnapshot().status === 'active') ref.send({ type: 'request.cancel' });
+    };
     signal.addEventListener('abort', onAbort, { once: true });
     this.deps.bus.publish(this.deps.subjects.event('mcp.server_request.created'), view);
     try {
