@@ -217,4 +217,12 @@ describe('ROUTES', () => {
     expect(parsed.options).toEqual({ autoConnect: false, callTimeoutMs: 60_000, enabledTools: null });
     expect(body.safeParse({ name: 'x', transport: { type: 'sse', url: 'file:///etc/passwd' } }).success).toBe(false);
   });
+
+  it('takes an OAuth issuer only with the pre-registered client it binds, and only as an http(s) URL', () => {
+    const body = defined(ROUTES.mcpServersRegister.body);
+    const register = (oauth: object) => body.safeParse({ name: 'x', transport: { type: 'streamable-http', url: 'https://mcp.example.com/mcp', oauth } }).success;
+    expect(register({ clientId: 'c', clientSecret: 's', issuer: 'https://auth.example.com' })).toBe(true);
+    expect(register({ issuer: 'https://auth.example.com' })).toBe(false);
+    expect(register({ clientId: 'c', issuer: 'javascript:alert(1)' })).toBe(false);
+  });
 });

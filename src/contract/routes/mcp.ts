@@ -31,8 +31,16 @@ export const mcpOauthSchema = z
     clientSecret: noNulString.max(4_096).optional().describe('Kept owner-only with the tokens, never stored in the registry nor shown.'),
     clientMetadataUrl: z.url({ protocol: /^https$/ }).optional().describe('HTTPS URL of this client\'s client ID metadata document, used as client_id where the authorization server supports it.'),
     scope: z.string().max(1_000).optional().describe('Scope to ask for when neither WWW-Authenticate nor the resource metadata names one.'),
+    issuer: z
+      .url({ protocol: /^https?$/ })
+      .max(2_048)
+      .optional()
+      .describe(
+        'Issuer URL of the authorization server a pre-registered client (`clientId`) belongs to. Its secret and tokens go to that server only: an MCP server that names another one is refused. Omitted, the first authorization server that accepts the client binds it.',
+      ),
   })
-  .refine((oauth) => oauth.grant !== 'client_credentials' || (oauth.clientId && oauth.clientSecret), 'client_credentials needs clientId and clientSecret');
+  .refine((oauth) => oauth.grant !== 'client_credentials' || (oauth.clientId && oauth.clientSecret), 'client_credentials needs clientId and clientSecret')
+  .refine((oauth) => oauth.issuer === undefined || oauth.clientId !== undefined, 'issuer binds a pre-registered client: it needs clientId');
 
 const stdioTransportSchema = stdioFields
   .extend({
@@ -55,7 +63,14 @@ export const mcpTransportSchema = z.discriminatedUnion('type', [stdioTransportSc
 
 const headerNames = z.array(z.string()).describe('Names of the headers sent; their values are never shown.');
 const oauthView = z
-  .object({ grant: z.enum(['authorization_code', 'client_credentials']), clientId: z.string().nullable(), clientMetadataUrl: z.string().nullable(), scope: z.string().nullable(), hasClientSecret: z.boolean() })
+  .object({
+    grant: z.enum(['authorization_code', 'client_credentials']),
+    clientId: z.string().nullable(),
+    clientMetadataUrl: z.string().nullable(),
+    scope: z.string().nullable(),
+    issuer: z.string().nullable(),
+    hasClientSecret: z.boolean(),
+  })
   .nullable()
   .describe('OAuth settings as given, without the client secret; null when none were given.');
 

@@ -10,6 +10,7 @@ const storedOauthSchema = z.strictObject({
   clientId: z.string().optional(),
   clientMetadataUrl: z.string().optional(),
   scope: z.string().optional(),
+  issuer: z.string().optional(),
   hasClientSecret: z.boolean(),
 });
 
@@ -57,8 +58,15 @@ export function splitTransport(body: TransportBody): { template: StoredTransport
   const base: Extract<StoredTransport, { type: 'streamable-http' | 'sse' }> = body.template ? { type: body.type, url: body.template.url, headers: body.template.headers } : { ...resolved };
   const needsResolvedValues = !sameJson(base, resolved);
   if (!body.oauth) return { template: base, resolved, needsResolvedValues };
-  const { clientSecret, grant, clientId, clientMetadataUrl, scope } = body.oauth;
-  const oauth = { grant, hasClientSecret: clientSecret !== undefined, ...optional('clientId', clientId), ...optional('clientMetadataUrl', clientMetadataUrl), ...optional('scope', scope) };
+  const { clientSecret, grant, clientId, clientMetadataUrl, scope, issuer } = body.oauth;
+  const oauth = {
+    grant,
+    hasClientSecret: clientSecret !== undefined,
+    ...optional('clientId', clientId),
+    ...optional('clientMetadataUrl', clientMetadataUrl),
+    ...optional('scope', scope),
+    ...optional('issuer', issuer),
+  };
   return { template: { ...base, oauth }, resolved, needsResolvedValues, ...optional('clientSecret', clientSecret) };
 }
 
@@ -73,7 +81,7 @@ export function specFromTemplate(template: StoredTransport): McpTransportSpec {
 export function oauthSettings(template: StoredTransport) {
   if (template.type === 'stdio') return null;
   const oauth = template.oauth;
-  return { grant: oauth?.grant ?? ('authorization_code' as const), clientId: oauth?.clientId, clientMetadataUrl: oauth?.clientMetadataUrl, scope: oauth?.scope };
+  return { grant: oauth?.grant ?? ('authorization_code' as const), clientId: oauth?.clientId, clientMetadataUrl: oauth?.clientMetadataUrl, scope: oauth?.scope, issuer: oauth?.issuer };
 }
 
 /** The transport as listings and events show it: names of variables and headers, no values. */
@@ -87,7 +95,14 @@ export function transportView(template: StoredTransport): McpTransportView {
     url: template.url,
     headerNames: Object.keys(template.headers).sort(),
     oauth: oauth
-      ? { grant: oauth.grant, clientId: oauth.clientId ?? null, clientMetadataUrl: oauth.clientMetadataUrl ?? null, scope: oauth.scope ?? null, hasClientSecret: oauth.hasClientSecret }
+      ? {
+          grant: oauth.grant,
+          clientId: oauth.clientId ?? null,
+          clientMetadataUrl: oauth.clientMetadataUrl ?? null,
+          scope: oauth.scope ?? null,
+          issuer: oauth.issuer ?? null,
+          hasClientSecret: oauth.hasClientSecret,
+        }
       : null,
   };
 }

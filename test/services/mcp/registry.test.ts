@@ -54,6 +54,16 @@ describe('the MCP server registry', () => {
     expect(everything).toContain('"headerNames":["authorization"]');
   });
 
+  it('lists a pre-registered OAuth client with its issuer, never its secret', async () => {
+    const h = await start();
+    const oauth = { clientId: 'client-1', clientSecret: 'the-client-secret', issuer: 'https://auth.example.com', scope: 'read' };
+    const view = await register(h, { name: 'remote', transport: { type: 'streamable-http', url: 'http://127.0.0.1:7/mcp', oauth } });
+    expect(view.transport).toMatchObject({
+      oauth: { grant: 'authorization_code', clientId: 'client-1', clientMetadataUrl: null, scope: 'read', issuer: 'https://auth.example.com', hasClientSecret: true },
+    });
+    expect(JSON.stringify([await h.call('mcp.servers.list', {}), h.events, h.transitions])).not.toContain('the-client-secret');
+  });
+
   it.each([
     ['http://127.0.0.1:7/mcp', false],
     ['http://localhost:7/mcp', false],

@@ -10,6 +10,8 @@ export interface OAuthSettings {
   clientId?: string | undefined;
   clientMetadataUrl?: string | undefined;
   scope?: string | undefined;
+  /** The authorization server a pre-registered client belongs to, as configured. */
+  issuer?: string | undefined;
 }
 
 export interface ProviderDeps {
@@ -24,23 +26,58 @@ export interface ProviderDeps {
  * metadata, authorization server or OpenID metadata), registration (dynamic, or the client ID
  * metadata document URL as client_id), PKCE, the `resource` parameter, scope selection and
  * refresh; this keeps what it obtains owner-only and sends the user through the broker.
+ *
+ * A pre-registered client's secret is presented to one authorization server only: the one
+ * configured (`issuer`), else the first that accepted it (the SDK stamps the client with it after
+ * that first use, and the stamp is kept in the credential store). The MCP server names the
+ * authorization server, so without the binding a server that changed hands could send the
+ * bridge, secret in hand, to any token endpoint it likes.
  */
 export async function createOAuthProvider(serverId: string, serverUrl: string, settings: OAuthSettings, deps: ProviderDeps): Promise<OAuthClientProvider> {
   const saved = deps.store.get(serverId);
   // Credentials obtained for another URL are another server's: start over.
   const current = saved && saved.serverUrl === serverUrl ? saved : undefined;
+  const boundIssuer = settings.issuer ?? (current?.boundClient?.clientId === settings.clientId ? current?.boundClient?.issuer : undefined);
+  const rememberBinding = (clientId: string, issuer: string) =>
+    deps.store.update(serverId, (now) => ({
+      ...(now && now.serverUrl === serverUrl ? now : { serverUrl, ...(current?.clientSecret ? { clientSecret: current.clientSecret } : {}) }),
+      boundClient: { clientId, issuer },
+    }));
   if (settings.grant === 'client_credentials') {
     // A machine server: no user, no redirect. Its tokens stay in memory. The SDK's OAuth client
     // (with its schemas) loads for the first such server, not at every start (issue 15, cold start).
     const { ClientCredentialsProvider } = await import('@modelcontextprotocol/sdk/client/auth-extensions.js');
-    return new ClientCredentialsProvider({
-      clientId: settings.clientId ?? '',
+    const clientId = settings.clientId ?? '';
+    // Bound (configured, or accepted before): the SDK refuses any other authorization server.
+    // Not yet: the SDK warns, uses the one the server names, and the first acceptance binds it.
+    class BoundClientCredentials extends ClientCredentialsProvider {
+      override async saveClientInformation(information: OAuthClientInformationMixed): Promise<void> {
+        super.saveClientInformation(information);
+        // A binding is never moved: only an unbound client's first acceptance is kept.
+        if (!boundIssuer && information.client_id === clientId && typeof information.issuer === 'string') await rememberBinding(clientId, information.issuer);
+      }
+    }
+    return new BoundClientCredentials({
+      clientId,
       clientSecret: current?.clientSecret ?? '',
       clientName: 'OS Loop bridge',
       ...(settings.scope ? { scope: settings.scope } : {}),
+      ...(boundIssuer ? { expectedIssuer: boundIssuer } : {}),
     });
   }
+  if (settings.clientId) return new BridgeOAuthProvider(serverId, serverUrl, settings, deps, current?.clientSecret, { issuer: boundIssuer, remember: rememberBinding });
   return new BridgeOAuthProvider(serverId, serverUrl, settings, deps, current?.clientSecret);
+}
+
+/** A pre-registered client's binding: the authorization server it is presented to, and how to keep a new one. */
+interface ClientBinding {
+  issuer: string | undefined;
+  remember(clientId: string, issuer: string): Promise<void>;
+}
+
+/** Thrown instead of registering anew where a pre-registered client is bound to another authorization server. */
+export class BoundElsewhereError extends Error {
+  override readonly name = 'BoundElsewhereError';
 }
 
 class BridgeOAuthProvider implements OAuthClientProvider {
@@ -52,6 +89,7 @@ class BridgeOAuthProvider implements OAuthClientProvider {
     private readonly settings: OAuthSettings,
     private readonly deps: ProviderDeps,
     private readonly clientSecret: string | undefined,
+    private readonly binding?: ClientBinding,
   ) {}
 
   get redirectUrl(): string {
@@ -82,12 +120,32 @@ class BridgeOAuthProvider implements OAuthClientProvider {
   }
 
   clientInformation(): OAuthClientInformationMixed | undefined {
-    if (this.settings.clientId) return { client_id: this.settings.clientId, ...(this.clientSecret ? { client_secret: this.clientSecret } : {}) };
+    if (this.settings.clientId) {
+      const issuer = this.binding?.issuer;
+      return { client_id: this.settings.clientId, ...(this.clientSecret ? { client_secret: this.clientSecret } : {}), ...(issuer ? { issuer } : {}) };
+    }
     return this.#saved()?.clientInformation as OAuthClientInformationMixed | undefined;
   }
 
   async saveClientInformation(clientInformation: OAuthClientInformationMixed): Promise<void> {
-    await this.#save((current) => ({ ...current, clientInformation }));
+    const clientId = this.settings.clientId;
+    if (!clientId) {
+      await this.#save((current) => ({ ...current, clientInformation }));
+      return;
+    }
+    // The SDK stamps the pre-registered client after its first use: that binds it. Anything else
+    // is the SDK registering a new client because the server now names another authorization
+    // server than the bound one: refused, the user registered this client, not that one.
+    const bound = this.binding?.issuer;
+    if (clientInformation.client_id !== clientId || typeof clientInformation.issuer !== 'string' || (bound !== undefined && clientInformation.issuer !== bound)) {
+      throw new BoundElsewhereError(
+        `The pre-registered OAuth client ${clientId} belongs to ${bound ?? 'another authorization server'}; the server now names another one. Register the server again to use it.`,
+      );
+    }
+    if (bound === undefined && this.binding) {
+      await this.binding.remember(clientId, clientInformation.issuer);
+      this.binding.issuer = clientInformation.issuer;
+    }
   }
 
   tokens(): OAuthTokens | undefined {

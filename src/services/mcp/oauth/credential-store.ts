@@ -10,6 +10,11 @@ const serverCredentialsSchema = z.looseObject({
   serverUrl: z.string(),
   /** A pre-registered client's secret, as the web app sent it. */
   clientSecret: z.string().optional(),
+  /**
+   * The authorization server a pre-registered client (its `clientId` then) was first accepted by:
+   * its secret goes to no other. Set from the SDK's stamp after the first successful use.
+   */
+  boundClient: z.object({ clientId: z.string(), issuer: z.string() }).optional(),
   /** What dynamic registration returned (or a client ID metadata document URL as client_id). */
   clientInformation: z.looseObject({ client_id: z.string() }).optional(),
   tokens: z.looseObject({ access_token: z.string(), token_type: z.string() }).optional(),
