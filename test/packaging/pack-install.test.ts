@@ -8,11 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { untilCliStarted } from '../support/cli-started.js';
 import { ensureCompiled } from '../support/compiled-bin.js';
 import { freePort } from '../support/free-port.js';
+import { startPrebuiltMirror, type PrebuiltMirror } from './support/prebuilt-mirror.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** npm answers from its cache where it can: better-sqlite3's build is slow enough without a fetch. */
 const NPM_QUIET = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
-/** Packing, installing (a native build of better-sqlite3 on two busy cores) and starting. */
+/** Packing, installing (a native build of better-sqlite3 if its prebuilt module is not taken) and starting. */
 const INSTALL_TIMEOUT_MS = 600_000;
 /** Each npm step, so that a hung one is ended rather than left behind when the hook gives up. */
 const STEP_TIMEOUT_MS = 420_000;
@@ -33,6 +34,7 @@ describe('the packed package, installed globally as a user would', { timeout: 12
   let port: number;
   let bridge: ResultPromise | undefined;
   let bridgeLog = '';
+  let mirror: PrebuiltMirror | undefined;
 
   beforeAll(async () => {
     work = await mkdtemp(path.join(os.tmpdir(), 'osloop-pack-'));
@@ -45,7 +47,9 @@ describe('the packed package, installed globally as a user would', { timeout: 12
     packedFiles = info!.files.map((file) => file.path);
 
     prefix = path.join(work, 'prefix');
-    await execa('npm', ['install', '-g', '--prefix', prefix, ...NPM_QUIET, tarball], { cwd: work, timeout: STEP_TIMEOUT_MS });
+    // better-sqlite3's prebuilt module from a local stand-in for its release downloads (no network here).
+    mirror = await startPrebuiltMirror();
+    await execa('npm', ['install', '-g', '--prefix', prefix, ...NPM_QUIET, tarball], { cwd: work, timeout: STEP_TIMEOUT_MS, env: mirror.env });
 
     home = path.join(work, 'home');
     files = path.join(work, 'files');
@@ -69,7 +73,12 @@ describe('the packed package, installed globally as a user would', { timeout: 12
       bridge.kill('SIGTERM');
       await bridge;
     }
+    await mirror?.close();
     if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('installs better-sqlite3 the way a user gets it, as a prebuilt module downloaded for this Node', () => {
+    expect(mirror?.requests).toEqual([{ path: expect.stringMatching(new RegExp(`-node-v${process.versions.modules}-`)), served: true }]);
   });
 
   it('ships compiled JavaScript with declarations, the CLI bundle bin/ runs, the UI and no TypeScript sources', () => {
