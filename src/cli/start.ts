@@ -1,7 +1,5 @@
-import { startBridge } from '../bridge.js';
-import { CorruptConfigError } from '../config/config-store.js';
 import { createLogger } from '../logging.js';
-import { handleProcessExit } from './process-exit.js';
+import { handleProcessExit, startBridgeOrExit } from './process-exit.js';
 
 /**
  * `osloop-bridge start`: runs until SIGINT/SIGTERM/SIGHUP; exits 2 when the port cannot be
@@ -10,25 +8,19 @@ import { handleProcessExit } from './process-exit.js';
  */
 export async function runStart(options: { port?: number; nats?: string; dev?: boolean; allowOrigin: string[] }): Promise<number> {
   const logger = createLogger();
-  const lifecycle = handleProcessExit({ logger, ...deadlineFromEnv() });
+  const lifecycle = handleProcessExit({ logger });
 
-  let bridge;
-  try {
-    bridge = await startBridge({
+  const bridge = await startBridgeOrExit(
+    {
       ...(options.port ? { port: options.port } : {}),
       ...(options.nats ? { natsUrl: options.nats } : {}),
       dev: options.dev ?? false,
       allowOrigins: options.allowOrigin,
       logger,
-    });
-  } catch (error) {
-    if (error instanceof CorruptConfigError) {
-      logger.error(error.message);
-      lifecycle.exit(78);
-      return 78;
-    }
-    throw error;
-  }
+    },
+    lifecycle,
+  );
+  if (bridge === 78) return 78;
   if (bridge.bindState() === 'bind_failed') {
     const { bindError } = bridge.runtime.root.getSnapshot().context;
     logger.error(`Port ${bridge.port()} is in use or not bindable (${bindError}). The bridge never picks another port: free it, or configure another one.`);
@@ -43,10 +35,4 @@ export async function runStart(options: { port?: number; nats?: string; dev?: bo
   await bridge.stop(`signal ${signal}`);
   lifecycle.exit(0);
   return 0;
-}
-
-/** `OSLOOP_STOP_DEADLINE_MS` shortens the orderly stop's deadline (tests, impatient service managers). */
-function deadlineFromEnv(): { deadlineMs?: number } {
-  const value = Number(process.env.OSLOOP_STOP_DEADLINE_MS);
-  return Number.isInteger(value) && value > 0 ? { deadlineMs: value } : {};
 }

@@ -2,10 +2,9 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { startBridge, type RunningBridge, type StartBridgeOptions } from '../bridge.js';
-import { CorruptConfigError } from '../config/config-store.js';
+import type { RunningBridge, StartBridgeOptions } from '../bridge.js';
 import { createLogger } from '../logging.js';
-import { handleProcessExit } from './process-exit.js';
+import { handleProcessExit, startBridgeOrExit } from './process-exit.js';
 import { runtimeView } from '../../machines/bridge.machine.js';
 import { CLI_BIN as BIN, packagePath } from '../package-root.js';
 
@@ -80,17 +79,8 @@ export async function runDesktop(options: Omit<StartBridgeOptions, 'logger'>, en
   const hasWindow = existsSync(binary);
   const windowPort = hasWindow ? await freePort() : null;
   const windowOrigins = windowPort ? [`http://127.0.0.1:${windowPort}`, `http://localhost:${windowPort}`] : [];
-  let bridge: RunningBridge;
-  try {
-    bridge = await startBridge({ ...options, allowOrigins: [...(options.allowOrigins ?? []), ...windowOrigins], logger });
-  } catch (error) {
-    if (error instanceof CorruptConfigError) {
-      logger.error(error.message);
-      lifecycle.exit(78);
-      return 78;
-    }
-    throw error;
-  }
+  const bridge = await startBridgeOrExit({ ...options, allowOrigins: [...(options.allowOrigins ?? []), ...windowOrigins], logger }, lifecycle);
+  if (bridge === 78) return 78;
   if (bridge.bindState() === 'bind_failed') {
     logger.error(`Port ${bridge.port()} could not be bound; the bridge keeps running without a listener. Free the port, then retry it from the window or with \`osloop-bridge open-url osloop://ensure-server\`.`);
   }
