@@ -121,6 +121,24 @@ describe.skipIf(!chromiumAvailable('MCP servers page'))('MCP servers page (Chrom
     await rm(counter, { force: true });
   });
 
+  it('says how the bridge signs in to an HTTP server, and where the client\'s secret may go, never the secret', async () => {
+    const webApp = await handshake(bridge);
+    const oauth = { clientId: 'osloop-desk', clientSecret: 'a-secret-never-shown', issuer: 'https://auth.example.com' };
+    const created = await fetch(`${bridge.baseUrl}/api/v1/mcp/servers`, {
+      method: 'POST',
+      headers: webApp.headers,
+      body: JSON.stringify({ name: 'remote', transport: { type: 'streamable-http', url: 'http://127.0.0.1:9/mcp', oauth } }),
+    });
+    expect(created.status).toBe(201);
+    const remote = ((await created.json()) as { serverId: string }).serverId;
+    const signIn = page.locator(`[data-server-id="${remote}"] [data-sign-in]`);
+    await signIn.waitFor();
+    expect(await signIn.innerText()).toBe('OAuth, client osloop-desk, with a secret the bridge keeps, presented only to https://auth.example.com');
+    expect(await page.content()).not.toContain('a-secret-never-shown');
+    // The stdio server has no sign-in row.
+    expect(await page.locator(`[data-server-id="${serverId}"] [data-sign-in]`).count()).toBe(0);
+  });
+
   it('disconnects it', async () => {
     await page.locator(`[data-server-id="${serverId}"] button[data-action="disconnect"]`).click();
     await page.locator(`[data-server-id="${serverId}"] .state-disconnected`).waitFor();

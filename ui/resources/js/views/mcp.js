@@ -58,6 +58,19 @@ function transportText(t) {
   return t.type === 'stdio' ? [t.command, ...(t.args ?? [])].join(' ') : `${t.type} ${t.url}`;
 }
 
+/**
+ * How the bridge signs in to an HTTP server, in words: which client, and where its secret may go
+ * (the MCP server names the authorization server; a pre-registered client is bound to one).
+ */
+export function signInText(oauth) {
+  if (!oauth) return null;
+  if (!oauth.clientId) return oauth.clientMetadataUrl ? `OAuth, client ${oauth.clientMetadataUrl}` : 'OAuth, if the server asks; the bridge registers itself';
+  const grant = oauth.grant === 'client_credentials' ? 'OAuth client credentials' : 'OAuth';
+  const secret = oauth.hasClientSecret ? ', with a secret the bridge keeps' : '';
+  const where = oauth.issuer ? `only to ${oauth.issuer}` : 'only to the first authorization server that accepts it';
+  return `${grant}, client ${oauth.clientId}${secret}, presented ${where}`;
+}
+
 /** The last error as a person reads it, or null. */
 export function errorInWords(s) {
   if (!s.lastError && !s.lastErrorCode) return null;
@@ -113,6 +126,7 @@ function serverCard(s, reload, formOpen) {
     }
   };
   const failure = errorInWords(s);
+  const signIn = signInText(s.transport.oauth);
   const showError = failure && s.state !== 'connected';
   return h('article', { class: 'panel', 'data-server-id': s.serverId, 'aria-labelledby': `server-${s.serverId}` },
     h('h2', { id: `server-${s.serverId}` }, s.name, ' ', stateTag(s.state), s.nonLoopback ? h('span', { class: 'tag warn' }, ' not on this computer') : null),
@@ -131,6 +145,7 @@ function serverCard(s, reload, formOpen) {
       : null,
     h('dl', { class: 'kv' },
       h('dt', {}, 'Transport'), h('dd', { class: 'mono' }, transportText(s.transport)),
+      ...(signIn ? [h('dt', {}, 'Sign-in'), h('dd', { 'data-sign-in': 'true' }, visible(signIn))] : []),
       h('dt', {}, 'Connected since'), h('dd', {}, s.connectedAt && connected ? dateTime(s.connectedAt) : '—'),
       h('dt', {}, 'Reconnect attempts'), h('dd', {}, String(s.reconnectAttempts))),
     h('div', { class: 'actions' },
