@@ -22,6 +22,8 @@ const WAIT_MS = 20_000;
 interface Context {
   client_id?: string;
   client_secret?: string;
+  /** The authorization server the scenario registered the client with, where it says. */
+  issuer?: string;
 }
 
 async function main(): Promise<number> {
@@ -89,11 +91,14 @@ async function runScenario(client: BridgeClient, user: User, scenario: string, s
 /** OAuth settings a scenario needs; discovery and registration are left to the SDK otherwise. */
 function oauthFor(scenario: string, context: Context): { oauth?: Record<string, string> } {
   if (scenario === 'auth/basic-cimd') return { oauth: { clientMetadataUrl: CLIENT_METADATA_URL } };
+  // A pre-registered client is bound to the authorization server the scenario names, as a user
+  // would configure it (`oauth.issuer`); without one, to the first that accepts it.
+  const issuer: Record<string, string> = context.issuer ? { issuer: context.issuer } : {};
   if (scenario === 'auth/pre-registration' && context.client_id) {
-    return { oauth: { clientId: context.client_id, ...(context.client_secret ? { clientSecret: context.client_secret } : {}) } };
+    return { oauth: { clientId: context.client_id, ...(context.client_secret ? { clientSecret: context.client_secret } : {}), ...issuer } };
   }
   if (scenario === 'auth/client-credentials-basic' && context.client_id && context.client_secret) {
-    return { oauth: { grant: 'client_credentials', clientId: context.client_id, clientSecret: context.client_secret } };
+    return { oauth: { grant: 'client_credentials', clientId: context.client_id, clientSecret: context.client_secret, ...issuer } };
   }
   return {};
 }
