@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { ConsentBroker } from './consent-broker.js';
-import type { OAuthCredentialStore } from './credential-store.js';
+import type { OAuthCredentialStore, ServerCredentials } from './credential-store.js';
 
 /** A server's OAuth settings as registered (the secret comes from the credential store). */
 export interface OAuthSettings {
@@ -34,15 +34,10 @@ export interface ProviderDeps {
  * bridge, secret in hand, to any token endpoint it likes.
  */
 export async function createOAuthProvider(serverId: string, serverUrl: string, settings: OAuthSettings, deps: ProviderDeps): Promise<OAuthClientProvider> {
-  const saved = deps.store.get(serverId);
-  // Credentials obtained for another URL are another server's: start over.
-  const current = saved && saved.serverUrl === serverUrl ? saved : undefined;
+  const current = forUrl(deps.store.get(serverId), serverUrl);
   const boundIssuer = settings.issuer ?? (current?.boundClient?.clientId === settings.clientId ? current?.boundClient?.issuer : undefined);
   const rememberBinding = (clientId: string, issuer: string) =>
-    deps.store.update(serverId, (now) => ({
-      ...(now && now.serverUrl === serverUrl ? now : { serverUrl, ...(current?.clientSecret ? { clientSecret: current.clientSecret } : {}) }),
-      boundClient: { clientId, issuer },
-    }));
+    deps.store.update(serverId, (now) => ({ ...startingPoint(now, serverUrl, current?.clientSecret), boundClient: { clientId, issuer } }));
   if (settings.grant === 'client_credentials') {
     // A machine server: no user, no redirect. Its tokens stay in memory. The SDK's OAuth client
     // (with its schemas) loads for the first such server, not at every start (issue 15, cold start).
@@ -65,14 +60,26 @@ export async function createOAuthProvider(serverId: string, serverUrl: string, s
       ...(boundIssuer ? { expectedIssuer: boundIssuer } : {}),
     });
   }
-  if (settings.clientId) return new BridgeOAuthProvider(serverId, serverUrl, settings, deps, current?.clientSecret, { issuer: boundIssuer, remember: rememberBinding });
-  return new BridgeOAuthProvider(serverId, serverUrl, settings, deps, current?.clientSecret);
+  const { clientId } = settings;
+  const binding = clientId ? { clientId, issuer: boundIssuer, remember: (issuer: string) => rememberBinding(clientId, issuer) } : undefined;
+  return new BridgeOAuthProvider(serverId, serverUrl, settings, deps, current?.clientSecret, binding);
 }
 
-/** A pre-registered client's binding: the authorization server it is presented to, and how to keep a new one. */
+/** The server's stored credentials if they were obtained for this URL: a server moved to another URL starts over. */
+function forUrl(saved: ServerCredentials | undefined, serverUrl: string): ServerCredentials | undefined {
+  return saved && saved.serverUrl === serverUrl ? saved : undefined;
+}
+
+/** What a change to a server's credentials starts from: those stored for this URL, else the URL and the registered secret. */
+function startingPoint(saved: ServerCredentials | undefined, serverUrl: string, clientSecret: string | undefined): ServerCredentials {
+  return forUrl(saved, serverUrl) ?? { serverUrl, ...(clientSecret ? { clientSecret } : {}) };
+}
+
+/** A pre-registered client and its binding: the authorization server it is presented to, and how to keep a new one. */
 interface ClientBinding {
+  clientId: string;
   issuer: string | undefined;
-  remember(clientId: string, issuer: string): Promise<void>;
+  remember(issuer: string): Promise<void>;
 }
 
 /** Thrown instead of registering anew where a pre-registered client is bound to another authorization server. */
@@ -120,31 +127,31 @@ class BridgeOAuthProvider implements OAuthClientProvider {
   }
 
   clientInformation(): OAuthClientInformationMixed | undefined {
-    if (this.settings.clientId) {
-      const issuer = this.binding?.issuer;
-      return { client_id: this.settings.clientId, ...(this.clientSecret ? { client_secret: this.clientSecret } : {}), ...(issuer ? { issuer } : {}) };
+    const binding = this.binding;
+    if (binding) {
+      return { client_id: binding.clientId, ...(this.clientSecret ? { client_secret: this.clientSecret } : {}), ...(binding.issuer ? { issuer: binding.issuer } : {}) };
     }
     return this.#saved()?.clientInformation as OAuthClientInformationMixed | undefined;
   }
 
   async saveClientInformation(clientInformation: OAuthClientInformationMixed): Promise<void> {
-    const clientId = this.settings.clientId;
-    if (!clientId) {
+    const binding = this.binding;
+    if (!binding) {
       await this.#save((current) => ({ ...current, clientInformation }));
       return;
     }
     // The SDK stamps the pre-registered client after its first use: that binds it. Anything else
     // is the SDK registering a new client because the server now names another authorization
     // server than the bound one: refused, the user registered this client, not that one.
-    const bound = this.binding?.issuer;
-    if (clientInformation.client_id !== clientId || typeof clientInformation.issuer !== 'string' || (bound !== undefined && clientInformation.issuer !== bound)) {
+    const bound = binding.issuer;
+    if (clientInformation.client_id !== binding.clientId || typeof clientInformation.issuer !== 'string' || (bound !== undefined && clientInformation.issuer !== bound)) {
       throw new BoundElsewhereError(
-        `The pre-registered OAuth client ${clientId} belongs to ${bound ?? 'another authorization server'}; the server now names another one. Register the server again to use it.`,
+        `The pre-registered OAuth client ${binding.clientId} belongs to ${bound ?? 'another authorization server'}; the server now names another one. Register the server again to use it.`,
       );
     }
-    if (bound === undefined && this.binding) {
-      await this.binding.remember(clientId, clientInformation.issuer);
-      this.binding.issuer = clientInformation.issuer;
+    if (bound === undefined) {
+      await binding.remember(clientInformation.issuer);
+      binding.issuer = clientInformation.issuer;
     }
   }
 
@@ -180,14 +187,10 @@ class BridgeOAuthProvider implements OAuthClientProvider {
   }
 
   #saved() {
-    const saved = this.deps.store.get(this.serverId);
-    return saved && saved.serverUrl === this.serverUrl ? saved : undefined;
+    return forUrl(this.deps.store.get(this.serverId), this.serverUrl);
   }
 
-  #save(change: (current: { serverUrl: string; clientSecret?: string; clientInformation?: unknown; tokens?: unknown }) => object): Promise<void> {
-    return this.deps.store.update(this.serverId, (saved) => {
-      const base = saved && saved.serverUrl === this.serverUrl ? saved : { serverUrl: this.serverUrl, ...(this.clientSecret ? { clientSecret: this.clientSecret } : {}) };
-      return change(base) as never;
-    });
+  #save(change: (current: ServerCredentials) => object): Promise<void> {
+    return this.deps.store.update(this.serverId, (saved) => change(startingPoint(saved, this.serverUrl, this.clientSecret)) as never);
   }
 }
