@@ -101,6 +101,11 @@ export function startActorRuntime(options: ActorRuntimeOptions) {
   root.start();
   // The supervisors, by id: invoked at the root's start, they are the same actors for its lifetime.
   const supervisors = new Map(Object.entries(root.getSnapshot().children as Record<string, AnyActorRef>));
+  /** The supervisor of the `kind` child `id`, unless the bridge has stopped (and its supervisors with it). */
+  const activeSupervisorOf = (kind: ChildKind, id: string): AnyActorRef | undefined => {
+    const supervisor = supervisors.get(supervisorIdFor(kind, id))!;
+    return supervisor.getSnapshot().status === 'active' ? supervisor : undefined;
+  };
 
   return {
     root,
@@ -118,10 +123,10 @@ export function startActorRuntime(options: ActorRuntimeOptions) {
      * supervisor itself: through the root (`child.spawn`) it would cost a root transition.
      */
     spawn(kind: ChildKind, id: string, input: unknown): AnyActorRef {
-      const supervisor = supervisors.get(supervisorIdFor(kind, id))!;
+      const supervisor = activeSupervisorOf(kind, id);
       // After the bridge's stop (an MCP server's request arriving as it closes): refused here,
       // not sent to a stopped actor.
-      if (supervisor.getSnapshot().status !== 'active') throw new Error(`spawning ${kind} ${id} failed: the bridge has stopped`);
+      if (!supervisor) throw new Error(`spawning ${kind} ${id} failed: the bridge has stopped`);
       supervisor.send({ type: 'child.spawn', id, input });
       const ref = (supervisor.getSnapshot().children as Record<string, AnyActorRef | undefined>)[id];
       if (!ref) throw new Error(`spawning ${kind} ${id} failed`);
@@ -134,9 +139,7 @@ export function startActorRuntime(options: ActorRuntimeOptions) {
      * actor.
      */
     stop(kind: ChildKind, id: string): void {
-      const supervisor = supervisors.get(supervisorIdFor(kind, id))!;
-      if (supervisor.getSnapshot().status !== 'active') return;
-      supervisor.send({ type: 'child.stop', id });
+      activeSupervisorOf(kind, id)?.send({ type: 'child.stop', id });
     },
     /** Every live actor, root first, as the inspector shows them (the supervisors are not shown). */
     list(): ActorTransition[] {
