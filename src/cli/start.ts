@@ -1,5 +1,6 @@
 import { createLogger } from '../logging.js';
-import { handleProcessExit, startBridgeOrExit } from './process-exit.js';
+import { handleProcessExit } from './process-exit.js';
+import { startBridgeOrExit } from './start-bridge-or-exit.js';
 
 /**
  * `osloop-bridge start`: runs until SIGINT/SIGTERM/SIGHUP; exits 2 when the port cannot be

@@ -4,7 +4,8 @@ import net from 'node:net';
 import path from 'node:path';
 import type { RunningBridge, StartBridgeOptions } from '../bridge.js';
 import { createLogger } from '../logging.js';
-import { handleProcessExit, startBridgeOrExit } from './process-exit.js';
+import { handleProcessExit } from './process-exit.js';
+import { startBridgeOrExit } from './start-bridge-or-exit.js';
 import { runtimeView } from '../../machines/bridge.machine.js';
 import { CLI_BIN as BIN, packagePath } from '../package-root.js';
 
