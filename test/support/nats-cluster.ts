@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { freePort } from './free-port.js';
-import { findNatsServer, readyLine } from './nats-server.js';
+import { findNatsServer, readyLine, withFreshPorts } from './nats-server.js';
 import type { ThrowawayTls } from './throwaway-ca.js';
 
 /**
@@ -39,12 +38,10 @@ export async function startNatsCluster(options: { dir: string; tls: ThrowawayTls
   const binary = findNatsServer();
   if (!binary) throw new Error('nats-server not found; see requireNatsServer()');
   const size = options.size ?? 3;
-  const clientPorts: number[] = [];
-  const routePorts: number[] = [];
-  for (let i = 0; i < size; i++) {
-    clientPorts.push(await freePort());
-    routePorts.push(await freePort());
-  }
+  return withFreshPorts(size * 2, (ports) => launchCluster(binary, options, ports.slice(0, size), ports.slice(size)));
+}
+
+async function launchCluster(binary: string, options: { dir: string; tls: ThrowawayTls; users: ClusterUser[] }, clientPorts: number[], routePorts: number[]): Promise<NatsCluster> {
   const children: ChildProcess[] = [];
   const exits: Array<Promise<void>> = [];
   const configs: unknown[] = [];
@@ -53,6 +50,8 @@ export async function startNatsCluster(options: { dir: string; tls: ThrowawayTls
       clientPorts.map(async (port, i) => {
         const name = `n${i + 1}`;
         const storeDir = path.join(options.dir, `${name}-js`);
+        // A failed attempt's store (another attempt's ports in its metadata) is not reused.
+        await rm(storeDir, { recursive: true, force: true });
         await mkdir(storeDir, { recursive: true });
         const config = {
           server_name: name,

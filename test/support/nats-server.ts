@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { createServer, connect as connectTcp } from 'node:net';
+import { connect as connectTcp } from 'node:net';
 import path from 'node:path';
+import { freePort } from './free-port.js';
 
 /**
  * Starts Debian's real nats-server for tests and benchmarks. No mock: the fleet edge must be
@@ -55,11 +56,20 @@ export function requireNatsServer(): { skip: boolean } {
 export async function startNatsServer(options: { jetstreamDir?: string } = {}): Promise<NatsServerHandle> {
   const binary = findNatsServer();
   if (!binary) throw new Error('nats-server not found; see requireNatsServer()');
-  // The free port can be taken between probing and binding; a retry with a fresh port fixes that.
+  return withFreshPorts(1, async ([port]) => launch(binary, port!, options.jetstreamDir ? ['-js', '-sd', options.jetstreamDir] : []));
+}
+
+/**
+ * Runs `start` with `count` free loopback ports, again with fresh ones if it fails (three tries):
+ * a port found free can be taken before the server binds it, by another test or another process
+ * of the machine ("address already in use").
+ */
+export async function withFreshPorts<T>(count: number, start: (ports: number[]) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+    const ports: number[] = [];
+    for (let i = 0; i < count; i++) ports.push(await freePort());
     try {
-      return await launch(binary, port, options.jetstreamDir ? ['-js', '-sd', options.jetstreamDir] : []);
+      return await start(ports);
     } catch (error) {
       if (attempt >= 3) throw error;
     }
@@ -121,17 +131,5 @@ function canConnect(port: number): Promise<void> {
       resolve();
     });
     socket.once('error', reject);
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
   });
 }
