@@ -25,7 +25,6 @@ export async function startTestBridge(
   options: StartBridgeOptions & { home?: string; keepHome?: boolean } = {},
 ): Promise<TestBridge> {
   const home = options.home ?? (await mkdtemp(path.join(os.tmpdir(), 'osloop-test-')));
-  const port = options.port ?? (await freePort());
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, callback) {
@@ -33,12 +32,23 @@ export async function startTestBridge(
       callback();
     },
   });
-  const bridge = await startBridge({
-    ...options,
-    port,
-    env: { ...process.env, ...options.env, OSLOOP_BRIDGE_HOME: home },
-    logger: options.logger ?? pino({ level: 'debug' }, sink),
-  });
+  const start = (port: number) =>
+    startBridge({
+      ...options,
+      port,
+      env: { ...process.env, ...options.env, OSLOOP_BRIDGE_HOME: home },
+      logger: options.logger ?? pino({ level: 'debug' }, sink),
+    });
+  let port = options.port ?? (await freePort());
+  let bridge = await start(port);
+  // A port found free can be taken before the bridge binds it (another test, another process):
+  // the bridge then stays in bind_failed on it, as it must. A test that asked for no port gets a
+  // bridge on a fresh one instead; a test that named its port gets what it asked for.
+  for (let attempt = 2; options.port === undefined && bridge.bindState() === 'bind_failed' && attempt <= 3; attempt++) {
+    await bridge.stop('its free port was taken before it bound');
+    port = await freePort();
+    bridge = await start(port);
+  }
   return {
     ...bridge,
     home,
