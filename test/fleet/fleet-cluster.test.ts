@@ -100,16 +100,8 @@ describe.skipIf(skip)('a fleet of three bridges on a 3-node TLS cluster with Jet
     });
     await monitorNc.flush();
 
-    // JetStream elects its meta leader a moment after the cluster forms.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await ensureFleetInfrastructure(orchestratorNc, { replicas: 3, presenceTtlMs: 60_000 });
-        break;
-      } catch (error) {
-        if (attempt > 60) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-    }
+    // JetStream elects its meta leader, and learns where it may place replicas, after the cluster forms.
+    await cluster.whileJetStreamForms(() => ensureFleetInfrastructure(orchestratorNc, { replicas: 3, presenceTtlMs: 60_000 }));
     client = new FleetClient(orchestratorNc, { identity: orchestrator.key, curve: orchestratorCurve });
     await client.watchPresence({
       graceMs: GRACE_MS,

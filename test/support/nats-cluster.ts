@@ -1,13 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createUser } from '@nats-io/nkeys';
+import { connect, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { findNatsServer, readyLine, withFreshPorts } from './nats-server.js';
 import type { ThrowawayTls } from './throwaway-ca.js';
 
 /**
  * A real nats-server cluster on loopback (Debian's 2.9.10): every node with JetStream, TLS for
  * clients from a throwaway CA, and only the users the test lists (nkey users with subject
- * permissions). No anonymous user exists.
+ * permissions) plus one system-account user the helper keeps to itself. No anonymous user exists.
  */
 export interface ClusterUser {
   nkey: string;
@@ -31,8 +33,19 @@ export interface NatsCluster {
   urls: string[];
   /** The server config of node 1, as written (docs/fleet.md shows the same shape). */
   config: unknown;
+  /**
+   * Runs `work` (creating replicated JetStream assets) until it succeeds or `deadlineMs` passed.
+   * A new cluster refuses placement ("no suitable peers") until its meta leader holds every
+   * peer's JetStream stats, which servers broadcast on a backing-off timer (250 ms doubling up
+   * to 30 s, and a route that connects late clears what the leader had). So after each failure
+   * every server is asked to broadcast its stats now, as `$SYS.REQ.SERVER.PING` with no reply does.
+   */
+  whileJetStreamForms<T>(work: () => Promise<T>, options?: { deadlineMs?: number }): Promise<T>;
   stop(): Promise<void>;
 }
+
+const FORMING_DEADLINE_MS = 45_000;
+const FORMING_RETRY_MS = 250;
 
 export async function startNatsCluster(options: { dir: string; tls: ThrowawayTls; users: ClusterUser[]; size?: number }): Promise<NatsCluster> {
   const binary = findNatsServer();
@@ -45,6 +58,8 @@ async function launchCluster(binary: string, options: { dir: string; tls: Throwa
   const children: ChildProcess[] = [];
   const exits: Array<Promise<void>> = [];
   const configs: unknown[] = [];
+  const systemUser = createUser();
+  let system: NatsConnection | undefined;
   try {
     await Promise.all(
       clientPorts.map(async (port, i) => {
@@ -64,6 +79,7 @@ async function launchCluster(binary: string, options: { dir: string; tls: Throwa
             routes: routePorts.filter((_, j) => j !== i).map((p) => `nats-route://127.0.0.1:${p}`),
           },
           authorization: { users: options.users },
+          accounts: { $SYS: { users: [{ nkey: systemUser.getPublicKey() }] } },
         };
         configs[i] = config;
         // nats-server reads JSON as its config format.
@@ -75,11 +91,20 @@ async function launchCluster(binary: string, options: { dir: string; tls: Throwa
         await readyLine(child);
       }),
     );
+    system = await connect({
+      servers: clientPorts.map((port) => `nats://127.0.0.1:${port}`),
+      name: 'cluster-helper',
+      authenticator: nkeyAuthenticator(systemUser.getSeed()),
+      tls: { caFile: options.tls.caFile },
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+    });
   } catch (error) {
     for (const child of children) child?.kill('SIGKILL');
     await Promise.all(exits);
     throw error;
   }
+  const systemConnection = system;
   const nodes: ClusterNode[] = clientPorts.map((port, i) => ({
     name: `n${i + 1}`,
     url: `nats://127.0.0.1:${port}`,
@@ -95,7 +120,20 @@ async function launchCluster(binary: string, options: { dir: string; tls: Throwa
     nodes,
     urls: nodes.map((node) => node.url),
     config: configs[0],
+    async whileJetStreamForms(work, { deadlineMs = FORMING_DEADLINE_MS } = {}) {
+      const deadline = Date.now() + deadlineMs;
+      for (;;) {
+        try {
+          return await work();
+        } catch (error) {
+          if (Date.now() > deadline) throw error;
+          systemConnection.publish('$SYS.REQ.SERVER.PING');
+          await new Promise((resolve) => setTimeout(resolve, FORMING_RETRY_MS));
+        }
+      }
+    },
     async stop() {
+      await systemConnection.close().catch(() => {});
       for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const escalate = setTimeout(() => children.forEach((child) => child.kill('SIGKILL')), 5_000);
       await Promise.all(exits);
