@@ -10,6 +10,9 @@ export interface McpServerRequestInput {
   requestId: string;
   serverId: string;
   kind: ServerRequestView['kind'];
+  /** Who sees and answers it (the resolution goes to the same audience as the request). */
+  visibleTo: ServerRequestView['visibleTo'];
+  requestedBy: ServerRequestView['requestedBy'];
   timeoutMs: number;
   createdAt: string;
   expiresAt: string;
@@ -25,7 +28,7 @@ const resolved = (state: Exclude<ServerRequestView['state'], 'pending'>) => ({
   type: 'publish' as const,
   params: ({ context }: { context: McpServerRequestInput }) => ({
     type: 'mcp.server_request.resolved' as const,
-    data: { requestId: context.requestId, serverId: context.serverId, kind: context.kind, state },
+    data: { requestId: context.requestId, serverId: context.serverId, kind: context.kind, state, visibleTo: context.visibleTo, requestedBy: context.requestedBy },
   }),
 });
 

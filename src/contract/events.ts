@@ -9,7 +9,7 @@ import { jobEventSchema } from './routes/jobs.js';
 import { promptResolveResultFrameSchema } from './ws-messages.js';
 import { pickerStateSchema, targetSchema } from './routes/filesystem.js';
 import { mcpServerStateSchema, mcpServerViewSchema } from './routes/mcp.js';
-import { mcpLogEntrySchema, serverRequestKindSchema, serverRequestStateSchema, serverRequestViewSchema } from './routes/mcp-protocol.js';
+import { mcpLogEntrySchema, serverRequestAudienceShape, serverRequestKindSchema, serverRequestStateSchema, serverRequestViewSchema } from './routes/mcp-protocol.js';
 import { decisionSchema, permissionKindSchema, promptStateSchema, promptViewSchema, whitelistRuleSchema } from './routes/permissions.js';
 import { knownToolSchema, recipeStepSchema, toolStatusSchema } from './routes/system.js';
 
@@ -74,7 +74,13 @@ export const EVENT_SCHEMAS = {
   'mcp.resource.updated': z.object({ serverId: resourceIdSchema, uri: z.string() }).describe('A subscribed resource changed; read it again.'),
   'mcp.server.log': mcpLogEntrySchema.describe('A `notifications/message` of the server, its `data` bounded.'),
   'mcp.server_request.created': serverRequestViewSchema.describe('A server asks for elicitation, sampling or roots; answer with `POST /api/v1/mcp/server-requests/:requestId/respond`.'),
-  'mcp.server_request.resolved': z.object({ requestId: resourceIdSchema, serverId: resourceIdSchema, kind: serverRequestKindSchema, state: serverRequestStateSchema }),
+  'mcp.server_request.resolved': z.object({
+    requestId: resourceIdSchema,
+    serverId: resourceIdSchema,
+    kind: serverRequestKindSchema,
+    state: serverRequestStateSchema,
+    ...serverRequestAudienceShape,
+  }),
   'awake.acquired': awakeLockSchema,
   'awake.released': z.object({ lockId: resourceIdSchema, cause: z.enum(['released', 'expired', 'run_ended', 'bridge_stopping']) }),
   'awake.state_changed': awakeStateSchema,

@@ -76,4 +76,32 @@ describe('MCP calls, origins isolated (server-everything over stdio)', () => {
     expect(await e2e.client.api.mcpCallsCancel({ params: { callId } })).toEqual({ callId, cancelled: true });
     await expect(long).rejects.toMatchObject({ status: 409, code: 'conflict', details: { reason: 'cancelled' } });
   });
+  it('shows a sampling request made during a call to the caller\'s origin only, and only it may answer', async () => {
+    const heardByOther = collectEvents(other, ['mcp.server_request.*', 'mcp.call.*']);
+    try {
+      const from = e2e.events.length;
+      const call = e2e.client.api.mcpCall({ body: { serverId, tool: 'trigger-sampling-request', arguments: { prompt: 'Summarise my private notes', maxTokens: 20 } } });
+      const asked = await e2e.waitForEvent((e) => e.type === 'mcp.server_request.created' && e2e.events.indexOf(e) >= from && e.data.kind === 'sampling');
+      const { requestId, visibleTo } = asked.data as { requestId: string; visibleTo: string };
+      expect(visibleTo).toBe('caller');
+
+      // To the other origin the request does not exist: not listed, not answerable, not heard.
+      // (The roots request the server made on its own after the handshake is everyone's.)
+      const sampling = (list: { requests: Array<{ requestId: string; kind: string }> }) => list.requests.filter((r) => r.kind === 'sampling').map((r) => r.requestId);
+      expect(sampling(await other.api.mcpServerRequestsList())).toEqual([]);
+      const forged = { result: { role: 'assistant', content: { type: 'text', text: 'forged by another app' }, model: 'm' } };
+      await expect(other.api.mcpServerRequestsRespond({ params: { requestId }, body: forged })).rejects.toMatchObject({ status: 404, code: 'not_found' });
+
+      expect(sampling(await e2e.client.api.mcpServerRequestsList())).toEqual([requestId]);
+      await e2e.client.api.mcpServerRequestsRespond({ params: { requestId }, body: { result: { role: 'assistant', content: { type: 'text', text: 'the caller\'s model' }, model: 'm' } } });
+      expect(JSON.stringify((await call).content)).toContain('the caller\'s model');
+      await e2e.waitForEvent((e) => e.type === 'mcp.server_request.resolved' && e.data.requestId === requestId);
+      // An event the other origin hears comes after them: by then it would have had both.
+      await other.api.mcpCall({ body: { serverId, tool: 'echo', arguments: { message: 'after' }, callId: 'after-sampling' } });
+      await heardByOther.next('mcp.call.completed', (data) => data.callId === 'after-sampling');
+      expect(heardByOther.events.filter((e) => JSON.stringify(e.data).includes(requestId))).toEqual([]);
+    } finally {
+      heardByOther.stop();
+    }
+  });
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineRoute } from '../route.js';
 import { LONG_POLL_MARGIN_MS } from './commands.js';
+import { principalSchema } from '../principal.js';
 import { idParams, resourceIdSchema } from './common.js';
 
 /**
@@ -147,6 +148,19 @@ export const mcpCallsCancel = defineRoute({
 export const serverRequestKindSchema = z.enum(['elicitation', 'sampling', 'roots']);
 export const serverRequestStateSchema = z.enum(['pending', 'answered', 'rejected', 'timed_out', 'cancelled']);
 
+/**
+ * Who sees and answers a server's request: MCP does not say which client request it serves, so
+ * the bridge reads it from whose requests to that server were in flight when it asked.
+ */
+export const serverRequestAudienceShape = {
+  visibleTo: z
+    .enum(['caller', 'ui_only', 'everyone'])
+    .describe(
+      '`caller`: one origin\'s requests to the server were in flight, and only that origin (and the local UI) sees and answers it; `ui_only`: several origins\' were, so only the local UI does; `everyone`: none were (the server asked on its own, as for roots after the handshake).',
+    ),
+  requestedBy: principalSchema.nullable().describe('With `visibleTo: "caller"`, the caller whose request to the server was in flight (one of its origin\'s sessions); null otherwise.'),
+};
+
 /** A request an MCP server made of the bridge, waiting for the web app or the local UI. */
 export const serverRequestViewSchema = z.object({
   requestId: resourceIdSchema,
@@ -158,6 +172,7 @@ export const serverRequestViewSchema = z.object({
   state: serverRequestStateSchema,
   createdAt: z.iso.datetime(),
   expiresAt: z.iso.datetime().describe('Unanswered by then, the server gets JSON-RPC error -32001 (request timeout).'),
+  ...serverRequestAudienceShape,
 });
 export type ServerRequestView = z.infer<typeof serverRequestViewSchema>;
 

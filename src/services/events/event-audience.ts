@@ -12,12 +12,16 @@ import type { EventAudience } from '../../contract/events.js';
  * ids it names, so that events naming only an id (`stdout`, `prompt.resolved`, `job.updated`)
  * find it. An id never seen is looked up in the live actor that owns it; an event about
  * something whose owner cannot be found goes to the local UI only.
+ *
+ * An MCP server's own requests say who they are for (`visibleTo`, drawn from the callers in
+ * flight when the server asked): the caller's origin, the local UI only, or everyone.
  */
 const OWNED_TYPES = ['system.command.', 'permission.', 'bridge.job.', 'system.tool.install_', 'session.', 'awake.acquired', 'awake.released', 'filesystem.selected', 'filesystem.written', 'mcp.call.'];
 /** Owners remembered; the oldest are forgotten first (far more than a ring of events names). */
 const MAX_REMEMBERED = 100_000;
 
 const UI_ONLY: EventAudience = { uiOnly: true };
+const ofPrincipal = (principal: Principal): EventAudience => (principal.kind === 'ui' ? UI_ONLY : { origin: principalScope(principal) });
 
 export function createAudienceTracker(lookup: (id: string) => Principal | undefined) {
   const owners = new Map<string, EventAudience>();
@@ -26,9 +30,9 @@ export function createAudienceTracker(lookup: (id: string) => Principal | undefi
     owners.set(id, audience);
     if (owners.size > MAX_REMEMBERED) owners.delete(owners.keys().next().value!);
   };
-  const ofPrincipal = (principal: Principal): EventAudience => (principal.kind === 'ui' ? UI_ONLY : { origin: principalScope(principal) });
 
   return function audienceOf(type: string, data: unknown): EventAudience | undefined {
+    if (type.startsWith('mcp.server_request.')) return serverRequestAudience((data ?? {}) as Record<string, unknown>);
     if (!OWNED_TYPES.some((prefix) => type.startsWith(prefix))) return undefined;
     const record = (data ?? {}) as Record<string, unknown>;
     // A lock's run id is not its owner's key: the lock is found by its own id first.
@@ -56,6 +60,12 @@ export function createAudienceTracker(lookup: (id: string) => Principal | undefi
     }
     return UI_ONLY;
   };
+}
+
+function serverRequestAudience(record: Record<string, unknown>): EventAudience | undefined {
+  if (record.visibleTo === 'everyone') return undefined;
+  if (record.visibleTo === 'caller' && isPrincipal(record.requestedBy)) return ofPrincipal(record.requestedBy);
+  return UI_ONLY;
 }
 
 function isPrincipal(value: unknown): value is Principal {

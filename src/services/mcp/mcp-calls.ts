@@ -6,6 +6,7 @@ import type { BridgeConfig } from '../../config/config-schema.js';
 import { BridgeError, type ErrorCode } from '../../contract/errors.js';
 import type { mcpCall } from '../../contract/routes/mcp.js';
 import type { RpcRequest } from '../serve-route.js';
+import type { CallersInFlight } from './callers-in-flight.js';
 import { CallsInFlight, CallCancelledError } from './calls-in-flight.js';
 import { connectedSession } from './connected-session.js';
 import type { LiveConnections } from './live-connections.js';
@@ -20,6 +21,7 @@ export interface McpCallsDeps {
   subjects: Subjects;
   settings: () => BridgeConfig['mcp'];
   calls: CallsInFlight;
+  callers: CallersInFlight;
 }
 
 type CallRequest = Pick<RpcRequest<typeof mcpCall>, 'principal' | 'body' | 'abortKey'>;
@@ -56,6 +58,8 @@ export function createCallTool(deps: McpCallsDeps) {
         });
       }
       const controller = deps.calls.begin(callId, body.serverId, abortKey, principal);
+      // Whose call the server's sampling or elicitation requests meanwhile serve.
+      const leave = deps.callers.enter(body.serverId, principal);
       try {
         const hardCap = deps.settings().callHardCapMs;
         const result = await session.connection.callTool(body.tool, body.arguments, {
@@ -78,6 +82,7 @@ export function createCallTool(deps: McpCallsDeps) {
         ok = result.isError !== true && verdict.outputSchema !== 'invalid';
         return { ...result, bridge: { callId, ...verdict } };
       } finally {
+        leave();
         deps.calls.end(callId, controller);
       }
     } catch (error) {

@@ -6,6 +6,7 @@ import { LazySdkConnector } from '../../mcp/lazy-sdk-connector.js';
 import { LOGIN_SHELL_TIMEOUT_MS, resolveLoginPath } from '../../processes/login-path.js';
 import type { CapabilityFactory, CapabilityModule, RunningService, ServiceContext } from '../service-context.js';
 import { openBrowser } from '../../cli/open.js';
+import { CallersInFlight } from './callers-in-flight.js';
 import { CallsInFlight } from './calls-in-flight.js';
 import { connectionEffect } from './connection-effect.js';
 import { LiveConnections } from './live-connections.js';
@@ -109,6 +110,7 @@ export function createMcpCapability(options: McpCapabilityOptions = {}): Capabil
           },
         };
         const servers = new McpServers({ directory, runtime: ctx.runtime, live, bus, subjects, clock, settings, oauthSecrets });
+        const callers = new CallersInFlight();
         serverRequests = new ServerRequests({
           bus,
           subjects,
@@ -116,10 +118,11 @@ export function createMcpCapability(options: McpCapabilityOptions = {}): Capabil
           runtime: ctx.runtime,
           timeoutMs: () => settings().serverRequestTimeoutMs,
           serverName: (serverId) => directory.record(serverId)?.name ?? serverId,
+          audienceFor: (serverId) => callers.audienceFor(serverId),
         });
         const calls = new CallsInFlight();
-        const callTool = createCallTool({ servers, live, bus, subjects, settings, calls });
-        const requests = createMcpRequests({ servers, live, bus, subjects });
+        const callTool = createCallTool({ servers, live, bus, subjects, settings, calls, callers });
+        const requests = createMcpRequests({ servers, live, bus, subjects, callers });
         const subscriptions = serveMcpRoutes(bus, subjects, { servers, callTool, requests, calls, notifications, serverRequests, oauth });
         ctx.capabilities.set('mcp_proxy', { available: true });
         await servers.startAll();

@@ -57,20 +57,20 @@ export function serveMcpRoutes(bus: Bus, subjects: Subjects, s: McpRouteServices
     serveRoute(bus, subjects, ROUTES.mcpServersDisconnect, ({ params }) => s.servers.disconnect(params.serverId)),
     serveRoute(bus, subjects, ROUTES.mcpServersCapabilities, ({ params }) => s.servers.capabilities(params.serverId)),
     serveRoute(bus, subjects, ROUTES.mcpCall, ({ principal, body, abortKey }) => s.callTool({ principal, body, abortKey })),
-    serveRoute(bus, subjects, ROUTES.mcpResourcesRead, ({ body }) => s.requests.readResource(body)),
-    serveRoute(bus, subjects, ROUTES.mcpResourceTemplates, ({ params }) => s.requests.resourceTemplates(params.serverId)),
-    serveRoute(bus, subjects, ROUTES.mcpResourcesSubscribe, ({ body }) => s.requests.subscribe(body, true)),
-    serveRoute(bus, subjects, ROUTES.mcpResourcesUnsubscribe, ({ body }) => s.requests.subscribe(body, false)),
-    serveRoute(bus, subjects, ROUTES.mcpPromptsGet, ({ body }) => s.requests.getPrompt(body)),
-    serveRoute(bus, subjects, ROUTES.mcpComplete, ({ body }) => s.requests.complete(body)),
-    serveRoute(bus, subjects, ROUTES.mcpLoggingSetLevel, ({ params, body }) => s.requests.setLoggingLevel(params.serverId, body.level)),
+    serveRoute(bus, subjects, ROUTES.mcpResourcesRead, ({ body, principal }) => s.requests.readResource(body, principal)),
+    serveRoute(bus, subjects, ROUTES.mcpResourceTemplates, ({ params, principal }) => s.requests.resourceTemplates(params.serverId, principal)),
+    serveRoute(bus, subjects, ROUTES.mcpResourcesSubscribe, ({ body, principal }) => s.requests.subscribe(body, true, principal)),
+    serveRoute(bus, subjects, ROUTES.mcpResourcesUnsubscribe, ({ body, principal }) => s.requests.subscribe(body, false, principal)),
+    serveRoute(bus, subjects, ROUTES.mcpPromptsGet, ({ body, principal }) => s.requests.getPrompt(body, principal)),
+    serveRoute(bus, subjects, ROUTES.mcpComplete, ({ body, principal }) => s.requests.complete(body, principal)),
+    serveRoute(bus, subjects, ROUTES.mcpLoggingSetLevel, ({ params, body, principal }) => s.requests.setLoggingLevel(params.serverId, body.level, principal)),
     serveRoute(bus, subjects, ROUTES.mcpServerLogs, ({ params }) => {
       s.servers.record(params.serverId);
       return { serverId: params.serverId, messages: s.notifications.logs(params.serverId) };
     }),
     serveRoute(bus, subjects, ROUTES.mcpCallsCancel, ({ principal, params }) => s.calls.cancel(params.callId, principal)),
-    serveRoute(bus, subjects, ROUTES.mcpServerRequestsList, () => ({ requests: s.serverRequests.list() })),
-    serveRoute(bus, subjects, ROUTES.mcpServerRequestsRespond, ({ params, body }) => s.serverRequests.respond(params.requestId, body)),
+    serveRoute(bus, subjects, ROUTES.mcpServerRequestsList, ({ principal }) => ({ requests: s.serverRequests.list(principal) })),
+    serveRoute(bus, subjects, ROUTES.mcpServerRequestsRespond, ({ params, body, principal }) => s.serverRequests.respond(params.requestId, body, principal)),
     serveRoute(bus, subjects, ROUTES.mcpServersAuthorize, ({ params, principal }) => {
       s.servers.record(params.serverId);
       return s.oauth.authorize(params.serverId, principal);

@@ -4,11 +4,13 @@ import type { McpServerRequestInput } from '../../../machines/mcpServerRequest.m
 import type { Bus } from '../../bus/bus.js';
 import type { Subjects } from '../../bus/subjects.js';
 import { BridgeError } from '../../contract/errors.js';
+import { sharesScope, type Principal } from '../../contract/principal.js';
 import type { ServerRequestView } from '../../contract/routes/mcp-protocol.js';
 import type { ServerRequest, ServerRequestHandler } from '../../mcp/connector.js';
 import type { ActorRuntime } from '../../runtime/actor-runtime.js';
 import { isoAt, type Clock } from '../../runtime/clock.js';
 import { newId } from '../session/token.js';
+import type { ServerRequestAudience } from './callers-in-flight.js';
 
 export interface ServerRequestsDeps {
   bus: Bus;
@@ -17,6 +19,8 @@ export interface ServerRequestsDeps {
   runtime: ActorRuntime;
   timeoutMs: () => number;
   serverName: (serverId: string) => string;
+  /** Who a request the server makes now is for (from whose requests to it are in flight). */
+  audienceFor: (serverId: string) => ServerRequestAudience;
 }
 
 type Kind = ServerRequestView['kind'];
@@ -50,6 +54,10 @@ interface Pending {
  * A server's requests to the bridge (elicitation, sampling, roots), each a `mcpServerRequest`
  * actor until the web app or the local UI answers, the server withdraws it, its session ends, or
  * it times out. The request's params and its answer stay here, out of the actor.
+ *
+ * Origins are isolated here too: a sampling request made while one origin's call runs may carry
+ * that call's data, and its answer steers that call. So a request is listed to, and answered by,
+ * the audience the callers in flight give it (`visibleTo`); to anyone else it does not exist.
  */
 export class ServerRequests {
   readonly #pending = new Map<string, Pending>();
@@ -61,13 +69,18 @@ export class ServerRequests {
     return (request, signal) => this.#ask(serverId, request, signal);
   }
 
-  list(): ServerRequestView[] {
-    return [...this.#pending.values()].map((pending) => pending.view);
+  list(principal: Principal): ServerRequestView[] {
+    return [...this.#pending.values()].filter((pending) => canSee(principal, pending.view)).map((pending) => pending.view);
   }
 
-  respond(requestId: string, body: { result: Record<string, unknown> } | { reject: { message: string } }): { requestId: string; state: ServerRequestView['state'] } {
+  respond(
+    requestId: string,
+    body: { result: Record<string, unknown> } | { reject: { message: string } },
+    principal: Principal,
+  ): { requestId: string; state: ServerRequestView['state'] } {
     const pending = this.#pending.get(requestId);
-    if (!pending) throw new BridgeError('not_found', `No server request ${requestId} is pending.`, { details: { requestId } });
+    // Another origin's request is as unknown as a request that never was (a 403 would tell it one exists).
+    if (!pending || !canSee(principal, pending.view)) throw new BridgeError('not_found', `No server request ${requestId} is pending.`, { details: { requestId } });
     if ('reject' in body) {
       pending.rejection = body.reject.message;
       pending.ref.send({ type: 'request.reject' });
@@ -97,7 +110,8 @@ export class ServerRequests {
     if (signal.aborted) throw new sdk.McpError(sdk.ErrorCode.ConnectionClosed, `The ${kind} request was withdrawn.`);
     const now = this.deps.clock.now();
     const timeoutMs = this.deps.timeoutMs();
-    const input: McpServerRequestInput = { requestId, serverId, kind, timeoutMs, createdAt: isoAt(now), expiresAt: isoAt(now + timeoutMs) };
+    const audience = this.deps.audienceFor(serverId);
+    const input: McpServerRequestInput = { requestId, serverId, kind, timeoutMs, createdAt: isoAt(now), expiresAt: isoAt(now + timeoutMs), ...audience };
     const view: ServerRequestView = {
       requestId,
       serverId,
@@ -109,6 +123,7 @@ export class ServerRequests {
       state: 'pending',
       createdAt: input.createdAt,
       expiresAt: input.expiresAt,
+      ...audience,
     };
     const ref = this.deps.runtime.spawn('mcpServerRequest', requestId, input);
     const pending: Pending = { view, ref, answerSchema: answerSchema(sdk, kind) };
@@ -131,6 +146,12 @@ export class ServerRequests {
       this.deps.runtime.stop('mcpServerRequest', requestId);
     }
   }
+}
+
+/** Whether `principal` may list and answer the request. */
+function canSee(principal: Principal, view: ServerRequestView): boolean {
+  if (view.visibleTo === 'everyone' || principal.kind === 'ui') return true;
+  return view.visibleTo === 'caller' && view.requestedBy !== null && sharesScope(principal, view.requestedBy);
 }
 
 /** Resolves with the final state the actor reached. */

@@ -70,4 +70,17 @@ describe('event audience (origins are isolated)', () => {
     expect(audienceAllows(audienceOf('session.expired', { sessionId: 'ses_a' }), B)).toBe(false);
     expect(audienceAllows(audienceOf('session.expired', { sessionId: 'ses_a' }), A)).toBe(true);
   });
+
+  it('sends an MCP server\'s request, and its resolution, to the audience it names', () => {
+    const audienceOf = createAudienceTracker(() => undefined);
+    for (const type of ['mcp.server_request.created', 'mcp.server_request.resolved']) {
+      const caller = audienceOf(type, { requestId: 'sreq_1', visibleTo: 'caller', requestedBy: A });
+      expect([A, B, UI].map((p) => audienceAllows(caller, p))).toEqual([true, false, true]);
+      const uiOnly = audienceOf(type, { requestId: 'sreq_2', visibleTo: 'ui_only', requestedBy: null });
+      expect([A, B, UI].map((p) => audienceAllows(uiOnly, p))).toEqual([false, false, true]);
+      expect(audienceOf(type, { requestId: 'sreq_3', visibleTo: 'everyone', requestedBy: null })).toBeUndefined();
+      // A caller request that names no caller is nobody's but the UI's.
+      expect(audienceAllows(audienceOf(type, { requestId: 'sreq_4', visibleTo: 'caller', requestedBy: null }), A)).toBe(false);
+    }
+  });
 });

@@ -115,7 +115,7 @@ describe('MCP protocol beyond tool calls, on the twin', () => {
     const serverId = await connectHttp(h, 'asking', ASKING);
     expect(text(await h.call('mcp.call', { body: { serverId, tool: 'ask' } }))).toContain('error -32001');
     expect(h.events.filter((e) => e.type === 'mcp.server_request.resolved').map((e) => e.data)).toEqual([
-      { requestId: expect.any(String), serverId, kind: 'elicitation', state: 'timed_out' },
+      { requestId: expect.any(String), serverId, kind: 'elicitation', state: 'timed_out', visibleTo: 'caller', requestedBy: USER },
     ]);
     expect(await h.call('mcp.server_requests.list', {})).toEqual({ requests: [] });
   });
@@ -126,6 +126,6 @@ describe('MCP protocol beyond tool calls, on the twin', () => {
     void h.call('mcp.call', { body: { serverId, tool: 'ask' } }).catch(() => {});
     const { requestId } = await created(h);
     await h.call('mcp.servers.disconnect', { params: { serverId } });
-    await expect.poll(() => h.events.find((e) => e.type === 'mcp.server_request.resolved')?.data).toEqual({ requestId, serverId, kind: 'elicitation', state: 'cancelled' });
+    await expect.poll(() => h.events.find((e) => e.type === 'mcp.server_request.resolved')?.data).toEqual({ requestId, serverId, kind: 'elicitation', state: 'cancelled', visibleTo: 'caller', requestedBy: USER });
   });
 });
