@@ -35,7 +35,9 @@ export async function startMcpE2e(config: BridgeConfigInput = {}): Promise<McpE2
     for await (const event of stream) events.push(event);
   })().catch(() => {});
 
-  const waitForEvent: McpE2e['waitForEvent'] = async (match, timeout = 20_000) => {
+  // Generous: a server's start on a loaded two-core machine took over 20 s once (CI stays
+  // deterministic; only a failure waits this long).
+  const waitForEvent: McpE2e['waitForEvent'] = async (match, timeout = 45_000) => {
     let found: BridgeEvent | undefined;
     await vi.waitFor(
       () => {

@@ -54,7 +54,8 @@ describe.skipIf(!chromiumAvailable('accessibility and layout'))('every page: con
   });
 
   for (const colorScheme of ['light', 'dark'] as const) {
-    it(`has no serious or critical axe violation on any page in ${colorScheme} mode (contrast included)`, async () => {
+    // axe walks every page; on a loaded two-core machine that took over a minute once.
+    it(`has no serious or critical axe violation on any page in ${colorScheme} mode (contrast included)`, { timeout: 180_000 }, async () => {
       const page = await openUi(browser, bridge.baseUrl, bridge.uiToken, 'status', { colorScheme });
       const found: string[] = [];
       for (const [hash, ready] of PAGES(ids)) {
@@ -72,7 +73,7 @@ describe.skipIf(!chromiumAvailable('accessibility and layout'))('every page: con
   }
 
   for (const width of [800, 1920]) {
-    it(`lays every page out at ${width} px without sideways scrolling or a console error`, async () => {
+    it(`lays every page out at ${width} px without sideways scrolling or a console error`, { timeout: 180_000 }, async () => {
       const page: Page = await openUi(browser, bridge.baseUrl, bridge.uiToken, 'status', { width });
       const overflowing: string[] = [];
       for (const [hash, ready] of PAGES(ids)) {

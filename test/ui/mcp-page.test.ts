@@ -66,6 +66,44 @@ describe.skipIf(!chromiumAvailable('MCP servers page'))('MCP servers page (Chrom
     expect(await result.getAttribute('data-is-error')).toBe('false');
   });
 
+  it('shows what the server asks and for whom, and sends the person\'s answers back to it', async () => {
+    const webApp = await handshake(bridge);
+    const call = (tool: string, args: object = {}) =>
+      fetch(`${bridge.baseUrl}/api/v1/mcp/call`, { method: 'POST', headers: webApp.headers, body: JSON.stringify({ serverId, tool, arguments: args }) }).then(
+        async (response) => JSON.stringify(((await response.json()) as { content: unknown }).content),
+      );
+    const panel = page.locator('#server-requests');
+
+    // The roots request it made on its own after the handshake: anyone's to answer.
+    const roots = panel.locator('[data-kind="roots"]');
+    await roots.waitFor();
+    expect(await roots.getAttribute('data-visible-to')).toBe('everyone');
+    await roots.locator('button[data-answer="accept"]').click();
+    await roots.waitFor({ state: 'detached' });
+
+    // A form it asks for during the web app's call: for that web app, filled in by the person.
+    const elicited = call('trigger-elicitation-request');
+    const form = panel.locator('[data-kind="elicitation"]');
+    await form.waitFor();
+    expect(await form.getAttribute('data-visible-to')).toBe('caller');
+    expect(await form.locator('[data-audience]').innerText()).toContain(bridge.origin);
+    await form.getByLabel('String (required)', { exact: true }).fill('Ada Lovelace');
+    await form.locator('button[data-answer="accept"]').click();
+    expect(await elicited).toContain('Name: Ada Lovelace');
+    await form.waitFor({ state: 'detached' });
+
+    // A sampling request: the person reads the messages and writes the answer.
+    const sampled = call('trigger-sampling-request', { prompt: 'Name a colour', maxTokens: 10 });
+    const sampling = panel.locator('[data-kind="sampling"]');
+    await sampling.waitFor();
+    expect(await sampling.locator('.sampling-messages').innerText()).toContain('Name a colour');
+    await sampling.getByLabel('Your answer, sent as the model\'s').fill('Ultramarine');
+    await sampling.locator('button[data-answer="accept"]').click();
+    expect(await sampled).toContain('Ultramarine');
+    await sampling.waitFor({ state: 'detached' });
+    expect(await panel.isHidden()).toBe(true);
+  });
+
   it('says in words why a server failed, with the code beside it', async () => {
     const webApp = await handshake(bridge);
     const response = await fetch(`${bridge.baseUrl}/api/v1/mcp/servers`, {

@@ -2,6 +2,7 @@ import { del, get, post } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { dateTime, visible } from '../format.js';
 import { heading, problem, serialLoader, stateTag } from './common.js';
+import { serverRequestsPanel } from './mcp-server-requests.js';
 import { tryToolForm } from './mcp-try-tool.js';
 
 const ERROR_WORDS = {
@@ -14,11 +15,13 @@ const ERROR_WORDS = {
 /**
  * MCP servers: state, transport, the last error in words (code beside it), tools with a "try a
  * tool" form, the stderr of the current process, connect/disconnect/remove. A server awaiting
- * approval links to its prompt and cannot be connected again meanwhile.
+ * approval links to its prompt and cannot be connected again meanwhile. Above them, what the
+ * servers are asking (elicitation, sampling, roots) and waiting for an answer to.
  */
 export async function mount(root, ctx) {
   const body = h('div', { id: 'servers' });
-  root.append(...heading('MCP servers', 'Local MCP servers the web app uses through this bridge.'), body);
+  const asking = serverRequestsPanel(ctx);
+  root.append(...heading('MCP servers', 'Local MCP servers the web app uses through this bridge.'), asking.el, body);
   const load = serialLoader(async () => {
     try {
       const { servers } = await get('/api/v1/mcp/servers');
@@ -34,7 +37,10 @@ export async function mount(root, ctx) {
     else void load();
   });
   await load();
-  return offServers;
+  return () => {
+    offServers();
+    asking.stop();
+  };
 }
 
 /** Log lines shown per server: the bridge keeps the last 200, the page the last few. */
