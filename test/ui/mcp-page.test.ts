@@ -7,6 +7,9 @@ import { EVERYTHING_ENTRY } from '../fixtures/mcp/everything.js';
 import { handshake, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 import { chromiumAvailable, launchChromium, openUi, pageErrors } from './support/chromium.js';
 
+/** A second web app the user allowed. */
+const OTHER_ORIGIN = 'https://other-app.example';
+
 describe.skipIf(!chromiumAvailable('MCP servers page'))('MCP servers page (Chromium, a real bridge and a real MCP server)', () => {
   let bridge: TestBridge;
   let browser: Browser;
@@ -14,7 +17,7 @@ describe.skipIf(!chromiumAvailable('MCP servers page'))('MCP servers page (Chrom
   let serverId: string;
 
   beforeAll(async () => {
-    bridge = await startTestBridge({ config: { commandPath: 'inherited', mcp: { reconnect: { maxAttempts: 0, initialDelayMs: 10, maxDelayMs: 10 } } } });
+    bridge = await startTestBridge({ config: { commandPath: 'inherited', allowedOrigins: [OTHER_ORIGIN], mcp: { reconnect: { maxAttempts: 0, initialDelayMs: 10, maxDelayMs: 10 } } } });
     const webApp = await handshake(bridge);
     const stdio = { command: process.execPath, args: [EVERYTHING_ENTRY] };
     const response = await fetch(`${bridge.baseUrl}/api/v1/mcp/servers`, {
@@ -102,6 +105,38 @@ describe.skipIf(!chromiumAvailable('MCP servers page'))('MCP servers page (Chrom
     expect(await sampled).toContain('Ultramarine');
     await sampling.waitFor({ state: 'detached' });
     expect(await panel.isHidden()).toBe(true);
+  });
+
+  it('puts a server request only the person may answer under "Needs you", and says why on the MCP page', async () => {
+    const [first, second] = await Promise.all([handshake(bridge), handshake(bridge, OTHER_ORIGIN)]);
+    const elicit = (webApp: { headers: Record<string, string> }) =>
+      fetch(`${bridge.baseUrl}/api/v1/mcp/call`, { method: 'POST', headers: webApp.headers, body: JSON.stringify({ serverId, tool: 'trigger-elicitation-request' }) }).then(
+        async (response) => JSON.stringify(((await response.json()) as { content: unknown }).content),
+      );
+    const panel = page.locator('#server-requests');
+    const firstCall = elicit(first);
+    await panel.locator('[data-kind="elicitation"][data-visible-to="caller"]').waitFor();
+    // While the first web app's call waits, another's asks too: whose is the second request?
+    const secondCall = elicit(second);
+    const onlyYou = panel.locator('[data-visible-to="ui_only"]');
+    await onlyYou.waitFor();
+    expect(await onlyYou.locator('[data-audience]').innerText()).toContain('only you can answer');
+
+    await page.evaluate(() => (location.hash = 'status'));
+    const needs = page.locator('#needs-you [data-needs="server-requests"] a');
+    await needs.waitFor();
+    expect(await needs.innerText()).toBe('1 MCP server request only you can answer');
+    await page.locator('#needs-you [data-count]', { hasText: '1' }).waitFor();
+    await needs.click();
+
+    for (const card of [onlyYou, panel.locator('[data-visible-to="caller"]')]) {
+      await card.locator('[data-answer="decline"]').click();
+      await card.waitFor({ state: 'detached' });
+    }
+    expect(await Promise.all([firstCall, secondCall])).toEqual([expect.stringContaining('declined'), expect.stringContaining('declined')]);
+    await page.evaluate(() => (location.hash = 'status'));
+    await page.locator('#needs-you [data-needs="server-requests"]').waitFor({ state: 'detached' });
+    await page.evaluate(() => (location.hash = 'mcp'));
   });
 
   it('says in words why a server failed, with the code beside it', async () => {

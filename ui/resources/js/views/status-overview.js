@@ -12,7 +12,7 @@ const RECENT_FAILURE_MS = 60 * 60 * 1000;
 
 /**
  * The overview's four questions, answered at a glance like pm2's table or Docker Desktop's list:
- * what needs me (prompts), what runs, what is broken (failed MCP servers and recent failed runs,
+ * what needs me (prompts, and what MCP servers ask that only I may answer), what runs, what is broken (failed MCP servers and recent failed runs,
  * a failed awake inhibitor), and what keeps the machine awake. Each card is read from the route
  * that owns the facts; a capability this bridge lacks leaves its card saying so.
  */
@@ -27,14 +27,15 @@ export function overview(ctx) {
   let live = [];
 
   const refresh = async () => {
-    const [liveRuns, failedRuns, servers, awake] = await Promise.all([
+    const [liveRuns, failedRuns, servers, awake, asking] = await Promise.all([
       settle(get(`/api/v1/system/commands/runs?state=${LIVE_STATES}&limit=50`)),
       settle(get(`/api/v1/system/commands/runs?state=${BROKEN_STATES}&limit=20`)),
       settle(get('/api/v1/mcp/servers')),
       settle(get('/api/v1/awake/status')),
+      settle(get('/api/v1/mcp/server-requests')),
     ]);
     live = liveRuns.ok ? liveRuns.value.runs : [];
-    renderNeeds(cards.needs, ctx.prompts.list(), servers);
+    renderNeeds(cards.needs, ctx.prompts.list(), servers, asking.ok ? asking.value.requests : []);
     renderRunning(cards.running, liveRuns);
     renderBroken(cards.broken, failedRuns, servers, awake);
     renderAwake(cards.awake, awake);
@@ -70,11 +71,16 @@ async function settle(promise) {
 const unavailableLine = (result, what) =>
   h('p', { class: 'muted small' }, result.error?.unavailable ? `${what}: not available on this bridge.` : `${what} could not be read: ${result.error?.message}`);
 
-function renderNeeds(c, prompts, servers) {
+function renderNeeds(c, prompts, servers, serverRequests) {
   const waitingServers = servers.ok ? servers.value.servers.filter((s) => s.state === 'awaiting_permission') : [];
-  c.set(prompts.length, 'attention');
-  if (prompts.length === 0) return replace(c.body, h('p', { class: 'muted' }, 'Nothing is waiting for you.'));
-  replace(c.body,
+  // Only the person can answer these: several web apps were calling the server when it asked.
+  const onlyYou = serverRequests.filter((r) => r.visibleTo === 'ui_only');
+  const asking = onlyYou.length
+    ? h('p', { 'data-needs': 'server-requests' }, h('a', { href: '#mcp' }, `${onlyYou.length} MCP server ${onlyYou.length === 1 ? 'request' : 'requests'} only you can answer`))
+    : null;
+  c.set(prompts.length + onlyYou.length, 'attention');
+  if (prompts.length === 0) return replace(c.body, asking ?? h('p', { class: 'muted' }, 'Nothing is waiting for you.'));
+  replace(c.body, asking,
     h('ul', { class: 'rows' }, prompts.slice(0, 5).map((p) => h('li', {},
       h('a', { href: `#approvals?prompt=${encodeURIComponent(p.promptId)}` }, h('code', {}, commandText(p.template))),
       h('span', { class: 'small muted' }, ` expires in ${countdown(Date.parse(p.expiresAt) - Date.now())}`)))),

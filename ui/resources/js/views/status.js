@@ -63,7 +63,7 @@ export async function mount(root, ctx) {
   const offs = [
     ctx.feed.on('bridge.runtime.updated', () => void showStatus()),
     ctx.prompts.onChange(() => void summary.refresh()),
-    ...['system.command.*', 'mcp.server.>', 'awake.*'].map((type) => ctx.feed.on(type, ({ type: t }) => {
+    ...['system.command.*', 'mcp.server.>', 'mcp.server_request.*', 'awake.*'].map((type) => ctx.feed.on(type, ({ type: t }) => {
       if (!t.endsWith('.stdout') && !t.endsWith('.stderr')) void summary.refresh();
     })),
   ];
