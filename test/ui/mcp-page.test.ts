@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVERYTHING_ENTRY } from '../fixtures/mcp/everything.js';
@@ -121,6 +122,9 @@ describe.skipIf(!chromiumAvailable('MCP servers page'))('MCP servers page (Chrom
     const onlyYou = panel.locator('[data-visible-to="ui_only"]');
     await onlyYou.waitFor();
     expect(await onlyYou.locator('[data-audience]').innerText()).toContain('only you can answer');
+    // The forms built from the server's schema are as accessible as the rest of the window.
+    const axe = await new AxeBuilder({ page: page as never }).include('#server-requests').withTags(['wcag2a', 'wcag2aa', 'wcag21aa']).analyze();
+    expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
 
     await page.evaluate(() => (location.hash = 'status'));
     const needs = page.locator('#needs-you [data-needs="server-requests"] a');
