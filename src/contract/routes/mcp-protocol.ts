@@ -158,7 +158,7 @@ export const serverRequestAudienceShape = {
     .describe(
       '`caller`: one origin\'s requests to the server were in flight, and only that origin (and the local UI) sees and answers it; `ui_only`: several origins\' were, so only the local UI does; `everyone`: none were (the server asked on its own, as for roots after the handshake).',
     ),
-  requestedBy: principalSchema.nullable().describe('With `visibleTo: "caller"`, the caller whose request to the server was in flight (one of its origin\'s sessions); null otherwise.'),
+  requestedBy: principalSchema.nullable().describe('With `visibleTo: "caller"`, who made that origin\'s latest request still in flight to the server; null otherwise.'),
 };
 
 /** A request an MCP server made of the bridge, waiting for the web app or the local UI. */

@@ -9,18 +9,22 @@ const NO_ORIGIN: Principal = { kind: 'session', sessionId: 'ses_n', origin: null
 const UI: Principal = { kind: 'ui' };
 
 describe('callers in flight to an MCP server', () => {
-  it('names the one origin with requests in flight, until its last one ends', () => {
+  it('names the one origin with requests in flight, by its latest caller, until its last request ends', () => {
     const callers = new CallersInFlight();
     expect(callers.audienceFor('mcp_1')).toEqual({ visibleTo: 'everyone', requestedBy: null });
     const first = callers.enter('mcp_1', A);
     const second = callers.enter('mcp_1', A2);
+    const third = callers.enter('mcp_1', A);
     expect(callers.audienceFor('mcp_1')).toEqual({ visibleTo: 'caller', requestedBy: A });
     // Another server's callers are its own.
     expect(callers.audienceFor('mcp_2')).toEqual({ visibleTo: 'everyone', requestedBy: null });
-    first();
-    first();
-    expect(callers.audienceFor('mcp_1')).toMatchObject({ visibleTo: 'caller' });
+    third();
+    expect(callers.audienceFor('mcp_1')).toEqual({ visibleTo: 'caller', requestedBy: A2 });
+    // Leaving twice counts once.
     second();
+    second();
+    expect(callers.audienceFor('mcp_1')).toEqual({ visibleTo: 'caller', requestedBy: A });
+    first();
     expect(callers.audienceFor('mcp_1')).toEqual({ visibleTo: 'everyone', requestedBy: null });
   });
 
