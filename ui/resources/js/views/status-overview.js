@@ -12,9 +12,10 @@ const RECENT_FAILURE_MS = 60 * 60 * 1000;
 
 /**
  * The overview's four questions, answered at a glance like pm2's table or Docker Desktop's list:
- * what needs me (prompts, and what MCP servers ask that only I may answer), what runs, what is broken (failed MCP servers and recent failed runs,
- * a failed awake inhibitor), and what keeps the machine awake. Each card is read from the route
- * that owns the facts; a capability this bridge lacks leaves its card saying so.
+ * what needs me (prompts, and what MCP servers ask that only I may answer), what runs, what is
+ * broken (failed MCP servers and recent failed runs, a failed awake inhibitor), and what keeps the
+ * machine awake. Each card is read from the route that owns the facts; a capability this bridge
+ * lacks leaves its card saying so.
  */
 export function overview(ctx) {
   const cards = {
