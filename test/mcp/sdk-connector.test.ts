@@ -9,6 +9,11 @@ import { SdkConnector } from '../../src/mcp/sdk-connector.js';
 import { EVERYTHING_ENTRY, FIXTURES, isAlive, startEverythingHttp, type RunningHttpServer } from '../fixtures/mcp/everything.js';
 
 const connector = new SdkConnector();
+/**
+ * How long server-everything may take to answer `initialize`: it loads hundreds of modules, and
+ * on a loaded two-core machine at the start of the suite that took over 20 s once.
+ */
+const SERVER_START_MS = 45_000;
 const stdio = (entry: string, args: string[] = []) => ({ type: 'stdio' as const, command: process.execPath, args: [entry, ...args] });
 
 /** The real connector against real servers: server-everything over each transport, and fixtures. */
@@ -31,7 +36,7 @@ describe('the SDK connector', () => {
         const withPath = new SdkConnector({ searchPath: async () => `/osloop-login-bin:${process.env.PATH}` });
         const connection = await withPath.connect(
           { ...stdio(EVERYTHING_ENTRY, ['stdio']), env: { GIVEN: 'yes' } },
-          { timeoutMs: 20_000, onStderr: (text) => (stderr += text) },
+          { timeoutMs: SERVER_START_MS, onStderr: (text) => (stderr += text) },
         );
         const pid = connection.pid!;
         expect(connection.identity.serverInfo.name).toBe('mcp-servers/everything');
@@ -52,7 +57,7 @@ describe('the SDK connector', () => {
     });
 
     it('reports the process being killed with SIGKILL', async () => {
-      const connection = track(await connector.connect(stdio(EVERYTHING_ENTRY, ['stdio']), { timeoutMs: 20_000 }));
+      const connection = track(await connector.connect(stdio(EVERYTHING_ENTRY, ['stdio']), { timeoutMs: SERVER_START_MS }));
       const closed = new Promise<Error | null>((resolve) => connection.onClose(resolve));
       process.kill(connection.pid!, 'SIGKILL');
       expect(await closed).toBeInstanceOf(Error);
