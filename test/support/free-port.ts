@@ -12,3 +12,20 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * Runs `start` with `count` free loopback ports, again with fresh ones if it fails (three tries):
+ * a port found free can be taken before the server binds it, by another test or another process
+ * of the machine ("address already in use").
+ */
+export async function withFreshPorts<T>(count: number, start: (ports: number[]) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const ports: number[] = [];
+    for (let i = 0; i < count; i++) ports.push(await freePort());
+    try {
+      return await start(ports);
+    } catch (error) {
+      if (attempt >= 3) throw error;
+    }
+  }
+}

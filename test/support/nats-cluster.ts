@@ -3,7 +3,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createUser } from '@nats-io/nkeys';
 import { connect, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
-import { findNatsServer, readyLine, withFreshPorts } from './nats-server.js';
+import { withFreshPorts } from './free-port.js';
+import { findNatsServer, readyLine } from './nats-server.js';
 import type { ThrowawayTls } from './throwaway-ca.js';
 
 /**

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { connect as connectTcp } from 'node:net';
 import path from 'node:path';
-import { freePort } from './free-port.js';
+import { withFreshPorts } from './free-port.js';
 
 /**
  * Starts Debian's real nats-server for tests and benchmarks. No mock: the fleet edge must be
@@ -57,23 +57,6 @@ export async function startNatsServer(options: { jetstreamDir?: string } = {}): 
   const binary = findNatsServer();
   if (!binary) throw new Error('nats-server not found; see requireNatsServer()');
   return withFreshPorts(1, async ([port]) => launch(binary, port!, options.jetstreamDir ? ['-js', '-sd', options.jetstreamDir] : []));
-}
-
-/**
- * Runs `start` with `count` free loopback ports, again with fresh ones if it fails (three tries):
- * a port found free can be taken before the server binds it, by another test or another process
- * of the machine ("address already in use").
- */
-export async function withFreshPorts<T>(count: number, start: (ports: number[]) => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    const ports: number[] = [];
-    for (let i = 0; i < count; i++) ports.push(await freePort());
-    try {
-      return await start(ports);
-    } catch (error) {
-      if (attempt >= 3) throw error;
-    }
-  }
 }
 
 async function launch(binary: string, port: number, extra: string[]): Promise<NatsServerHandle> {
