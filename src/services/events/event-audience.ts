@@ -1,4 +1,5 @@
-import { principalScope, type Principal } from '../../contract/principal.js';
+import { audienceOfPrincipal, isPrincipal, serverRequestAudience } from '../../contract/event-audience.js';
+import type { Principal } from '../../contract/principal.js';
 import type { EventAudience } from '../../contract/events.js';
 
 /**
@@ -21,7 +22,6 @@ const OWNED_TYPES = ['system.command.', 'permission.', 'bridge.job.', 'system.to
 const MAX_REMEMBERED = 100_000;
 
 const UI_ONLY: EventAudience = { uiOnly: true };
-const ofPrincipal = (principal: Principal): EventAudience => (principal.kind === 'ui' ? UI_ONLY : { origin: principalScope(principal) });
 
 export function createAudienceTracker(lookup: (id: string) => Principal | undefined) {
   const owners = new Map<string, EventAudience>();
@@ -40,8 +40,8 @@ export function createAudienceTracker(lookup: (id: string) => Principal | undefi
       (id): id is string => typeof id === 'string',
     );
     let audience: EventAudience | undefined;
-    if (isPrincipal(record.requestedBy)) audience = ofPrincipal(record.requestedBy);
-    else if (isPrincipal(record.holder)) audience = ofPrincipal(record.holder);
+    if (isPrincipal(record.requestedBy)) audience = audienceOfPrincipal(record.requestedBy);
+    else if (isPrincipal(record.holder)) audience = audienceOfPrincipal(record.holder);
     else if (type === 'permission.whitelist.updated') audience = { origin: (record.rule as { scope?: { origin?: string | null } } | undefined)?.scope?.origin ?? null };
     else if (type === 'session.created') audience = { origin: typeof record.origin === 'string' ? record.origin : null };
     if (audience) {
@@ -53,7 +53,7 @@ export function createAudienceTracker(lookup: (id: string) => Principal | undefi
       if (known) return known;
       const principal = lookup(id);
       if (principal) {
-        const found = ofPrincipal(principal);
+        const found = audienceOfPrincipal(principal);
         remember(id, found);
         return found;
       }
@@ -62,12 +62,3 @@ export function createAudienceTracker(lookup: (id: string) => Principal | undefi
   };
 }
 
-function serverRequestAudience(record: Record<string, unknown>): EventAudience | undefined {
-  if (record.visibleTo === 'everyone') return undefined;
-  if (record.visibleTo === 'caller' && isPrincipal(record.requestedBy)) return ofPrincipal(record.requestedBy);
-  return UI_ONLY;
-}
-
-function isPrincipal(value: unknown): value is Principal {
-  return typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string';
-}

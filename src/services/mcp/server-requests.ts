@@ -4,7 +4,8 @@ import type { McpServerRequestInput } from '../../../machines/mcpServerRequest.m
 import type { Bus } from '../../bus/bus.js';
 import type { Subjects } from '../../bus/subjects.js';
 import { BridgeError } from '../../contract/errors.js';
-import { sharesScope, type Principal } from '../../contract/principal.js';
+import { audienceAllows, serverRequestAudience } from '../../contract/event-audience.js';
+import type { Principal } from '../../contract/principal.js';
 import type { ServerRequestView } from '../../contract/routes/mcp-protocol.js';
 import type { ServerRequest, ServerRequestHandler } from '../../mcp/connector.js';
 import type { ActorRuntime } from '../../runtime/actor-runtime.js';
@@ -148,10 +149,9 @@ export class ServerRequests {
   }
 }
 
-/** Whether `principal` may list and answer the request. */
+/** Whether `principal` may list and answer the request: whoever its events reach. */
 function canSee(principal: Principal, view: ServerRequestView): boolean {
-  if (view.visibleTo === 'everyone' || principal.kind === 'ui') return true;
-  return view.visibleTo === 'caller' && view.requestedBy !== null && sharesScope(principal, view.requestedBy);
+  return audienceAllows(serverRequestAudience(view), principal);
 }
 
 /** Resolves with the final state the actor reached. */
