@@ -17,6 +17,8 @@ export interface McpRetryPolicy {
 export interface McpConnectionInput {
   serverId: string;
   name: string;
+  /** Whose server it is (the registrant's origin; null: the local user): its events' audience. */
+  origin: string | null;
   transportType: 'stdio' | 'streamable-http' | 'sse';
   retry: McpRetryPolicy;
 }

@@ -173,6 +173,11 @@ export async function startBridge(options: StartBridgeOptions = {}): Promise<Run
         const context = (runtime.child(id)?.getSnapshot() as { context?: { requestedBy?: Principal; holder?: Principal } } | undefined)?.context;
         return context?.requestedBy ?? context?.holder;
       },
+      // An MCP server's actor carries its owner (its `requestedBy` is only whoever connected last).
+      serverOriginOf: (serverId) => {
+        const context = (runtime.child(serverId)?.getSnapshot() as { context?: { serverId?: unknown; origin?: string | null } } | undefined)?.context;
+        return context?.serverId === serverId ? context.origin : undefined;
+      },
     }),
     startConnectionLog({ bus, subjects, ring: connections }),
     startBridgeService(ctx),

@@ -28,7 +28,7 @@ export const EVENT_SCHEMAS = {
   // CONTRACT-EVENTS: the remaining 27 event payloads are declared below this line.
   'mcp.server.registered': mcpServerViewSchema,
   'mcp.server.updated': mcpServerViewSchema,
-  'mcp.server.removed': z.object({ serverId: resourceIdSchema, name: z.string() }),
+  'mcp.server.removed': z.object({ serverId: resourceIdSchema, name: z.string(), origin: mcpServerViewSchema.shape.origin }),
   'mcp.server.state_changed': z.object({
     serverId: resourceIdSchema,
     name: z.string(),

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createBridgeClient } from '../../src/client/index.js';
 import { startMcpE2e, type McpE2e } from '../e2e/mcp-support.js';
 import { EVERYTHING_ENTRY } from '../fixtures/mcp/everything.js';
@@ -71,11 +71,15 @@ describe.runIf(chromiumAvailable('typed client calls over the socket in a browse
     await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
     const pageOrigin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     e2e = await startMcpE2e({ allowedOrigins: [pageOrigin] });
-    const { api } = e2e.client;
+    // The server is the page's web app's own: another origin's would be 404 to it.
+    const registrant = createBridgeClient({ baseUrl: e2e.bridge.baseUrl, origin: pageOrigin, clientName: 'the page\'s web app' });
+    await registrant.handshake();
+    const { api } = registrant;
     ({ serverId } = await api.mcpServersRegister({ body: { name: 'everything', transport: { type: 'stdio', command: node, args: [EVERYTHING_ENTRY, 'stdio'], template: { command: node, args: [EVERYTHING_ENTRY, 'stdio'] } } } }));
     const { promptId } = await api.mcpServersConnect({ params: { serverId } });
     await api.systemPermissionsPromptsResolve({ params: { requestId: promptId! }, body: { decision: 'allow_once' } });
-    await e2e.waitForState(serverId, 'connected');
+    await vi.waitFor(async () => expect((await api.mcpServersList()).servers[0]?.state).toBe('connected'), { timeout: 45_000, interval: 50 });
+    registrant.close();
     browser = await launchChromium();
     page = await browser.newPage();
     await page.goto(pageOrigin);

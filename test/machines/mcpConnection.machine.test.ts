@@ -47,7 +47,7 @@ function start(transportType: McpConnectionInput['transportType'], retry = { max
     },
     actions: { publish: (_, params: PublishParams) => void published.push(params) },
   });
-  const actor = createActor(machine, { clock, input: { serverId: 'mcp_a', name: 'everything', transportType, retry } }).start();
+  const actor = createActor(machine, { clock, input: { serverId: 'mcp_a', name: 'everything', origin: null, transportType, retry } }).start();
   const states = () => published.filter((p) => p.type === 'mcp.server.state_changed').map((p) => (p.data as { state: string }).state);
   const lastConnection = () => connections[connections.length - 1]!;
   const ready = (tools?: string[]) =>

@@ -57,6 +57,25 @@ describe.skipIf(!chromiumAvailable('MCP servers page'))('MCP servers page (Chrom
     await page.evaluate(() => (location.hash = 'mcp'));
     await page.locator(`[data-server-id="${serverId}"] .state-connected`).waitFor({ timeout: 30_000 });
     await page.locator(`[data-server-id="${serverId}"] .tools li`, { hasText: 'echo' }).waitFor();
+    expect(await card.locator('[data-owner]').innerText()).toBe(bridge.origin);
+  });
+
+  it('shows whose each server is: the web app that registered it', async () => {
+    const other = await handshake(bridge, OTHER_ORIGIN);
+    const response = await fetch(`${bridge.baseUrl}/api/v1/mcp/servers`, {
+      method: 'POST',
+      headers: other.headers,
+      body: JSON.stringify({ name: 'everything', transport: { type: 'streamable-http', url: 'http://127.0.0.1:9/mcp' } }),
+    });
+    // The same name as the first web app's server: names are unique per web app.
+    expect(response.status).toBe(201);
+    const theirs = ((await response.json()) as { serverId: string }).serverId;
+    const card = page.locator(`[data-server-id="${theirs}"]`);
+    await card.waitFor();
+    expect(await card.locator('[data-owner]').innerText()).toBe(OTHER_ORIGIN);
+    expect(await card.locator('h2').innerText()).toContain('everything');
+    await card.locator('button[data-action="remove"]').click();
+    await card.waitFor({ state: 'detached' });
   });
 
   it('calls one of its tools from the "try a tool" form', async () => {
@@ -109,15 +128,17 @@ describe.skipIf(!chromiumAvailable('MCP servers page'))('MCP servers page (Chrom
   });
 
   it('puts a server request only the person may answer under "Needs you", and says why on the MCP page', async () => {
-    const [first, second] = await Promise.all([handshake(bridge), handshake(bridge, OTHER_ORIGIN)]);
-    const elicit = (webApp: { headers: Record<string, string> }) =>
-      fetch(`${bridge.baseUrl}/api/v1/mcp/call`, { method: 'POST', headers: webApp.headers, body: JSON.stringify({ serverId, tool: 'trigger-elicitation-request' }) }).then(
+    const first = await handshake(bridge);
+    // The local UI's own call (its "try a tool" form) is the other caller.
+    const second = { headers: { 'x-osloop-ui-token': bridge.uiToken, 'content-type': 'application/json' } };
+    const elicit = (caller: { headers: Record<string, string> }) =>
+      fetch(`${bridge.baseUrl}/api/v1/mcp/call`, { method: 'POST', headers: caller.headers, body: JSON.stringify({ serverId, tool: 'trigger-elicitation-request' }) }).then(
         async (response) => JSON.stringify(((await response.json()) as { content: unknown }).content),
       );
     const panel = page.locator('#server-requests');
     const firstCall = elicit(first);
     await panel.locator('[data-kind="elicitation"][data-visible-to="caller"]').waitFor();
-    // While the first web app's call waits, another's asks too: whose is the second request?
+    // While the web app's call waits, the local UI's asks too: whose is the second request?
     const secondCall = elicit(second);
     const onlyYou = panel.locator('[data-visible-to="ui_only"]');
     await onlyYou.waitFor();

@@ -156,7 +156,7 @@ export const serverRequestAudienceShape = {
   visibleTo: z
     .enum(['caller', 'ui_only', 'everyone'])
     .describe(
-      '`caller`: one origin\'s requests to the server were in flight, and only that origin (and the local UI) sees and answers it; `ui_only`: several origins\' were, so only the local UI does; `everyone`: none were (the server asked on its own, as for roots after the handshake).',
+      '`caller`: one origin\'s requests to the server were in flight, and only that origin (and the local UI) sees and answers it; `ui_only`: several origins\' were, so only the local UI does; `everyone`: none were (the server asked on its own, as for roots after the handshake), so everyone who may use the server does: its origin and the local UI.',
     ),
   requestedBy: principalSchema.nullable().describe('With `visibleTo: "caller"`, who made that origin\'s latest request still in flight to the server; null otherwise.'),
 };

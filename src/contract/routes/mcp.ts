@@ -108,12 +108,18 @@ const serverName = z
   .min(1)
   .max(100)
   .refine((name) => ![...name].some((char) => char.charCodeAt(0) < 0x20), 'must not contain control characters')
-  .describe('Unique; a duplicate gets 409.');
+  .describe('Unique among the servers of one origin; a duplicate gets 409.');
 
 /** A registered server as listed: state, flags, and the template form of its transport. */
 export const mcpServerViewSchema = z.object({
   serverId: resourceIdSchema,
   name: z.string(),
+  origin: z
+    .string()
+    .nullable()
+    .describe(
+      'Whose server this is: the origin that registered it. Only that origin\'s sessions (and the local UI) see, use, change or remove it, or hear its events. null: the local user\'s (registered without an origin); fleet orchestrators may list and call these.',
+    ),
   transport: mcpTransportViewSchema,
   options: mcpOptionsSchema,
   state: mcpServerStateSchema,

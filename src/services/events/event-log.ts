@@ -33,6 +33,8 @@ export function startEventLog(options: {
   logger: Logger;
   /** Who asked for the live actor `id` (a run, a prompt), for events that name only an id. */
   ownerOf?: (id: string) => Principal | undefined;
+  /** Whose the MCP server `serverId` is (its registrant's origin), for its events; undefined: unknown. */
+  serverOriginOf?: (serverId: string) => string | null | undefined;
 }): RunningService & {
   lastSeq(): number;
 } {
@@ -44,7 +46,7 @@ export function startEventLog(options: {
   let heldBytes = 0;
   let seq = 0;
   const prefixLength = subjects.allEvents.length - 1; // strip `osloop.<id>.event.`
-  const audienceOf = createAudienceTracker(options.ownerOf ?? (() => undefined));
+  const audienceOf = createAudienceTracker(options.ownerOf ?? (() => undefined), options.serverOriginOf);
 
   const hold = (envelope: EventEnvelope) => {
     // An output chunk also holds its raw bytes (for binary sockets): they count too.

@@ -1,5 +1,6 @@
 import type { McpConnectionContext } from '../../../machines/mcpConnection.machine.js';
 import { BridgeError } from '../../contract/errors.js';
+import type { Principal } from '../../contract/principal.js';
 import type { McpConnection } from '../../mcp/connector.js';
 import type { ServerRecord } from './server-record.js';
 import type { LiveConnections } from './live-connections.js';
@@ -11,9 +12,9 @@ export interface ConnectedSession {
   connection: McpConnection;
 }
 
-/** The server's live session, or 404 (unknown server) / 409 (not connected). */
-export function connectedSession(servers: McpServers, live: LiveConnections, serverId: string): ConnectedSession {
-  const record = servers.record(serverId);
+/** The server's live session, or 404 (unknown server, or not `principal`'s to use) / 409 (not connected). */
+export function connectedSession(servers: McpServers, live: LiveConnections, serverId: string, principal: Principal): ConnectedSession {
+  const record = servers.record(serverId, principal);
   const context = servers.context(serverId);
   const connection = live.get(serverId);
   if (context.publicState !== 'connected' || !context.capabilities || !connection) {

@@ -49,7 +49,7 @@ export function createCallTool(deps: McpCallsDeps) {
     let verdict: OutputSchemaVerdict | null = null;
     const details = { serverId: body.serverId, tool: body.tool, callId };
     try {
-      const session = connectedSession(deps.servers, deps.live, body.serverId);
+      const session = connectedSession(deps.servers, deps.live, body.serverId, principal);
       const tool = session.context.capabilities.tools.find((listed) => listed.name === body.tool);
       const allowed = session.record.options.enabledTools === null || session.record.options.enabledTools.includes(body.tool);
       if (!tool || !allowed) {

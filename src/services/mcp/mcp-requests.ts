@@ -42,7 +42,7 @@ export function createMcpRequests(deps: McpRequestsDeps) {
   const send = async (principal: Principal, serverId: string, method: McpRequestMethod, params: Record<string, unknown>, timeoutMs = MCP_REQUEST_TIMEOUT_MS) => {
     const details = { serverId, method };
     try {
-      const { record, context, connection } = connectedSession(deps.servers, deps.live, serverId);
+      const { record, context, connection } = connectedSession(deps.servers, deps.live, serverId, principal);
       if (!NEEDS[method](context.capabilities.capabilities)) {
         throw new BridgeError('conflict', `The MCP server "${record.name}" does not offer ${method} (see its capabilities).`, {
           details: { ...details, reason: 'not_offered' },

@@ -49,13 +49,13 @@ const MCP_ROUTES: RouteDef[] = [
 /** Serves the MCP routes on the bus; each is one call into a service. */
 export function serveMcpRoutes(bus: Bus, subjects: Subjects, s: McpRouteServices): Subscription[] {
   return [
-    serveRoute(bus, subjects, ROUTES.mcpServersList, () => ({ servers: s.servers.list() })),
+    serveRoute(bus, subjects, ROUTES.mcpServersList, ({ principal }) => ({ servers: s.servers.list(principal) })),
     serveRoute(bus, subjects, ROUTES.mcpServersRegister, ({ body, principal }) => s.servers.register(body, principal)),
     serveRoute(bus, subjects, ROUTES.mcpServersUpdate, ({ params, body, principal }) => s.servers.update(params.serverId, body, principal)),
-    serveRoute(bus, subjects, ROUTES.mcpServersRemove, ({ params }) => s.servers.remove(params.serverId)),
+    serveRoute(bus, subjects, ROUTES.mcpServersRemove, ({ params, principal }) => s.servers.remove(params.serverId, principal)),
     serveRoute(bus, subjects, ROUTES.mcpServersConnect, ({ params, principal }) => s.servers.connect(params.serverId, principal)),
-    serveRoute(bus, subjects, ROUTES.mcpServersDisconnect, ({ params }) => s.servers.disconnect(params.serverId)),
-    serveRoute(bus, subjects, ROUTES.mcpServersCapabilities, ({ params }) => s.servers.capabilities(params.serverId)),
+    serveRoute(bus, subjects, ROUTES.mcpServersDisconnect, ({ params, principal }) => s.servers.disconnect(params.serverId, principal)),
+    serveRoute(bus, subjects, ROUTES.mcpServersCapabilities, ({ params, principal }) => s.servers.capabilities(params.serverId, principal)),
     serveRoute(bus, subjects, ROUTES.mcpCall, ({ principal, body, abortKey }) => s.callTool({ principal, body, abortKey })),
     serveRoute(bus, subjects, ROUTES.mcpResourcesRead, ({ body, principal }) => s.requests.readResource(body, principal)),
     serveRoute(bus, subjects, ROUTES.mcpResourceTemplates, ({ params, principal }) => s.requests.resourceTemplates(params.serverId, principal)),
@@ -64,15 +64,15 @@ export function serveMcpRoutes(bus: Bus, subjects: Subjects, s: McpRouteServices
     serveRoute(bus, subjects, ROUTES.mcpPromptsGet, ({ body, principal }) => s.requests.getPrompt(body, principal)),
     serveRoute(bus, subjects, ROUTES.mcpComplete, ({ body, principal }) => s.requests.complete(body, principal)),
     serveRoute(bus, subjects, ROUTES.mcpLoggingSetLevel, ({ params, body, principal }) => s.requests.setLoggingLevel(params.serverId, body.level, principal)),
-    serveRoute(bus, subjects, ROUTES.mcpServerLogs, ({ params }) => {
-      s.servers.record(params.serverId);
+    serveRoute(bus, subjects, ROUTES.mcpServerLogs, ({ params, principal }) => {
+      s.servers.record(params.serverId, principal);
       return { serverId: params.serverId, messages: s.notifications.logs(params.serverId) };
     }),
     serveRoute(bus, subjects, ROUTES.mcpCallsCancel, ({ principal, params }) => s.calls.cancel(params.callId, principal)),
     serveRoute(bus, subjects, ROUTES.mcpServerRequestsList, ({ principal }) => ({ requests: s.serverRequests.list(principal) })),
     serveRoute(bus, subjects, ROUTES.mcpServerRequestsRespond, ({ params, body, principal }) => s.serverRequests.respond(params.requestId, body, principal)),
     serveRoute(bus, subjects, ROUTES.mcpServersAuthorize, ({ params, principal }) => {
-      s.servers.record(params.serverId);
+      s.servers.record(params.serverId, principal);
       return s.oauth.authorize(params.serverId, principal);
     }),
     serveRoute(bus, subjects, ROUTES.mcpOauthCallback, ({ query }) => s.oauth.callback(query)),

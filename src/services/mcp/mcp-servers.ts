@@ -4,7 +4,7 @@ import type { Bus } from '../../bus/bus.js';
 import type { Subjects } from '../../bus/subjects.js';
 import type { BridgeConfig } from '../../config/config-schema.js';
 import { BridgeError } from '../../contract/errors.js';
-import type { Principal } from '../../contract/principal.js';
+import { principalScope, type Principal } from '../../contract/principal.js';
 import type { McpServerView, mcpServersRegister, mcpServersUpdate } from '../../contract/routes/mcp.js';
 import type { ActorRuntime } from '../../runtime/actor-runtime.js';
 import { isoAt, type Clock } from '../../runtime/clock.js';
@@ -12,6 +12,7 @@ import type { RpcRequest } from '../serve-route.js';
 import { newId } from '../session/token.js';
 import type { LiveConnections } from './live-connections.js';
 import type { ServerDirectory } from './server-directory.js';
+import { canUseServer } from './server-access.js';
 import { isNonLoopback, splitTransport, transportView, type ServerRecord } from './server-record.js';
 import { httpMismatches } from '../../contract/template-instance.js';
 
@@ -47,21 +48,27 @@ export class McpServers {
   async startAll(): Promise<void> {
     for (const record of this.deps.directory.store.list()) this.#spawn(record);
     const autoConnect = this.deps.directory.store.list().filter((record) => record.options.autoConnect && this.deps.directory.spec(record.serverId));
-    await Promise.all(autoConnect.map((record) => this.connect(record.serverId, BRIDGE_ITSELF).catch(() => {})));
+    await Promise.all(autoConnect.map((record) => this.#connect(record.serverId, BRIDGE_ITSELF).catch(() => {})));
   }
 
-  list(): McpServerView[] {
-    return this.deps.directory.store.list().map((record) => this.view(record));
+  /** The servers `principal` may use: its own origin's (every one, for the local UI). */
+  list(principal: Principal): McpServerView[] {
+    return this.deps.directory.store
+      .list()
+      .filter((record) => canUseServer(principal, record.origin))
+      .map((record) => this.view(record));
   }
 
   async register(body: RegisterBody, principal: Principal): Promise<McpServerView> {
     const split = checkedSplit(body.transport);
     const now = isoAt(this.deps.clock.now());
+    const origin = principalScope(principal);
     const record = await this.deps.directory.store.update((servers) => {
-      assertNameFree(servers, body.name, null);
+      assertNameFree(servers, body.name, origin, null);
       const created: ServerRecord = {
         serverId: newId('mcp'),
         name: body.name,
+        origin,
         transport: split.template,
         needsResolvedValues: split.needsResolvedValues,
         options: body.options,
@@ -75,17 +82,18 @@ export class McpServers {
     await this.#saveOauthSecret(record.serverId, split);
     this.#spawn(record);
     this.#publish('mcp.server.registered', this.view(record));
-    if (record.options.autoConnect) await this.connect(record.serverId, principal).catch(() => {});
+    if (record.options.autoConnect) await this.#connect(record.serverId, principal).catch(() => {});
     return this.view(record);
   }
 
   async update(serverId: string, body: UpdateBody, principal: Principal): Promise<McpServerView> {
+    this.record(serverId, principal);
     const split = body.transport ? checkedSplit(body.transport) : null;
     const previousSpec = this.deps.directory.spec(serverId);
     const record = await this.deps.directory.store.update((servers) => {
       const current = servers.get(serverId);
-      if (!current) throw notFound(serverId);
-      if (body.name !== undefined) assertNameFree(servers, body.name, serverId);
+      if (!current || !canUseServer(principal, current.origin)) throw notFound(serverId);
+      if (body.name !== undefined) assertNameFree(servers, body.name, current.origin, serverId);
       const updated: ServerRecord = {
         ...current,
         name: body.name ?? current.name,
@@ -104,8 +112,8 @@ export class McpServers {
       await this.#saveOauthSecret(serverId, split);
       const changed = JSON.stringify(previousSpec) !== JSON.stringify(split.resolved);
       if (changed && isActive(this.context(serverId).publicState)) {
-        await this.disconnect(serverId);
-        await this.connect(serverId, principal).catch(() => {});
+        await this.#disconnect(serverId);
+        await this.#connect(serverId, principal).catch(() => {});
       }
     }
     this.#publish('mcp.server.updated', this.view(record));
@@ -113,19 +121,24 @@ export class McpServers {
   }
 
   /** Disconnects the server (its process is gone when this resolves), then forgets it. */
-  async remove(serverId: string): Promise<{ serverId: string; removed: true }> {
-    const record = this.#record(serverId);
-    await this.disconnect(serverId);
+  async remove(serverId: string, principal: Principal): Promise<{ serverId: string; removed: true }> {
+    const record = this.record(serverId, principal);
+    await this.#disconnect(serverId);
     await this.deps.directory.store.update((servers) => servers.delete(serverId));
     this.deps.runtime.stop('mcpConnection', serverId);
     this.deps.directory.forget(serverId);
     await this.deps.oauthSecrets?.forget(serverId);
-    this.#publish('mcp.server.removed', { serverId, name: record.name });
+    this.#publish('mcp.server.removed', { serverId, name: record.name, origin: record.origin });
     return { serverId, removed: true };
   }
 
   /** Starts connecting; replies once a stdio server's permission is pending or decided. */
-  async connect(serverId: string, principal: Principal): Promise<{ serverId: string; state: McpServerView['state']; promptId?: string }> {
+  connect(serverId: string, principal: Principal): Promise<{ serverId: string; state: McpServerView['state']; promptId?: string }> {
+    this.record(serverId, principal);
+    return this.#connect(serverId, principal);
+  }
+
+  async #connect(serverId: string, principal: Principal): Promise<{ serverId: string; state: McpServerView['state']; promptId?: string }> {
     this.#record(serverId);
     if (!this.deps.directory.spec(serverId)) {
       throw new BridgeError('conflict', 'The bridge no longer holds the resolved transport values of this server (they are kept in memory only); send the transport again with PATCH, then connect.', {
@@ -146,21 +159,26 @@ export class McpServers {
   }
 
   /** Idempotent; resolves once the server's process (if any) has exited. */
-  async disconnect(serverId: string): Promise<{ serverId: string; state: 'disconnected' }> {
+  disconnect(serverId: string, principal: Principal): Promise<{ serverId: string; state: 'disconnected' }> {
+    this.record(serverId, principal);
+    return this.#disconnect(serverId);
+  }
+
+  async #disconnect(serverId: string): Promise<{ serverId: string; state: 'disconnected' }> {
     this.#record(serverId);
     this.#actor(serverId).send({ type: 'disconnect' });
     await this.deps.live.settled(serverId);
     return { serverId, state: 'disconnected' };
   }
 
-  capabilities(serverId: string) {
-    this.#record(serverId);
+  capabilities(serverId: string, principal: Principal) {
+    const record = this.record(serverId, principal);
     const context = this.context(serverId);
     if (context.publicState !== 'connected' || !context.capabilities) {
       throw new BridgeError('conflict', `The MCP server is not connected (state: ${context.publicState}).`, { details: { serverId, state: context.publicState } });
     }
     // `enabledTools` limits what the web app is offered, so it limits what it is shown too.
-    const enabled = this.#record(serverId).options.enabledTools;
+    const enabled = record.options.enabledTools;
     const tools = enabled === null ? context.capabilities.tools : context.capabilities.tools.filter((tool) => enabled.includes(tool.name));
     return { serverId, ...context.capabilities, tools };
   }
@@ -171,9 +189,11 @@ export class McpServers {
     await this.deps.live.settled();
   }
 
-  /** The record, or 404. */
-  record(serverId: string): ServerRecord {
-    return this.#record(serverId);
+  /** The record, or 404: also for a server `principal` may not use, which it must not learn of. */
+  record(serverId: string, principal: Principal): ServerRecord {
+    const record = this.#record(serverId);
+    if (!canUseServer(principal, record.origin)) throw notFound(serverId);
+    return record;
   }
 
   context(serverId: string): McpConnectionContext {
@@ -186,6 +206,7 @@ export class McpServers {
     return {
       serverId: record.serverId,
       name: record.name,
+      origin: record.origin,
       transport: transportView(record.transport),
       options: record.options,
       state,
@@ -212,6 +233,7 @@ export class McpServers {
     const input: McpConnectionInput = {
       serverId: record.serverId,
       name: record.name,
+      origin: record.origin,
       transportType: record.transport.type,
       retry: this.deps.settings().reconnect,
     };
@@ -256,9 +278,10 @@ function notFound(serverId: string): BridgeError {
   return new BridgeError('not_found', `No MCP server ${serverId} is registered.`, { details: { serverId } });
 }
 
-function assertNameFree(servers: Map<string, ServerRecord>, name: string, except: string | null): void {
+/** Names are unique per owner: another origin's names are neither shown nor reserved. */
+function assertNameFree(servers: Map<string, ServerRecord>, name: string, origin: string | null, except: string | null): void {
   for (const server of servers.values()) {
-    if (server.name === name && server.serverId !== except) {
+    if (server.name === name && server.origin === origin && server.serverId !== except) {
       throw new BridgeError('conflict', `An MCP server named "${name}" is already registered.`, { details: { name, serverId: server.serverId } });
     }
   }

@@ -32,6 +32,11 @@ export type StoredTransport = z.infer<typeof storedTransportSchema>;
 export const serverRecordSchema = z.strictObject({
   serverId: resourceIdSchema,
   name: z.string().min(1),
+  /**
+   * Whose server this is: the scope (origin) of whoever registered it, null for the local user.
+   * A record written before servers had owners has none and becomes the local user's.
+   */
+  origin: z.string().nullable().default(null),
   transport: storedTransportSchema,
   /** The resolved values differ from the template, so they live only in memory. */
   needsResolvedValues: z.boolean(),

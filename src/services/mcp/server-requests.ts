@@ -22,6 +22,8 @@ export interface ServerRequestsDeps {
   serverName: (serverId: string) => string;
   /** Who a request the server makes now is for (from whose requests to it are in flight). */
   audienceFor: (serverId: string) => ServerRequestAudience;
+  /** Whether `principal` may use the server at all (it is its origin's): no request of another's server is its. */
+  mayUseServer: (serverId: string, principal: Principal) => boolean;
 }
 
 type Kind = ServerRequestView['kind'];
@@ -71,7 +73,7 @@ export class ServerRequests {
   }
 
   list(principal: Principal): ServerRequestView[] {
-    return [...this.#pending.values()].filter((pending) => canSee(principal, pending.view)).map((pending) => pending.view);
+    return [...this.#pending.values()].filter((pending) => this.#canSee(principal, pending.view)).map((pending) => pending.view);
   }
 
   respond(
@@ -81,7 +83,7 @@ export class ServerRequests {
   ): { requestId: string; state: ServerRequestView['state'] } {
     const pending = this.#pending.get(requestId);
     // Another origin's request is as unknown as a request that never was (a 403 would tell it one exists).
-    if (!pending || !canSee(principal, pending.view)) throw new BridgeError('not_found', `No server request ${requestId} is pending.`, { details: { requestId } });
+    if (!pending || !this.#canSee(principal, pending.view)) throw new BridgeError('not_found', `No server request ${requestId} is pending.`, { details: { requestId } });
     if ('reject' in body) {
       pending.rejection = body.reject.message;
       pending.ref.send({ type: 'request.reject' });
@@ -147,11 +149,11 @@ export class ServerRequests {
       this.deps.runtime.stop('mcpServerRequest', requestId);
     }
   }
-}
 
-/** Whether `principal` may list and answer the request: whoever its events reach. */
-function canSee(principal: Principal, view: ServerRequestView): boolean {
-  return audienceAllows(serverRequestAudience(view), principal);
+  /** Whether `principal` may list and answer the request: whoever its events reach. */
+  #canSee(principal: Principal, view: ServerRequestView): boolean {
+    return this.deps.mayUseServer(view.serverId, principal) && audienceAllows(serverRequestAudience(view), principal);
+  }
 }
 
 /** Resolves with the final state the actor reached. */

@@ -37,7 +37,25 @@ describe('event audience (origins are isolated)', () => {
     expect(audienceAllows(audienceOf('permission.decision.recorded', { decisionId: 'dec_1', subject: { id: 'run_3' }, requestedBy: B }), A)).toBe(false);
     expect(audienceAllows(audienceOf('permission.whitelist.updated', { change: 'created', rule: { scope: { origin: 'https://a.example' } } }), B)).toBe(false);
     expect(audienceOf('bridge.runtime.updated', {})).toBeUndefined();
-    expect(audienceOf('mcp.server.state_changed', { serverId: 'mcp_1' })).toBeUndefined();
+  });
+
+  it('gives an MCP server\'s events to the origin that registered it, found from the event or the server\'s actor', () => {
+    const audienceOf = createAudienceTracker(
+      () => undefined,
+      (serverId) => ({ mcp_live: 'https://b.example', mcp_local: null })[serverId],
+    );
+    const registered = audienceOf('mcp.server.registered', { serverId: 'mcp_1', name: 'x', origin: 'https://a.example' });
+    const stateChanged = audienceOf('mcp.server.state_changed', { serverId: 'mcp_1', state: 'connected' });
+    const removed = audienceOf('mcp.server.removed', { serverId: 'mcp_1', name: 'x', origin: 'https://a.example' });
+    for (const audience of [registered, stateChanged, removed]) expect([A, B, UI].map((p) => audienceAllows(audience, p))).toEqual([true, false, true]);
+    // Named by id only, and never seen: the server's actor says whose it is.
+    expect([A, B, UI].map((p) => audienceAllows(audienceOf('mcp.resource.updated', { serverId: 'mcp_live', uri: 'u' }), p))).toEqual([false, true, true]);
+    expect([A, B, UI].map((p) => audienceAllows(audienceOf('mcp.server.log', { serverId: 'mcp_live', level: 'info' }), p))).toEqual([false, true, true]);
+    // The local user's server is heard by sessions without an origin and the UI, not by web apps.
+    const noOrigin: Principal = { kind: 'session', sessionId: 'ses_c', origin: null };
+    expect([A, noOrigin, UI].map((p) => audienceAllows(audienceOf('mcp.server.capabilities_changed', { serverId: 'mcp_local' }), p))).toEqual([false, true, true]);
+    // A server nobody knows of is the UI's alone.
+    expect([A, B, UI].map((p) => audienceAllows(audienceOf('mcp.server.state_changed', { serverId: 'mcp_gone' }), p))).toEqual([false, false, true]);
   });
 
   it('gives an awake lock\'s events to its holder\'s origin (the release found by the lock\'s id alone), a picker\'s to its asker\'s and a write\'s to its writer\'s', () => {
@@ -72,13 +90,18 @@ describe('event audience (origins are isolated)', () => {
   });
 
   it('sends an MCP server\'s request, and its resolution, to the audience it names', () => {
-    const audienceOf = createAudienceTracker(() => undefined);
+    const audienceOf = createAudienceTracker(
+      () => undefined,
+      (serverId) => (serverId === 'mcp_b' ? 'https://b.example' : undefined),
+    );
     for (const type of ['mcp.server_request.created', 'mcp.server_request.resolved']) {
       const caller = audienceOf(type, { requestId: 'sreq_1', visibleTo: 'caller', requestedBy: A });
       expect([A, B, UI].map((p) => audienceAllows(caller, p))).toEqual([true, false, true]);
       const uiOnly = audienceOf(type, { requestId: 'sreq_2', visibleTo: 'ui_only', requestedBy: null });
       expect([A, B, UI].map((p) => audienceAllows(uiOnly, p))).toEqual([false, false, true]);
-      expect(audienceOf(type, { requestId: 'sreq_3', visibleTo: 'everyone', requestedBy: null })).toBeUndefined();
+      // Everyone's: everyone who may use the server, i.e. the origin that registered it.
+      const everyone = audienceOf(type, { requestId: 'sreq_3', serverId: 'mcp_b', visibleTo: 'everyone', requestedBy: null });
+      expect([A, B, UI].map((p) => audienceAllows(everyone, p))).toEqual([false, true, true]);
       // A caller request that names no caller is nobody's but the UI's.
       expect(audienceAllows(audienceOf(type, { requestId: 'sreq_4', visibleTo: 'caller', requestedBy: null }), A)).toBe(false);
     }

@@ -6,7 +6,7 @@ import type { McpConnector } from '../../../src/mcp/connector.js';
 import { createMcpCapability } from '../../../src/services/mcp/mcp-module.js';
 import { startCapabilityHarness, type CapabilityHarness } from '../capability-harness.js';
 
-export { USER } from '../capability-harness.js';
+export { UI, USER } from '../capability-harness.js';
 import { startFakeAuthority } from './fake-authority.js';
 
 /** Fast supervision for tests: restarts after 5, 10, 20 ms, at most twice. */

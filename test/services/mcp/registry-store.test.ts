@@ -8,6 +8,7 @@ import type { ServerRecord } from '../../../src/services/mcp/server-record.js';
 const record = (serverId: string, name = serverId): ServerRecord => ({
   serverId,
   name,
+  origin: 'https://app.example',
   transport: { type: 'sse', url: 'http://127.0.0.1:7/sse', headers: {} },
   needsResolvedValues: false,
   options: { autoConnect: false, callTimeoutMs: 1_000, enabledTools: null },
@@ -30,6 +31,12 @@ describe('the registry file', () => {
     await store.update((servers) => servers.set('mcp_a', record('mcp_a')));
     expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ version: 1, servers: [record('mcp_a')] });
     expect((await McpRegistryStore.open(file)).list()).toEqual([record('mcp_a')]);
+  });
+
+  it('reads a server written before servers had owners as the local user\'s (origin null)', async () => {
+    const { origin: _, ...legacy } = record('mcp_old');
+    await writeFile(file, JSON.stringify({ version: 1, servers: [legacy] }));
+    expect((await McpRegistryStore.open(file)).list()).toEqual([{ ...legacy, origin: null }]);
   });
 
   it('applies concurrent changes one after the other, losing none', async () => {

@@ -2,11 +2,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { principalScope, type Principal } from '../../../src/contract/principal.js';
 import type { McpServerView } from '../../../src/contract/routes/mcp.js';
 import { InMemoryConnector } from '../../../src/mcp/in-memory-connector.js';
 import { twinServer } from '../../fixtures/mcp/twin-servers.js';
-import { startMcpHarness, waitForState, type McpHarness } from './harness.js';
+import { startMcpHarness, UI, USER, waitForState, type McpHarness } from './harness.js';
 
+const USER_ORIGIN = principalScope(USER);
 const HTTP = { type: 'streamable-http', url: 'http://127.0.0.1:7/mcp', headers: { authorization: 'Bearer resolved-secret' }, template: { url: 'http://127.0.0.1:7/mcp', headers: { authorization: 'Bearer __OSL_SECRET[key]__' } } };
 const STDIO = {
   type: 'stdio',
@@ -84,6 +86,57 @@ describe('the MCP server registry', () => {
     await expect(h.call('mcp.servers.update', { params: { serverId: two.serverId }, body: { name: 'one' } })).rejects.toMatchObject({ code: 'conflict' });
   });
 
+  describe('whose servers are whose', () => {
+    const OTHER: Principal = { kind: 'session', sessionId: 'ses_other', origin: 'https://other.example' };
+    const LOCAL: Principal = { kind: 'session', sessionId: 'ses_cli', origin: null };
+    const FLEET: Principal = { kind: 'fleet', orchestrator: 'UORCHESTRATOR' };
+    const names = async (h: McpHarness, principal: Principal) => ((await h.call<{ servers: McpServerView[] }>('mcp.servers.list', { principal })).servers).map((s) => `${s.name}@${s.origin}`).sort();
+
+    it('gives each server to the origin that registered it: names are unique per origin, and the local UI sees all', async () => {
+      const h = await start();
+      const mine = await register(h, { name: 'shared-name', transport: HTTP });
+      const theirs = await h.call<McpServerView>('mcp.servers.register', { principal: OTHER, body: { name: 'shared-name', transport: HTTP } });
+      const local = await h.call<McpServerView>('mcp.servers.register', { principal: LOCAL, body: { name: 'local', transport: HTTP } });
+      expect([mine.origin, theirs.origin, local.origin]).toEqual([USER_ORIGIN, OTHER.origin, null]);
+      expect(await names(h, USER)).toEqual([`shared-name@${USER_ORIGIN}`]);
+      expect(await names(h, OTHER)).toEqual(['shared-name@https://other.example']);
+      expect(await names(h, UI)).toEqual(['local@null', 'shared-name@http://127.0.0.1:1', 'shared-name@https://other.example']);
+      // A fleet orchestrator uses the local user's servers, never a web app's.
+      expect(await names(h, FLEET)).toEqual(['local@null']);
+      // Within one origin a name is still unique.
+      await expect(h.call('mcp.servers.register', { principal: OTHER, body: { name: 'shared-name', transport: HTTP } })).rejects.toMatchObject({ code: 'conflict' });
+    });
+
+    it('answers 404 to another origin for every route naming the server, and changes nothing', async () => {
+      const h = await start();
+      const { serverId } = await register(h, { name: 'mine', transport: { type: 'streamable-http', url: 'http://127.0.0.1:7/mcp' } });
+      await h.call('mcp.servers.connect', { params: { serverId } });
+      await waitForState(h, serverId, 'connected');
+      const params = { serverId };
+      const attempts: Array<[string, object]> = [
+        ['mcp.servers.update', { params, body: { name: 'stolen' } }],
+        ['mcp.servers.connect', { params }],
+        ['mcp.servers.disconnect', { params }],
+        ['mcp.servers.capabilities', { params }],
+        ['mcp.servers.logs', { params }],
+        ['mcp.servers.authorize', { params }],
+        ['mcp.call', { body: { serverId, tool: 'echo', arguments: { text: 'x' } } }],
+        ['mcp.resources.read', { body: { serverId, uri: 'twin://a' } }],
+        ['mcp.prompts.get', { body: { serverId, name: 'greet' } }],
+        ['mcp.servers.remove', { params }],
+      ];
+      for (const principal of [OTHER, LOCAL, FLEET]) {
+        for (const [routeId, request] of attempts) {
+          await expect(h.call(routeId, { ...request, principal }), `${routeId} by ${principal.kind}`).rejects.toMatchObject({ code: 'not_found', details: { serverId } });
+        }
+      }
+      expect(await h.call('mcp.servers.list', {})).toMatchObject({ servers: [{ serverId, name: 'mine', state: 'connected' }] });
+      // The local UI acts on anyone's server.
+      expect(await h.call('mcp.servers.capabilities', { principal: UI, params })).toMatchObject({ serverId });
+      expect(await h.call('mcp.servers.remove', { principal: UI, params })).toEqual({ serverId, removed: true });
+    });
+  });
+
   it('persists servers atomically and loads them again after a restart', async () => {
     const home = await mkdtemp(path.join(os.tmpdir(), 'osloop-mcp-'));
     homes.push(home);
@@ -159,7 +212,7 @@ describe('the MCP server registry', () => {
     expect(h.runtime.child(serverId)).toBeUndefined();
     expect(await h.call('mcp.servers.list', {})).toEqual({ servers: [] });
     expect(JSON.parse(await readFile(h.registryFile, 'utf8')).servers).toEqual([]);
-    expect(h.events.at(-1)).toEqual({ type: 'mcp.server.removed', data: { serverId, name: 'remote' } });
+    expect(h.events.at(-1)).toEqual({ type: 'mcp.server.removed', data: { serverId, name: 'remote', origin: USER_ORIGIN } });
   });
 
   it('reports a corrupt registry file, answers 503, and never overwrites the file', async () => {

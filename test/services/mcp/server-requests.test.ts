@@ -56,25 +56,24 @@ describe('an MCP server\'s own requests reach only the caller they serve', () =>
 
   it('counts a prompt being got as the caller\'s request too', async () => {
     await start();
-    const prompt = h.call<{ messages: Array<{ content: { text: string } }> }>('mcp.prompts.get', { body: { serverId, name: 'ask-prompt', arguments: {} }, principal: OTHER });
+    const prompt = h.call<{ messages: Array<{ content: { text: string } }> }>('mcp.prompts.get', { body: { serverId, name: 'ask-prompt', arguments: {} }, principal: SAME_ORIGIN_TAB });
     const request = await nthCreated(0);
-    expect(request).toMatchObject({ visibleTo: 'caller', requestedBy: OTHER });
-    expect(await listFor(USER)).toEqual([]);
-    await accept(request.requestId, OTHER, { topic: 'tides' });
+    expect(request).toMatchObject({ visibleTo: 'caller', requestedBy: SAME_ORIGIN_TAB });
+    expect(await listFor(OTHER)).toEqual([]);
+    await accept(request.requestId, SAME_ORIGIN_TAB, { topic: 'tides' });
     expect((await prompt).messages[0]!.content.text).toContain('tides');
   });
 
-  it('leaves a request made while several origins\' calls are in flight to the local UI alone', async () => {
+  it('leaves a request made while the origin\'s and the local UI\'s calls are both in flight to the local UI alone', async () => {
     await start();
     const first = h.call<{ content: unknown }>('mcp.call', { body: { serverId, tool: 'ask' }, principal: USER });
     const ownRequest = await nthCreated(0);
-    const second = h.call<{ content: unknown }>('mcp.call', { body: { serverId, tool: 'ask' }, principal: OTHER });
+    const second = h.call<{ content: unknown }>('mcp.call', { body: { serverId, tool: 'ask' }, principal: UI });
     const ambiguous = await nthCreated(1);
     // Which of the two calls it serves, the protocol does not say.
     expect(ambiguous).toMatchObject({ visibleTo: 'ui_only', requestedBy: null });
     expect(await listFor(USER)).toEqual([ownRequest.requestId]);
-    expect(await listFor(OTHER)).toEqual([]);
-    await expect(accept(ambiguous.requestId, OTHER)).rejects.toMatchObject({ code: 'not_found' });
+    await expect(accept(ambiguous.requestId, USER)).rejects.toMatchObject({ code: 'not_found' });
     expect(await listFor(UI)).toEqual([ownRequest.requestId, ambiguous.requestId]);
 
     await accept(ambiguous.requestId, UI, { name: 'decided by the user' });
@@ -93,12 +92,14 @@ describe('an MCP server\'s own requests reach only the caller they serve', () =>
     await Promise.all([first, second]);
   });
 
-  it('gives a request the server makes on its own, with no call in flight, to every origin', async () => {
+  it('gives a request the server makes on its own, with no call in flight, to everyone who may use the server: its origin, no other', async () => {
     await start();
     await h.call('mcp.call', { body: { serverId, tool: 'ask-later' }, principal: USER });
     const request = await nthCreated(0);
     expect(request).toMatchObject({ visibleTo: 'everyone', requestedBy: null });
-    expect(await listFor(OTHER)).toEqual([request.requestId]);
-    expect(await accept(request.requestId, OTHER)).toEqual({ requestId: request.requestId, state: 'answered' });
+    expect(await listFor(OTHER)).toEqual([]);
+    await expect(accept(request.requestId, OTHER)).rejects.toMatchObject({ code: 'not_found' });
+    expect(await listFor(UI)).toEqual([request.requestId]);
+    expect(await accept(request.requestId, SAME_ORIGIN_TAB)).toEqual({ requestId: request.requestId, state: 'answered' });
   });
 });

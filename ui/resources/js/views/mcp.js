@@ -13,7 +13,8 @@ const ERROR_WORDS = {
 };
 
 /**
- * MCP servers: state, transport, the last error in words (code beside it), tools with a "try a
+ * MCP servers: whose each is (the web app that registered it: only that one may use it), state,
+ * transport, the last error in words (code beside it), tools with a "try a
  * tool" form, the stderr of the current process, connect/disconnect/remove. A server awaiting
  * approval links to its prompt and cannot be connected again meanwhile. Above them, what the
  * servers are asking (elicitation, sampling, roots) and waiting for an answer to.
@@ -21,7 +22,7 @@ const ERROR_WORDS = {
 export async function mount(root, ctx) {
   const body = h('div', { id: 'servers' });
   const asking = serverRequestsPanel(ctx);
-  root.append(...heading('MCP servers', 'Local MCP servers the web app uses through this bridge.'), asking.el, body);
+  root.append(...heading('MCP servers', 'MCP servers the web apps registered: each may use only its own.'), asking.el, body);
   const load = serialLoader(async () => {
     try {
       const { servers } = await get('/api/v1/mcp/servers');
@@ -150,6 +151,7 @@ function serverCard(s, reload, formOpen) {
           failure.detail ? h('pre', { class: 'mono small reason' }, failure.detail) : null)
       : null,
     h('dl', { class: 'kv' },
+      h('dt', {}, 'Registered by'), h('dd', { 'data-owner': s.origin ?? '' }, s.origin ? visible(s.origin) : 'you (no web app): fleet orchestrators may use it'),
       h('dt', {}, 'Transport'), h('dd', { class: 'mono' }, transportText(s.transport)),
       ...(signIn ? [h('dt', {}, 'Sign-in'), h('dd', { 'data-sign-in': 'true' }, visible(signIn))] : []),
       h('dt', {}, 'Connected since'), h('dd', {}, s.connectedAt && connected ? dateTime(s.connectedAt) : '—'),
