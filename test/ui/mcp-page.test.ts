@@ -237,6 +237,37 @@ describe.skipIf(!chromiumAvailable('MCP servers page'))('MCP servers page (Chrom
     expect(await page.locator(`[data-server-id="${serverId}"] [data-sign-in]`).count()).toBe(0);
   });
 
+  it('adds a server the user types in: theirs, hidden from web apps, usable by the local user', async () => {
+    const form = page.locator('#add-server');
+    await form.locator('summary').click();
+    await form.getByLabel('Name', { exact: true }).fill('my-files');
+    await form.getByLabel('Command', { exact: true }).fill(process.execPath);
+    await form.getByLabel('Arguments, one per line').fill(`${EVERYTHING_ENTRY}\nstdio`);
+    // A malformed environment line is the user's to fix: nothing is sent.
+    await form.getByLabel(/^Environment/).fill('NO_EQUALS_SIGN');
+    await form.locator('button[type="submit"]').click();
+    expect(await form.locator('[role="alert"]').innerText()).toContain('"NO_EQUALS_SIGN" has no NAME=value form');
+    await form.getByLabel(/^Environment/).fill('API_KEY=typed-by-the-user');
+    // The form is as accessible as the rest of the window.
+    const axe = await new AxeBuilder({ page: page as never }).include('#add-server').withTags(['wcag2a', 'wcag2aa', 'wcag21aa']).analyze();
+    expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
+    await form.locator('button[type="submit"]').click();
+
+    const card = page.locator('[data-server-id]', { has: page.locator('h2', { hasText: 'my-files' }) });
+    await card.waitFor();
+    expect(await card.locator('[data-owner]').innerText()).toContain('you (no web app)');
+    // The value typed is kept, never shown; the bridge stores it as the user gave it.
+    expect(await page.content()).not.toContain('typed-by-the-user');
+    const listed = (await (await fetch(`${bridge.baseUrl}/api/v1/mcp/servers`, { headers: { 'x-osloop-ui-token': bridge.uiToken } })).json()) as { servers: Array<{ name: string; origin: string | null; transport: { command?: string; args?: string[]; envNames?: string[] } }> };
+    expect(listed.servers.find((s) => s.name === 'my-files')).toMatchObject({ origin: null, transport: { command: process.execPath, args: [EVERYTHING_ENTRY, 'stdio'], envNames: ['API_KEY'] } });
+    // No web app sees it.
+    const webApp = await handshake(bridge);
+    const theirs = (await (await fetch(`${bridge.baseUrl}/api/v1/mcp/servers`, { headers: webApp.headers })).json()) as { servers: Array<{ name: string }> };
+    expect(theirs.servers.map((s) => s.name)).not.toContain('my-files');
+    await card.locator('button[data-action="remove"]').click();
+    await card.waitFor({ state: 'detached' });
+  });
+
   it('disconnects it', async () => {
     await page.locator(`[data-server-id="${serverId}"] button[data-action="disconnect"]`).click();
     await page.locator(`[data-server-id="${serverId}"] .state-disconnected`).waitFor();

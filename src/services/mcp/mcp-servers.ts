@@ -133,7 +133,7 @@ export class McpServers {
   }
 
   /** Starts connecting; replies once a stdio server's permission is pending or decided. */
-  connect(serverId: string, principal: Principal): Promise<{ serverId: string; state: McpServerView['state']; promptId?: string }> {
+  async connect(serverId: string, principal: Principal): Promise<{ serverId: string; state: McpServerView['state']; promptId?: string }> {
     this.record(serverId, principal);
     return this.#connect(serverId, principal);
   }
@@ -159,7 +159,7 @@ export class McpServers {
   }
 
   /** Idempotent; resolves once the server's process (if any) has exited. */
-  disconnect(serverId: string, principal: Principal): Promise<{ serverId: string; state: 'disconnected' }> {
+  async disconnect(serverId: string, principal: Principal): Promise<{ serverId: string; state: 'disconnected' }> {
     this.record(serverId, principal);
     return this.#disconnect(serverId);
   }

@@ -101,8 +101,10 @@ describe('the MCP server registry', () => {
       expect(await names(h, USER)).toEqual([`shared-name@${USER_ORIGIN}`]);
       expect(await names(h, OTHER)).toEqual(['shared-name@https://other.example']);
       expect(await names(h, UI)).toEqual(['local@null', 'shared-name@http://127.0.0.1:1', 'shared-name@https://other.example']);
+      // What the user adds in the status window is the local user's too.
+      await h.call('mcp.servers.register', { principal: UI, body: { name: 'added-in-the-window', transport: HTTP } });
       // A fleet orchestrator uses the local user's servers, never a web app's.
-      expect(await names(h, FLEET)).toEqual(['local@null']);
+      expect(await names(h, FLEET)).toEqual(['added-in-the-window@null', 'local@null']);
       // Within one origin a name is still unique.
       await expect(h.call('mcp.servers.register', { principal: OTHER, body: { name: 'shared-name', transport: HTTP } })).rejects.toMatchObject({ code: 'conflict' });
     });

@@ -2,6 +2,7 @@ import { del, get, post } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { dateTime, visible } from '../format.js';
 import { heading, problem, serialLoader, stateTag } from './common.js';
+import { addServerForm } from './mcp-add-server.js';
 import { serverRequestsPanel } from './mcp-server-requests.js';
 import { tryToolForm } from './mcp-try-tool.js';
 
@@ -14,15 +15,16 @@ const ERROR_WORDS = {
 
 /**
  * MCP servers: whose each is (the web app that registered it: only that one may use it), state,
- * transport, the last error in words (code beside it), tools with a "try a
- * tool" form, the stderr of the current process, connect/disconnect/remove. A server awaiting
- * approval links to its prompt and cannot be connected again meanwhile. Above them, what the
- * servers are asking (elicitation, sampling, roots) and waiting for an answer to.
+ * transport, the last error in words (code beside it), tools with a "try a tool" form, the
+ * stderr of the current process, connect/disconnect/remove. A server awaiting approval links to
+ * its prompt and cannot be connected again meanwhile. Above them, what the servers are asking
+ * (elicitation, sampling, roots) and waiting for an answer to; below, a form to add one yourself.
  */
 export async function mount(root, ctx) {
   const body = h('div', { id: 'servers' });
   const asking = serverRequestsPanel(ctx);
-  root.append(...heading('MCP servers', 'MCP servers the web apps registered: each may use only its own.'), asking.el, body);
+  const adding = addServerForm();
+  root.append(...heading('MCP servers', 'MCP servers the web apps registered, each usable by that web app alone, and those you added.'), asking.el, body, adding.el);
   const load = serialLoader(async () => {
     try {
       const { servers } = await get('/api/v1/mcp/servers');
