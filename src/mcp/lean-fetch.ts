@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { Agent, request } from 'undici';
+import { Agent, errors, request } from 'undici';
 
 /** Statuses whose `Response` has no body (its constructor refuses one). */
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
@@ -16,6 +16,11 @@ let sharedAgent: Agent | undefined;
  * this returns the 3xx with its Location), the abort signal (rejected with its reason) and a
  * network failure as `TypeError('fetch failed')` with the cause the error reports read. Anything
  * else (another URL, such as the OAuth endpoints, or another kind of body) goes to `fetch`.
+ *
+ * One failure is retried, as browsers retry it: a kept-alive connection the server closed just as
+ * the request reached it, before any byte of an answer. A server whose event loop stalls runs its
+ * keep-alive timer before it reads what arrived, and closes the socket with the request unread,
+ * so sending it again on a new connection cannot run it twice. Nothing else is retried.
  */
 export function endpointFetch(endpoint: URL): FetchLike {
   const href = endpoint.href;
@@ -31,22 +36,38 @@ async function leanFetch(url: string, init: RequestInit, body: string | undefine
   const signal = init.signal ?? undefined;
   signal?.throwIfAborted();
   const method = init.method ?? 'GET';
+  const headers = plainHeaders(init.headers);
+  const send = () => request(url, { method: method as 'GET', headers, body, ...(signal ? { signal } : {}), dispatcher: (sharedAgent ??= new Agent()) });
   let answer: Awaited<ReturnType<typeof request>>;
   try {
-    answer = await request(url, { method: method as 'GET', headers: plainHeaders(init.headers), body, ...(signal ? { signal } : {}), dispatcher: (sharedAgent ??= new Agent()) });
+    answer = await send().catch((error: unknown) => {
+      if (signal?.aborted || !closedUnansweredAfterEarlierUse(error)) throw error;
+      return send();
+    });
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
     throw new TypeError('fetch failed', { cause: error });
   }
-  const headers = new Headers();
+  const answerHeaders = new Headers();
   for (const [name, value] of Object.entries(answer.headers)) {
-    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
-    else if (value !== undefined) headers.append(name, value);
+    if (Array.isArray(value)) for (const item of value) answerHeaders.append(name, item);
+    else if (value !== undefined) answerHeaders.append(name, value);
   }
   const empty = NULL_BODY_STATUSES.has(answer.statusCode) || method === 'HEAD';
   // Read to its end (nothing, for these statuses), so that the connection serves the next request.
   if (empty) void answer.body.dump().catch(() => {});
-  return new Response(empty ? null : webBody(answer.body), { status: answer.statusCode, headers });
+  return new Response(empty ? null : webBody(answer.body), { status: answer.statusCode, headers: answerHeaders });
+}
+
+/**
+ * The server closed the connection before the answer's headers, on a socket that had read bytes
+ * (`bytesRead`: earlier answers, so it was kept alive and reused). A fresh connection closed with
+ * nothing read is a real failure and is not retried; nor is a reset, whose error says nothing of
+ * the socket. The one case this cannot tell apart: a server that sent part of its headers and then
+ * closed has read bytes too, and is sent the request once more (undici reports both alike).
+ */
+function closedUnansweredAfterEarlierUse(error: unknown): boolean {
+  return error instanceof errors.SocketError && (error.socket?.bytesRead ?? 0) > 0;
 }
 
 /**

@@ -1,6 +1,6 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import net, { type AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { endpointFetch } from '../../src/mcp/lean-fetch.js';
 import { freePort } from '../support/free-port.js';
 
@@ -139,5 +139,113 @@ describe('the fetch of an MCP endpoint', () => {
     const response = await endpointFetch(endpoint)(other, { method: 'GET', headers: { 'x-mode': 'json' } });
     expect(await response.json()).toEqual({ ok: true });
     expect(response.url).toBe(other.href);
+  });
+});
+
+/**
+ * What a client sees when a server closes a kept-alive connection as a request reaches it (its
+ * keep-alive timer ran before it read the request): the socket ends with no answer. A raw TCP
+ * server plays it exactly, recording every request it read and on which connection.
+ */
+describe('the fetch of an MCP endpoint, when the server closes a kept-alive connection', () => {
+  interface Read {
+    connection: number;
+    body: string;
+  }
+  let server: net.Server;
+  let endpoint: URL;
+  let reads: Read[];
+  /** Bodies of the requests the server closed the connection on, unread. */
+  let closed: string[];
+  let sockets: net.Socket[];
+  /** What the server does with the n-th request of a connection (from 1): answer, or close unanswered. */
+  let closeOn: (requestOfConnection: number, connection: number) => 'close' | 'partial' | 'answer';
+
+  beforeEach(async () => {
+    reads = [];
+    closed = [];
+    let connections = 0;
+    sockets = [];
+    server = net.createServer((socket) => {
+      sockets.push(socket);
+      const connection = ++connections;
+      let buffered = '';
+      let requests = 0;
+      socket.on('data', (chunk: Buffer) => {
+        buffered += String(chunk);
+        for (;;) {
+          const end = buffered.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          const length = Number(/content-length: (\d+)/i.exec(buffered.slice(0, end))?.[1] ?? 0);
+          if (buffered.length < end + 4 + length) return;
+          const body = buffered.slice(end + 4, end + 4 + length);
+          buffered = buffered.slice(end + 4 + length);
+          requests += 1;
+          const verdict = closeOn(requests, connection);
+          if (verdict === 'close') {
+            closed.push(body);
+            return void socket.end();
+          }
+          reads.push({ connection, body });
+          if (verdict === 'partial') return void socket.end('HTTP/1.1 200 OK\r\ncontent-type: appl');
+          const answer = JSON.stringify({ connection, echoed: body });
+          socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(answer)}\r\nconnection: keep-alive\r\nkeep-alive: timeout=5\r\n\r\n${answer}`);
+        }
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    endpoint = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`);
+  });
+  afterEach(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // The shared agent keeps its connections alive; they are not waited for.
+        for (const socket of sockets) socket.destroy();
+      }),
+  );
+
+  const post = (body: string) => endpointFetch(endpoint)(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  /**
+   * Lets undici check the idle connection (it waits one turn of the event loop before reusing
+   * one; a request sent sooner gets a new connection), as any pause between two calls does.
+   */
+  const idle = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('sends the request again on a new connection, once, and the server reads it once', async () => {
+    closeOn = (request, connection) => (connection === 1 && request === 2 ? 'close' : 'answer');
+    expect(await (await post('first')).json()).toEqual({ connection: 1, echoed: 'first' });
+    await idle();
+    expect(await (await post('second')).json()).toEqual({ connection: 2, echoed: 'second' });
+    // It was sent on the kept-alive connection first, which the server closed with it unread.
+    expect(closed).toEqual(['second']);
+    expect(reads).toEqual([
+      { connection: 1, body: 'first' },
+      { connection: 2, body: 'second' },
+    ]);
+  });
+
+  it('does not retry a fresh connection closed unanswered', async () => {
+    closeOn = () => 'close';
+    await expect(post('lost')).rejects.toMatchObject({ message: 'fetch failed', cause: { code: 'UND_ERR_SOCKET' } });
+    expect(closed).toEqual(['lost']);
+  });
+
+  it('retries once only: a retry closed unanswered too fails', async () => {
+    closeOn = () => 'answer';
+    await (await post('first')).json();
+    await idle();
+    closeOn = () => 'close';
+    await expect(post('lost again')).rejects.toMatchObject({ message: 'fetch failed', cause: { code: 'UND_ERR_SOCKET' } });
+    // Sent on the kept-alive connection, then once on a new one, closed unanswered both times.
+    expect(closed).toEqual(['lost again', 'lost again']);
+    expect(reads.map((r) => r.body)).toEqual(['first']);
+  });
+
+  it('sends once more a request answered with part of its headers (undici reports it as it reports a reused socket closed)', async () => {
+    closeOn = (_request, connection) => (connection === 1 ? 'partial' : 'answer');
+    expect(await (await post('half-answered')).json()).toEqual({ connection: 2, echoed: 'half-answered' });
+    expect(reads.map((r) => r.connection)).toEqual([1, 2]);
   });
 });
