@@ -9,7 +9,7 @@ import { MachineSessions } from '../../src/fleet/client/machine-sessions.js';
 import { createSessionRequest } from '../../src/fleet/session-request.js';
 import { verifyText } from '../../src/fleet/signing.js';
 import { requireNatsServer, startNatsServer, type NatsServerHandle } from '../support/nats-server.js';
-import { startTestBridge, type TestBridge } from '../support/test-bridge.js';
+import { handshake, startTestBridge, type TestBridge } from '../support/test-bridge.js';
 
 const { skip } = requireNatsServer();
 
@@ -88,6 +88,34 @@ describe.skipIf(skip)('fleet sessions against a running bridge', () => {
     expect(await client.info(machineId)).toMatchObject({ version: expect.any(String) });
     expect(bridge.logs.join('')).toMatch(/session_unknown/);
   }, 90_000);
+
+  it('lists and calls only the local user\'s MCP servers: a web app\'s are not found', async () => {
+    const register = async (headers: Record<string, string>, name: string) => {
+      const response = await fetch(`${bridge.baseUrl}/api/v1/mcp/servers`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ name, transport: { type: 'streamable-http', url: 'http://127.0.0.1:9/mcp' } }),
+      });
+      expect(response.status).toBe(201);
+      return ((await response.json()) as { serverId: string }).serverId;
+    };
+    const webApp = await handshake(bridge);
+    const theirs = await register(webApp.headers, 'the web app\'s');
+    const mine = await register({ 'x-osloop-ui-token': bridge.uiToken }, 'added in the window');
+
+    const client = new FleetClient(nc, orchestrator);
+    await discovered(client);
+    const machineId = bridge.fleet!.machineId;
+    // Who asks is the orchestrator the fleet edge verified, never what the request says.
+    const listed = (await client.mcpServers(machineId)) as { servers: Array<{ serverId: string; origin: string | null }> };
+    expect(listed.servers.map((s) => [s.serverId, s.origin])).toEqual([[mine, null]]);
+    const refused = await client.mcpCall(machineId, { serverId: theirs, tool: 'echo', arguments: {} }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(FleetRequestError);
+    expect(refused).toMatchObject({ code: 'not_found' });
+  }, 60_000);
 
   it('kills the sessions of an orchestrator unpaired on the Settings page at once', async () => {
     const client = new FleetClient(nc, orchestrator);
