@@ -14,7 +14,6 @@ import { createCallTool } from './mcp-calls.js';
 import { createMcpRequests } from './mcp-requests.js';
 import { serveMcpRoutes, serveMcpRoutesUnavailable } from './mcp-routes.js';
 import { McpServers } from './mcp-servers.js';
-import { canUseServer } from './server-access.js';
 import { McpOAuth } from './oauth/mcp-oauth.js';
 import { ServerNotifications } from './server-notifications.js';
 import { ServerRequests } from './server-requests.js';
@@ -120,10 +119,7 @@ export function createMcpCapability(options: McpCapabilityOptions = {}): Capabil
           timeoutMs: () => settings().serverRequestTimeoutMs,
           serverName: (serverId) => directory.record(serverId)?.name ?? serverId,
           audienceFor: (serverId) => callers.audienceFor(serverId),
-          mayUseServer: (serverId, principal) => {
-            const record = directory.record(serverId);
-            return record !== undefined && canUseServer(principal, record.origin);
-          },
+          mayUseServer: (serverId, principal) => servers.mayUse(serverId, principal),
         });
         const calls = new CallsInFlight();
         const callTool = createCallTool({ servers, live, bus, subjects, settings, calls, callers });

@@ -191,9 +191,14 @@ export class McpServers {
 
   /** The record, or 404: also for a server `principal` may not use, which it must not learn of. */
   record(serverId: string, principal: Principal): ServerRecord {
-    const record = this.#record(serverId);
-    if (!canUseServer(principal, record.origin)) throw notFound(serverId);
-    return record;
+    if (!this.mayUse(serverId, principal)) throw notFound(serverId);
+    return this.#record(serverId);
+  }
+
+  /** Whether the server exists and is `principal`'s to see and use. */
+  mayUse(serverId: string, principal: Principal): boolean {
+    const record = this.deps.directory.record(serverId);
+    return record !== undefined && canUseServer(principal, record.origin);
   }
 
   context(serverId: string): McpConnectionContext {
