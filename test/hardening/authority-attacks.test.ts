@@ -45,7 +45,9 @@ describe('the permission authority cannot be lied to (issue 17)', () => {
   let api: Api;
   beforeAll(async () => {
     mkdirSync(work, { recursive: true });
-    api = await startApi({ config: { commandPath: 'inherited', denyList: ['rm'] } });
+    // No restarts: cases 10 and 11 wait for an HTTP server that answers 500 to end `failed`, which
+    // the default five restarts with backoff put 15 s away.
+    api = await startApi({ config: { commandPath: 'inherited', denyList: ['rm'], mcp: { reconnect: { maxAttempts: 0 } } } });
   });
   afterAll(async () => {
     await api.bridge.close();
