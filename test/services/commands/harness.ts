@@ -43,12 +43,19 @@ export function executeBody(command: string, args: string[] = [], extra: Record<
   return { command, args, reason: 'a service test', ...extra };
 }
 
-/** Resolves once `probe` returns a value, yielding to the event loop between tries (no timers). */
-export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, tries = 2_000): Promise<T> {
-  for (let i = 0; i < tries; i++) {
+/**
+ * Resolves once `probe` returns a value, yielding to the event loop between tries. A count of
+ * turns alone is not enough: some steps wait on the thread pool (the executable's lookup on
+ * PATH, SQLite), which on a loaded machine outlasted 2,000 turns (a CI failure), so after the
+ * first turns it also pauses briefly, and gives up only after `patienceMs` of wall time.
+ */
+export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, patienceMs = 15_000): Promise<T> {
+  const giveUpAt = Date.now() + patienceMs;
+  for (let i = 0; ; i++) {
     const value = await probe();
     if (value) return value;
-    await new Promise((resolve) => setImmediate(resolve));
+    if (Date.now() > giveUpAt) break;
+    await new Promise((resolve) => (i < 200 ? setImmediate(resolve) : setTimeout(resolve, 5)));
   }
   throw new Error('the condition never held');
 }
