@@ -46,7 +46,7 @@ export function executeBody(command: string, args: string[] = [], extra: Record<
 /**
  * Resolves once `probe` returns a value, yielding to the event loop between tries. A count of
  * turns alone is not enough: some steps wait on the thread pool (the executable's lookup on
- * PATH, SQLite), which on a loaded machine outlasted 2,000 turns (a CI failure), so after the
+ * PATH), which on a loaded machine outlasted 2,000 turns (a CI failure), so after the
  * first turns it also pauses briefly, and gives up only after `patienceMs` of wall time.
  */
 export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, patienceMs = 15_000): Promise<T> {
