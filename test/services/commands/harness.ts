@@ -1,3 +1,4 @@
+import { vi } from 'vitest';
 import type { BridgeConfigInput } from '../../../src/config/config-schema.js';
 import type { Principal } from '../../../src/contract/principal.js';
 import { MemoryProcessRunner } from '../../../src/processes/memory-runner.js';
@@ -44,18 +45,10 @@ export function executeBody(command: string, args: string[] = [], extra: Record<
 }
 
 /**
- * Resolves once `probe` returns a value, yielding to the event loop between tries. A count of
- * turns alone is not enough: some steps wait on the thread pool (the executable's lookup on
- * PATH), which on a loaded machine outlasted 2,000 turns (a CI failure), so after the
- * first turns it also pauses briefly, and gives up only after `patienceMs` of wall time.
+ * Resolves once `probe` returns a value (vitest's `waitUntil`, on real timers). Its patience is
+ * wall time, not a count of turns: some steps wait on the thread pool (the executable's lookup on
+ * PATH), which on a loaded machine outlasted 2,000 turns of the event loop (a CI failure).
  */
-export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, patienceMs = 15_000): Promise<T> {
-  const giveUpAt = Date.now() + patienceMs;
-  for (let i = 0; ; i++) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > giveUpAt) break;
-    await new Promise((resolve) => (i < 200 ? setImmediate(resolve) : setTimeout(resolve, 5)));
-  }
-  throw new Error('the condition never held');
+export function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, patienceMs = 15_000): Promise<T> {
+  return vi.waitUntil(probe, { timeout: patienceMs, interval: 1 }) as Promise<T>;
 }
