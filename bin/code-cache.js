@@ -6,12 +6,14 @@
 // Node version and a hash of node's options), so another build of the same length is never
 // started from this one's bytecode.
 //
-// The cache is written by `start` alone, once, when it has none that V8 took: 10 s after the
-// start or when the process exits with code 0, whichever comes first, so it holds what a start
-// compiles (a short command such as `status`, `start --help` or a start refused at once would
-// leave one without the bridge's start path in it, and V8 would take that one from then on). The
-// cache lives in the user's own cache folder, made private: bytecode there runs as the bridge.
-// Any failure to read or write it only means compiling as without one.
+// The cache is written by `start` alone, once, when it has none that V8 took: when it serves
+// (src/cli/code-cache-hook.ts calls the hook below), so it holds what a start compiles (a short
+// command such as `status`, `start --help` or a start refused at once would leave one without the
+// bridge's start path in it, and V8 would take that one from then on), and before the start
+// changes V8's flags (src/cli/v8-tiering.ts): a cache made under other flags is refused by V8 at
+// the next start, which would then compile and write again, every time. The cache lives in the
+// user's own cache folder, made private: bytecode there runs as the bridge. Any failure to read or
+// write it only means compiling as without one.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,11 +22,12 @@ import path from 'node:path';
 import vm from 'node:vm';
 
 const ID_LINE = /^\/\/ osloop-bridge bundle ([0-9a-f]+)\n/;
-const WRITE_AFTER_MS = 10_000;
+/** Where the bundle finds the write, without importing this file (it is not part of the bundle). */
+const WRITE_HOOK = Symbol.for('osloop-bridge.write-code-cache');
 const STALE_AFTER_MS = 24 * 60 * 60_000;
 
 /** Compiles and runs the bundle at `file` (a path) as CommonJS would, with the code cache when there is one. */
-export function runBundle(file, { writeCache }) {
+export function runBundle(file) {
   // The build writes only ASCII, so Latin-1 reads it exactly, as a one-byte string and without decoding.
   const source = readFileSync(file, 'latin1');
   const id = ID_LINE.exec(source)?.[1];
@@ -36,7 +39,7 @@ export function runBundle(file, { writeCache }) {
     // No importModuleDynamically: the bundle's import() calls go through a file Node loads itself
     // (dist/bundle/dynamic-import.cjs; Node 20 has no unflagged, unwarned vm loader callback).
   });
-  if (cacheFile && writeCache && (!cachedData || script.cachedDataRejected)) saveLater(script, cacheFile);
+  if (cacheFile && (!cachedData || script.cachedDataRejected)) offerWrite(script, cacheFile);
   // `module` is only where the bundle puts its exports; `require` resolves from the bundle's folder.
   script.runInThisContext()({}, createRequire(file), { exports: {} }, file, path.dirname(file));
 }
@@ -77,15 +80,10 @@ function removeOldCaches(dir, keep) {
   }
 }
 
-function saveLater(script, file) {
-  let saved = false;
-  const save = (exitCode = 0) => {
-    if (saved) return;
-    saved = true;
-    process.off('exit', save);
-    // A start that ended in an error (a bad option, a port in use, a corrupt config) compiled
-    // little of what a start runs; its cache, taken by every later start, would save them little.
-    if (exitCode !== 0) return;
+/** Lets the bundle write the cache once, synchronously (a start that serves calls it). */
+function offerWrite(script, file) {
+  globalThis[WRITE_HOOK] = () => {
+    delete globalThis[WRITE_HOOK];
     try {
       mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
       // Renamed into place: bridges starting side by side read a whole cache or none.
@@ -97,6 +95,4 @@ function saveLater(script, file) {
       // A read-only or full disk: the next start compiles, as this one did.
     }
   };
-  setTimeout(() => save(), WRITE_AFTER_MS).unref();
-  process.once('exit', save);
 }

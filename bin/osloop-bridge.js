@@ -16,5 +16,4 @@ if (!existsSync(main)) {
 }
 // Node ≥ 22.1 also keeps the bytecode of the packages left outside the bundle (pino, commander, …).
 module.enableCompileCache?.();
-const [command, ...options] = process.argv.slice(2);
-runBundle(main, { writeCache: command === 'start' && !options.includes('--help') && !options.includes('-h') });
+runBundle(main);

@@ -1,4 +1,5 @@
 import { createLogger } from '../logging.js';
+import { writeCodeCacheNow } from './code-cache-hook.js';
 import { handleProcessExit } from './process-exit.js';
 import { startBridgeOrExit } from './start-bridge-or-exit.js';
 
@@ -31,6 +32,7 @@ export async function runStart(options: { port?: number; nats?: string; dev?: bo
     return 2;
   }
   logger.info(`UI token written to ${bridge.paths.uiTokenFile}`);
+  writeCodeCacheNow();
   const signal = await lifecycle.stopRequested;
   logger.info({ signal }, 'stopping');
   await bridge.stop(`signal ${signal}`);
