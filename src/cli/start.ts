@@ -2,6 +2,7 @@ import { createLogger } from '../logging.js';
 import { writeCodeCacheNow } from './code-cache-hook.js';
 import { handleProcessExit } from './process-exit.js';
 import { startBridgeOrExit } from './start-bridge-or-exit.js';
+import { optimiseHotPathsSooner } from './v8-tiering.js';
 
 /**
  * `osloop-bridge start`: runs until SIGINT/SIGTERM/SIGHUP; exits 2 when the port cannot be
@@ -33,6 +34,8 @@ export async function runStart(options: { port?: number; nats?: string; dev?: bo
   }
   logger.info(`UI token written to ${bridge.paths.uiTokenFile}`);
   writeCodeCacheNow();
+  const tiering = optimiseHotPathsSooner();
+  logger.info({ v8: process.versions.v8, flag: tiering ?? null }, tiering ? `V8 optimises hot code sooner (${tiering})` : 'V8 keeps its default tiering');
   const signal = await lifecycle.stopRequested;
   logger.info({ signal }, 'stopping');
   await bridge.stop(`signal ${signal}`);

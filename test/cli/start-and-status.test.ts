@@ -7,6 +7,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { untilCliStarted } from '../support/cli-started.js';
 import { COMPILED_BIN, ensureCompiled } from '../support/compiled-bin.js';
 import { freePort } from '../support/free-port.js';
+import { tieringFlagFor } from '../../src/cli/v8-tiering.js';
 
 const BIN = COMPILED_BIN;
 beforeAll(ensureCompiled);
@@ -37,6 +38,10 @@ describe('osloop-bridge start / status', () => {
     bridge.kill('SIGTERM');
     const result = await bridge;
     expect({ exitCode: result.exitCode, signal: result.signal }).toEqual({ exitCode: 0, signal: undefined });
+    // Once serving it tunes V8's tiering where the flag exists (src/cli/v8-tiering.ts), and says which.
+    const tiering = result.stdout.split('\n').flatMap((line) => (line.includes('"flag":') ? [JSON.parse(line) as { flag: string | null; v8: string }] : []));
+    expect(tiering).toEqual([expect.objectContaining({ flag: tieringFlagFor(process.versions.v8) ?? null })]);
+    expect(result.stderr).not.toMatch(/unrecognized flag|Error/);
   });
 
   it('says so when no bridge answers', async () => {
