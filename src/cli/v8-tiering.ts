@@ -7,8 +7,9 @@ import v8 from 'node:v8';
  * thresholds leave most of a call's path (the socket frame, the bus, the MCP SDK, zod) in the
  * interpreter for the first thousands of them: an echo call cost ~600–700 µs of the bridge's CPU
  * in the first 1,000 calls and ~180 µs once optimised (docs/performance.md, MCP rows). Node 20's
- * V8 counts a function's work against an interrupt budget; an eighth of the default (67,584)
- * took the echo row from 2.3–2.4× to 1.9–2.0× the direct SDK client in alternating runs.
+ * V8 counts a function's work against an interrupt budget before it considers optimising it;
+ * 4,096 instead of the default 67,584 took the echo row from 2.35–2.46× to 1.88–1.96× the direct
+ * SDK client in alternating runs (docs/performance.md, round 10).
  *
  * Set at run time, after the port is bound, so that starting (which runs most code once) keeps
  * V8's defaults and does not pay for compiling what it runs only once. Only on the V8 versions
