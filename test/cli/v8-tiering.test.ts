@@ -10,12 +10,13 @@ describe('the V8 tiering a serving bridge sets', () => {
     expect(tieringFlagFor('10.2.154.26-node.26')).toBeUndefined();
   });
 
-  it('names a flag this Node\'s V8 knows, and none where V8 has no such flag (setting an unknown one prints an error)', async () => {
+  it('names only a flag this Node\'s V8 knows (setting an unknown one prints an error)', async () => {
     const { stdout } = await execa(process.execPath, ['--v8-options']);
     const flag = tieringFlagFor(process.versions.v8);
-    const budgetKnown = /^\s+--interrupt-budget\s/m.test(stdout);
-    expect(flag !== undefined).toBe(budgetKnown);
+    // Node 24's V8 lists no interrupt budget, and gets no flag.
+    if (!/^\s+--interrupt-budget\s/m.test(stdout)) expect(flag).toBeUndefined();
     if (flag) {
+      expect(stdout).toContain(`  ${flag.split('=')[0]} `);
       // Set at run time as the bridge does: V8 reports an unknown or malformed flag on stderr, without throwing.
       const run = await execa(process.execPath, ['-e', `require('node:v8').setFlagsFromString(${JSON.stringify(flag)})`]);
       expect(run.stderr).toBe('');
