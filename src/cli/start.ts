@@ -2,6 +2,7 @@ import { createLogger } from '../logging.js';
 import { writeCodeCacheNow } from './code-cache-hook.js';
 import { handleProcessExit } from './process-exit.js';
 import { startBridgeOrExit } from './start-bridge-or-exit.js';
+import { keepTickObjectMapsAlive } from './tick-object-maps.js';
 import { optimiseHotPathsSooner } from './v8-tiering.js';
 
 /**
@@ -12,6 +13,8 @@ import { optimiseHotPathsSooner } from './v8-tiering.js';
 export async function runStart(options: { port?: number; nats?: string; dev?: boolean; allowOrigin: string[] }): Promise<number> {
   const logger = createLogger();
   const lifecycle = handleProcessExit({ logger });
+  // Before the start's own collections: their first would find tick objects' maps unused.
+  await keepTickObjectMapsAlive();
 
   const bridge = await startBridgeOrExit(
     {
