@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { createHook } from 'node:async_hooks';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,7 +56,6 @@ describe('the tick object kept alive', () => {
   it('catches a tick object in this Node too, and when asked again keeps the one it has', async () => {
     const { keepTickObjectMapsAlive } = await import('../../src/cli/tick-object-maps.js');
     expect(await keepTickObjectMapsAlive()).toBe(true);
-    const { createHook } = await import('node:async_hooks');
     let ticksSeen = 0;
     const hook = createHook({ init: (_id, type) => void (type === 'TickObject' && ticksSeen++) }).enable();
     try {
