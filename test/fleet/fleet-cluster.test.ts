@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createCurve } from '@nats-io/nkeys';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ensureFleetInfrastructure, FleetClient, JOB_EVENTS_STREAM, type PresenceChange, type ReceivedJobEvent } from '../../src/fleet/client/index.js';
 import { createFleetRequest } from '../../src/fleet/fleet-request.js';
 import { bridgePermissions, orchestratorPermissions } from '../../src/fleet/server-permissions.js';
@@ -174,8 +174,14 @@ describe.skipIf(skip)('a fleet of three bridges on a 3-node TLS cluster with Jet
     expect(refusalFrom(first.machineId, await ask(first.machineId, 'execute', strangerWire))).toBe('unpaired');
 
     // Replayed: a genuine request the monitor saw on the wire, sent again.
+    const framesBefore = monitorFrames.length;
     await client.runs(first.machineId);
-    const captured = monitorFrames.filter((frame) => frame.subject === fleetSubjectsFor(first.machineId).endpoint('runs')).at(-1)!.data;
+    // The monitor may sit on another node of the cluster than the client: its copy of the request
+    // can arrive after the reply did, so it is waited for (the last frame seen so far may be the
+    // attacker's unsigned one above).
+    const captured = (
+      await vi.waitUntil(() => monitorFrames.slice(framesBefore).findLast((frame) => frame.subject === fleetSubjectsFor(first.machineId).endpoint('runs')), { timeout: 5_000, interval: 20 })
+    ).data;
     // The client sends in its session (one signed handshake, then a MAC per request): the replay is of a counter.
     expect(captured[0]).toBe(SESSION_FRAME_V1);
     expect(refusalFrom(first.machineId, await ask(first.machineId, 'runs', captured))).toBe('replayed');
