@@ -2,7 +2,7 @@ import { loadExeca, loadedExeca } from './load-execa.js';
 import { groupAlive, killProcessTree } from './kill-tree.js';
 import { trackProcess } from './process-groups.js';
 import type { ProcessExit, ProcessHandlers, ProcessRunner, ProcessSpec, RunningProcess } from './process-runner.js';
-import { SpawnHelper } from './spawn-helper.js';
+import { SpawnHelperPool } from './spawn-helper-pool.js';
 
 /** Grace a process group's stragglers get between SIGTERM and SIGKILL unless the runner is told. */
 const DEFAULT_STRAY_GRACE_MS = 2_000;
@@ -63,7 +63,7 @@ export function createExecaRunner(
 
   return {
     /**
-     * `start`, with the spawn itself done by a small helper process (spawn-helper.ts) so that
+     * `start`, with the spawn itself done by a small helper process (spawn-helper.ts, one of a pool: spawn-helper-pool.ts) so that
      * this process goes on answering meanwhile; resolves once the OS started the process (or refused).
      * The same semantics: own process group, raw bytes, the group's stragglers stopped before
      * the exit is reported.
@@ -140,9 +140,9 @@ export function createExecaRunner(
   };
 }
 
-/** One spawn helper per process, whatever the number of runners (and of bridges, in tests). */
-let spawnHelper: SpawnHelper | undefined;
-const sharedSpawnHelper = (): SpawnHelper => (spawnHelper ??= new SpawnHelper());
+/** One pool of spawn helpers per process, whatever the number of runners (and of bridges, in tests). */
+let spawnHelpers: SpawnHelperPool | undefined;
+const sharedSpawnHelper = (): SpawnHelperPool => (spawnHelpers ??= new SpawnHelperPool());
 
 function spawnErrorCode(result: { code?: string; cause?: unknown }): string {
   if (result.code) return result.code;

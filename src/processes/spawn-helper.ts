@@ -8,7 +8,8 @@ import type { OutputStream, ProcessExit, ProcessSpec } from './process-runner.js
  * answered nothing (docs/performance.md, "commands"). A worker thread took the wait off the main
  * thread but not the fork: forking holds the whole process's memory map, so the bridge's main
  * thread still stalled on its allocations, and forking a large process is slow. Command runs are
- * therefore spawned by a small helper process (a bare node with nothing loaded), which relays each
+ * therefore spawned by a small helper process (a bare node with nothing loaded; a bridge has a
+ * pool of them, spawn-helper-pool.ts, so that their waits overlap), which relays each
  * child's pid and exit over its IPC channel, and its output too while it is small; a pipe whose
  * output goes on past RELAY_LIMIT_BYTES is handed to the bridge itself (sent as a handle), which
  * reads the rest as it would its own children's. The children are the helper's, in their own process groups as before; the
@@ -173,17 +174,24 @@ type HelperMessage =
   | { id: number; kind: 'stream'; stream: OutputStream }
   | ({ id: number; kind: 'exit' } & ProcessExit);
 
-/** The spawn helper, started at the first spawn (and again after it left) and shared by every run. */
+/** One spawn helper, started at its first spawn (and again after it left); the pool shares it among runs. */
 export class SpawnHelper {
   #helper: ChildProcess | undefined;
   #nextId = 1;
   readonly #children = new Map<number, HelperChild>();
+  #awaitingAnswer = 0;
+
+  /** Spawns sent that the helper has not answered yet: it spawns one at a time, so these queue. */
+  get awaitingAnswer(): number {
+    return this.#awaitingAnswer;
+  }
 
   spawn(spec: ProcessSpec & { detached: boolean }, handlers: HelperSpawnHandlers): void {
     const id = this.#nextId++;
     const { command, args, cwd, env, stdin, shell, detached } = spec;
     const helperSpec: HelperSpec = { id, command, args: [...args], cwd, env: { ...env }, stdin, shell: shell ?? false, detached };
     this.#children.set(id, { handlers, spec: helperSpec, spawned: false, handedOpen: 0, exit: undefined });
+    this.#awaitingAnswer++;
     const helper = this.#ensureHelper();
     // Held open while it has children to report, like a child process of this one would be.
     helper.channel?.ref();
@@ -243,6 +251,7 @@ export class SpawnHelper {
     if (!child) return;
     const { handlers } = child;
     // Any answer means the helper received the spec: from here the child is the helper's.
+    if (!child.spawned) this.#awaitingAnswer--;
     child.spawned = true;
     if (message.kind === 'spawned') return handlers.onSpawned(message.pid);
     if (message.kind === 'output') {
