@@ -63,8 +63,9 @@ export function createExecaRunner(
 
   return {
     /**
-     * `start`, with the spawn itself done by a small helper process (spawn-helper.ts, one of a pool: spawn-helper-pool.ts) so that
-     * this process goes on answering meanwhile; resolves once the OS started the process (or refused).
+     * `start`, with the spawn itself done by a small helper process (spawn-helper.ts, one of a
+     * pool: spawn-helper-pool.ts) so that this process goes on answering meanwhile; resolves once
+     * the OS started the process (or refused).
      * The same semantics: own process group, raw bytes, the group's stragglers stopped before
      * the exit is reported.
      */
@@ -73,7 +74,7 @@ export function createExecaRunner(
       if (platform === 'win32') return Promise.resolve(this.start(spec, handlers));
       return new Promise<RunningProcess>((resolve) => {
         const child = lifecycle();
-        sharedSpawnHelper().spawn(
+        sharedSpawnHelpers().spawn(
           { ...spec, detached: true },
           {
             onSpawned(pid) {
@@ -142,7 +143,7 @@ export function createExecaRunner(
 
 /** One pool of spawn helpers per process, whatever the number of runners (and of bridges, in tests). */
 let spawnHelpers: SpawnHelperPool | undefined;
-const sharedSpawnHelper = (): SpawnHelperPool => (spawnHelpers ??= new SpawnHelperPool());
+const sharedSpawnHelpers = (): SpawnHelperPool => (spawnHelpers ??= new SpawnHelperPool());
 
 function spawnErrorCode(result: { code?: string; cause?: unknown }): string {
   if (result.code) return result.code;
