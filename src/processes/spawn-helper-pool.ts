@@ -6,8 +6,9 @@ import { SpawnHelper, type HelperSpawnHandlers } from './spawn-helper.js';
  * How many spawn helpers a bridge may use. A helper spawns one child at a time and waits in each
  * spawn until the child has exec'd, which on a busy machine is mostly the child waiting for a
  * core: with one helper, runs queued behind that wait and set the 200-session load's p99. Two
- * overlap their waits (the load's p99 266–341 ms against 596–780 ms with one; a third gave no
- * more), at the price of a busier machine under a burst of runs (docs/performance.md, round 11).
+ * overlap their waits (the load's p99 266 and 296 ms against 596 and 600 ms with one, in 20 s
+ * runs; a third gave no more), at the price of a busier machine under a burst of runs
+ * (docs/performance.md, round 11).
  * On a single core there is no second core for the other child to exec on.
  */
 export const SPAWN_HELPERS = Math.min(2, availableParallelism());

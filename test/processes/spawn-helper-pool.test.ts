@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { ProcessExit } from '../../src/processes/process-runner.js';
 import { SpawnHelperPool } from '../../src/processes/spawn-helper-pool.js';
 
+const specOf = (command: string, args: string[] = []) => ({ command, args, cwd: process.cwd(), env: { PATH: process.env.PATH ?? '' }, detached: true });
+
 /** Spawns `sh -c 'echo $PPID'` through the pool: resolves with the pid of the helper that spawned it. */
 function helperOf(pool: SpawnHelperPool): Promise<number> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     pool.spawn(
-      { command: 'sh', args: ['-c', 'echo $PPID'], cwd: process.cwd(), env: { PATH: process.env.PATH ?? '' }, detached: true },
+      specOf('sh', ['-c', 'echo $PPID']),
       {
         onSpawned: () => {},
         onOutput: (_stream, chunk) => void chunks.push(chunk),
@@ -41,10 +43,7 @@ describe.runIf(process.platform === 'linux')('a pool of spawn helpers', () => {
     const pool = new SpawnHelperPool(2);
     const first = await helperOf(pool);
     const refused = await new Promise<ProcessExit>((resolve) =>
-      pool.spawn(
-        { command: 'osloop-no-such-command', args: [], cwd: process.cwd(), env: { PATH: process.env.PATH ?? '' }, detached: true },
-        { onSpawned: () => {}, onOutput: () => {}, onExit: resolve },
-      ),
+      pool.spawn(specOf('osloop-no-such-command'), { onSpawned: () => {}, onOutput: () => {}, onExit: resolve }),
     );
     expect(refused).toEqual({ exitCode: null, signal: null, spawnError: 'ENOENT' });
     expect(await helperOf(pool)).toBe(first);
