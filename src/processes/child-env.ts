@@ -20,7 +20,9 @@ export interface ChildEnvOptions {
 export function buildChildEnv(options: ChildEnvOptions): Record<string, string> {
   const { inherited, requested } = options;
   const secrets = options.secrets.filter((secret) => secret.length > 0);
-  const env: Record<string, string> = {};
+  // No prototype while filled: an inherited variable named like an object key (`__proto__`)
+  // stays a variable. The object returned is a plain one (spread copies it as a variable too).
+  const env: Record<string, string> = Object.create(null) as Record<string, string>;
   let pathKey: string | undefined;
   // Names, then one value each: on process.env (backed by the C environment, every read a call
   // into Node) that is the cheapest walk, with no [name, value] pair built per variable; this
@@ -34,7 +36,53 @@ export function buildChildEnv(options: ChildEnvOptions): Record<string, string> 
   }
   env[pathKey ?? 'PATH'] = options.loginPath;
   // Spread rather than assigned: a requested name such as `__proto__` stays a plain variable.
-  return requested ? { ...env, ...requested } : env;
+  return requested ? { ...env, ...requested } : { ...env };
+}
+
+/** What a child's environment is built from, besides the variables inherited. */
+export type ChildEnvRequest = Omit<ChildEnvOptions, 'inherited'>;
+
+/**
+ * The environments of one bridge's children, built from the environment the bridge started with.
+ *
+ * Why a copy: every read of `process.env` is a call into Node's C environment, and a spawn read
+ * every variable. On this machine's 67 variables `buildChildEnv(process.env)` took ~55 µs per
+ * spawn against ~9 µs from a plain object, about 5 % of a whitelisted run's CPU in the bridge
+ * (docs/performance.md, round 12). The copy changes nothing a child sees: the bridge never writes
+ * its own environment and nothing outside a process can, so the copy is what `process.env` would
+ * answer (the inherited PATH was already read once, at the first run). The filtered variables are
+ * kept for the last login PATH and secrets asked for, and each child gets its own object.
+ */
+export class ChildEnvironments {
+  readonly #inherited: Readonly<Record<string, string>>;
+  #filtered: { loginPath: string; secrets: readonly string[]; env: Readonly<Record<string, string>> } | undefined;
+
+  constructor(inherited: NodeJS.ProcessEnv) {
+    // No prototype: a variable named like an object key (`__proto__`) stays a variable.
+    const copy: Record<string, string> = Object.create(null) as Record<string, string>;
+    for (const name of Object.keys(inherited)) {
+      const value = inherited[name];
+      if (value !== undefined) copy[name] = value;
+    }
+    this.#inherited = copy;
+  }
+
+  build(request: ChildEnvRequest): Record<string, string> {
+    const { loginPath, secrets, requested } = request;
+    const kept = this.#filtered;
+    const filtered =
+      kept && kept.loginPath === loginPath && sameStrings(kept.secrets, secrets)
+        ? kept.env
+        : (this.#filtered = { loginPath, secrets: [...secrets], env: buildChildEnv({ inherited: this.#inherited, loginPath, secrets }) }).env;
+    // Spread rather than assigned, as in buildChildEnv: a requested `__proto__` stays a variable.
+    return requested ? { ...filtered, ...requested } : { ...filtered };
+  }
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function holdsSecret(value: string, secrets: readonly string[]): boolean {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildChildEnv } from '../../src/processes/child-env.js';
+import { buildChildEnv, ChildEnvironments } from '../../src/processes/child-env.js';
 
 describe('child environment', () => {
   const inherited = {
@@ -48,5 +48,50 @@ describe('child environment', () => {
     } finally {
       delete process.env[name];
     }
+  });
+});
+
+describe('the environments of one bridge\'s children', () => {
+  const inherited = { HOME: '/home/me', PATH: '/usr/bin', OSLOOP_BRIDGE_HOME: '/home/me/.osloop', COPIED_TOKEN: 'prefix-ui-token-value-suffix', EMPTY: undefined };
+
+  it('builds what buildChildEnv builds from the same variables, for each login PATH, secret and request', () => {
+    const environments = new ChildEnvironments(inherited);
+    const requests = [
+      { loginPath: '/login/bin', secrets: [] },
+      { loginPath: '/login/bin', secrets: ['ui-token-value'] },
+      { loginPath: '/other/bin', secrets: ['ui-token-value'] },
+      { loginPath: '/other/bin', secrets: ['ui-token-value'], requested: { PATH: '/custom', API_KEY: 'k' } },
+      { loginPath: '/login/bin', secrets: [] },
+    ];
+    for (const request of requests) expect(environments.build(request)).toEqual(buildChildEnv({ inherited, ...request }));
+  });
+
+  it('is the environment the bridge started with: a variable set or removed later changes nothing', () => {
+    const name = `CHILD_ENVS_TEST_${process.pid}`;
+    process.env[name] = 'at the start';
+    try {
+      const environments = new ChildEnvironments(process.env);
+      process.env[name] = 'changed later';
+      expect(environments.build({ loginPath: '/login/bin', secrets: [] })[name]).toBe('at the start');
+      delete process.env[name];
+      expect(environments.build({ loginPath: '/login/bin', secrets: [] })[name]).toBe('at the start');
+    } finally {
+      delete process.env[name];
+    }
+  });
+
+  it('gives each child its own object: what one run does to its environment reaches no other', () => {
+    const environments = new ChildEnvironments(inherited);
+    const first = environments.build({ loginPath: '/login/bin', secrets: [] });
+    first.HOME = '/tampered';
+    first.ADDED = 'x';
+    expect(environments.build({ loginPath: '/login/bin', secrets: [] })).toEqual({ HOME: '/home/me', PATH: '/login/bin', COPIED_TOKEN: 'prefix-ui-token-value-suffix' });
+  });
+
+  it('keeps an inherited variable named like an object key (__proto__) as a variable', () => {
+    const environments = new ChildEnvironments(JSON.parse('{"__proto__": "value", "HOME": "/home/me"}') as NodeJS.ProcessEnv);
+    const env = environments.build({ loginPath: '/login/bin', secrets: [] });
+    expect(Object.getOwnPropertyDescriptor(env, '__proto__')?.value).toBe('value');
+    expect(Object.getPrototypeOf(env)).toBe(Object.prototype);
   });
 });

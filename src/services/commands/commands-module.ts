@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createExecaRunner } from '../../processes/execa-runner.js';
+import { ChildEnvironments } from '../../processes/child-env.js';
 import { resolveLoginPath, userLoginShell } from '../../processes/login-path.js';
 import type { ProcessRunner } from '../../processes/process-runner.js';
 import { isoAt } from '../../runtime/clock.js';
@@ -49,6 +50,8 @@ export function commandPermissionsModule(options: CommandPermissionsOptions = {}
     });
     const slots = new RunSlots(() => config.current);
     const uiToken = readSecret(paths.uiTokenFile);
+    // Taken as the bridge starts: what its children inherit (see ChildEnvironments).
+    const environments = new ChildEnvironments(process.env);
 
     return {
       name: 'command_permissions',
@@ -65,6 +68,7 @@ export function commandPermissionsModule(options: CommandPermissionsOptions = {}
           searchPath: resolveSearchPath,
           loginShell: userLoginShell(),
           secrets: () => (uiToken ? [uiToken] : []),
+          environments,
         }),
         permissionPrompt: promptEffects({ bus, subjects, store }),
       },

@@ -238,8 +238,9 @@ export function startCommandsService(ctx: ServiceContext, deps: { runs: RunsRepo
       let run = visible(principal, params.runId);
       const ref = liveRun(runtime, params.runId);
       if (query.waitMs > 0 && !isFinal(run.state) && ref) {
-        await waitFor(ref, (s) => s.status === 'done', { timeout: query.waitMs }).catch(() => {});
-        run = current(params.runId) ?? run;
+        const ended = (await waitFor(ref, (s) => s.status === 'done', { timeout: query.waitMs }).catch(() => undefined)) as RunSnapshot | undefined;
+        // An ended run's last snapshot is what its final state stored: not read back from SQLite.
+        run = (ended ? runSummary(ended.context as RunContext, runStateOf(ended.value)) : current(params.runId)) ?? run;
       }
       const output = outputs.get(params.runId);
       const slice = (stream: 'stdout' | 'stderr') => {

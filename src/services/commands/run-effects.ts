@@ -5,7 +5,7 @@ import { BusNoResponders } from '../../bus/errors.js';
 import type { Subjects } from '../../bus/subjects.js';
 import type { ConfigStore } from '../../config/config-store.js';
 import type { AwakeInput, GateInput, ProcessInput, RunEvent, SlotInput, commandRunMachine } from '../../../machines/commandRun.machine.js';
-import { buildChildEnv } from '../../processes/child-env.js';
+import type { ChildEnvironments } from '../../processes/child-env.js';
 import type { ProcessHandlers, ProcessRunner, ProcessSpec, RunningProcess } from '../../processes/process-runner.js';
 import { resolveExecutable } from '../../processes/resolve-executable.js';
 import type { Clock } from '../../runtime/clock.js';
@@ -36,6 +36,8 @@ export interface RunEffectsDeps {
   loginShell: string | null;
   /** Values no child may ever see in its environment (the UI token). */
   secrets: () => readonly string[];
+  /** Children's environments, from the one the bridge started with. */
+  environments: ChildEnvironments;
 }
 
 /** How long the gate waits for the authority's first answer (not for the user: that is the prompt). */
@@ -169,7 +171,7 @@ function runProcess(
       if (verdict.deniedBy) return exited('denied by the bridge policy');
     }
     if (disposed) return exited('the run ended before its process started');
-    const env = buildChildEnv({ inherited: process.env, loginPath: searchPath, ...(resolved.env ? { requested: resolved.env } : {}), secrets: deps.secrets() });
+    const env = deps.environments.build({ loginPath: searchPath, ...(resolved.env ? { requested: resolved.env } : {}), secrets: deps.secrets() });
     await deps.runner.prepare?.();
     if (disposed) return exited('the run ended before its process started');
     // Spawned off this thread where the runner can: a spawn blocks its thread for milliseconds.

@@ -69,6 +69,20 @@ describe('commands service', () => {
     ]);
   });
 
+  it('answers a wait with the run as stored at its end, the same as a later read of the ended run', async () => {
+    harness = await startCommandsHarness();
+    const { runId, process } = await startedRun('tool', ['--flag']);
+    process.write('stdout', 'done\n');
+    const waiting = harness.call<Record<string, unknown>>(GET, { params: { runId }, query: { waitMs: 5_000 } });
+    // The in-process bus delivers in microtasks: by the next macrotask the route is waiting.
+    await new Promise((resolve) => setImmediate(resolve));
+    process.exit({ exitCode: 3 });
+    const waited = await waiting;
+    expect(waited).toMatchObject({ state: 'failed', exitCode: 3, stdoutBytes: 5, stdout: { data: 'done\n' } });
+    // The actor has ended: this read is the row SQLite holds.
+    expect(await harness.call(GET, { params: { runId } })).toEqual(waited);
+  });
+
   it('marks partial output past the buffer cap while events keep carrying everything', async () => {
     harness = await startCommandsHarness({ config: { outputBufferBytes: 1024 } });
     const { runId, process } = await startedRun();
