@@ -8,8 +8,6 @@ export interface OutputSlice {
   ended: boolean;
 }
 
-const INITIAL_CAPACITY = 64 * 1024;
-
 /**
  * The first `limit` bytes of one output stream, and how many bytes it produced in all. Memory
  * stays bounded by `limit`; past it the stream is `partial` and only events carry the rest.
@@ -82,10 +80,15 @@ export class OutputBuffer {
     };
   }
 
+  /**
+   * Grows to exactly what the first chunk needs, then by doubling (so a long stream is copied
+   * O(n) bytes in all). Why not a first 64 KiB, as before: most runs print a line or two, and a
+   * zero-filled 64 KiB per stream per run, freed at its end, was tens of MB a second of external
+   * memory for V8's collector to account for under load (docs/performance.md, round 12).
+   */
   #ensureCapacity(needed: number): void {
     if (needed <= this.#bytes.length) return;
-    let capacity = Math.max(this.#bytes.length, Math.min(INITIAL_CAPACITY, this.limit));
-    while (capacity < needed) capacity = Math.min(capacity * 2, this.limit);
+    const capacity = Math.min(this.limit, Math.max(needed, this.#bytes.length * 2));
     const grown = Buffer.alloc(capacity);
     this.#bytes.copy(grown, 0, 0, this.#buffered);
     this.#bytes = grown;

@@ -73,10 +73,22 @@ describe('retained output of finished runs', () => {
   it('keeps only the bytes a finished stream holds, not its spare capacity', () => {
     const buffer = new OutputBuffer(1024 * 1024);
     buffer.append(Buffer.from('hello\n'));
-    expect(buffer.capacityBytes).toBeGreaterThanOrEqual(64 * 1024);
+    buffer.append(Buffer.from('x'));
+    expect(buffer.capacityBytes).toBe(12);
     buffer.end();
-    expect(buffer.capacityBytes).toBe(6);
-    expect(buffer.slice(0, 100)).toMatchObject({ data: 'hello\n', ended: true });
+    expect(buffer.capacityBytes).toBe(7);
+    expect(buffer.slice(0, 100)).toMatchObject({ data: 'hello\nx', ended: true });
+  });
+
+  it('grows to the first chunk exactly, then by doubling, never past its limit', () => {
+    const buffer = new OutputBuffer(10_000);
+    const sizes: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      buffer.append(Buffer.alloc(1000, 0x61));
+      sizes.push(buffer.capacityBytes);
+    }
+    expect(sizes).toEqual([1000, 2000, 4000, 4000, 8000, 8000, 8000, 8000, 10_000, 10_000, 10_000, 10_000]);
+    expect(buffer.slice(0, 20_000)).toMatchObject({ bufferedBytes: 10_000, totalBytes: 12_000, data: 'a'.repeat(10_000) });
   });
 
   it('evicts the oldest finished runs once their memory passes the budget, even runs that printed nothing', () => {
