@@ -250,7 +250,8 @@ export function startCommandsService(ctx: ServiceContext, deps: { runs: RunsRepo
         const total = stream === 'stdout' ? run.stdoutBytes : run.stderrBytes;
         return { offset: 0, data: '', nextOffset: 0, bufferedBytes: 0, totalBytes: total, ended: isFinal(run.state) };
       };
-      return { ...run, stdout: slice('stdout'), stderr: slice('stderr'), interleaving: output?.interleaving() ?? null };
+      // The summary spread last (its fields are not these): see initialRunContext for why.
+      return { stdout: slice('stdout'), stderr: slice('stderr'), interleaving: output?.interleaving() ?? null, ...run };
     }),
 
     serveRoute(bus, subjects, ROUTES.systemCommandsRunsTerminate, async ({ principal, params }) => {

@@ -74,6 +74,7 @@ export function startPermissionAuthority(ctx: ServiceContext, deps: AuthorityDep
     const shell = request.shell ?? false;
     const cwd = request.template.cwd ?? os.homedir();
     const context = request.context ?? null;
+    // Spread last into each decision (its fields are not the decision's own): see initialRunContext.
     const base = {
       at,
       subject: { kind: request.subjectKind, id: request.subjectId },
@@ -96,7 +97,7 @@ export function startPermissionAuthority(ctx: ServiceContext, deps: AuthorityDep
       if (verdict.deniedBy) {
         const policy = verdict.deniedBy;
         const decisionId = newId('dec');
-        recordDecision({ ...base, decisionId, decidedBy: 'policy', outcome: 'rejected', ruleId: null, policy });
+        recordDecision({ decisionId, decidedBy: 'policy', outcome: 'rejected', ruleId: null, policy, ...base });
         return { outcome: 'denied', decidedBy: 'policy', code: 'bridge_policy_denied', policy, decisionId };
       }
     }
@@ -141,7 +142,7 @@ export function startPermissionAuthority(ctx: ServiceContext, deps: AuthorityDep
       const rule = store.rules.forExecutable(subject.command).find((candidate) => ruleMatches(candidate, subject));
       if (rule) {
         const decisionId = newId('dec');
-        const decision: Decision = { ...base, decisionId, decidedBy: 'rule', outcome: 'allowed', ruleId: rule.ruleId, policy: null };
+        const decision: Decision = { decisionId, decidedBy: 'rule', outcome: 'allowed', ruleId: rule.ruleId, policy: null, ...base };
         const used = store.recordRuleUse(decision, rule.ruleId, at);
         publish('permission.decision.recorded', decision);
         if (used) publish('permission.whitelist.updated', { change: 'used', rule: used });
