@@ -89,20 +89,24 @@ describe('resolved secrets end to end', () => {
 });
 
 describe('the child environment', () => {
-  it('never contains the bridge\'s own variables or its UI token', async () => {
-    const api = await startApi({ config: { commandPath: 'inherited' } });
+  it('is the one the bridge started with, without the bridge\'s own variables or its UI token', async () => {
     const saved = { ...process.env };
-    // As if a launcher had exported them: the bridge must still not pass them on.
+    // As a launcher exports them before starting the bridge: the bridge must still not pass them on.
     process.env.OSLOOP_EXAMPLE_SETTING = 'bridge-only';
-    process.env.LAUNCHER_TOKEN_COPY = api.bridge.uiToken;
+    process.env.LAUNCHER_SETTING = 'inherited';
+    const api = await startApi({ config: { commandPath: 'inherited' } });
+    // Set once the bridge runs (nothing outside a process can do this to the daemon): not inherited.
+    process.env.SET_AFTER_START = 'too-late';
     try {
       const execute = await api.execute('env', [], { env: { ASKED_FOR: 'yes' } });
       await api.resolve(String(execute.body.promptId), 'allow_once');
       const run = await api.waitRun(String(execute.body.runId));
       const printed = String((run.body.stdout as { data: string }).data);
       expect(printed).toContain('ASKED_FOR=yes');
+      expect(printed).toContain('LAUNCHER_SETTING=inherited');
       expect(printed).toContain('PATH=');
       expect(printed).not.toMatch(/^OSLOOP_/m);
+      expect(printed).not.toContain('SET_AFTER_START');
       expect(printed).not.toContain(api.bridge.uiToken);
     } finally {
       process.env = saved;

@@ -1,4 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { resolvePaths } from '../../../src/config/paths.js';
 import { BridgeError } from '../../../src/contract/errors.js';
 import { eventually, executeBody, startCommandsHarness, USER, type CommandsHarness } from './harness.js';
 
@@ -50,6 +54,30 @@ describe('commands service', () => {
     await harness.call(RESOLVE, { params: { requestId: reply.promptId }, body: { decision: 'allow_once' } });
     const fake = await eventually(() => harness.runner.processes[0]);
     expect(fake.spec).toMatchObject({ command: 'tool', args: ['s3cret'], shell: false, env: expect.objectContaining({ TOKEN: 's3cret', PATH: process.env.PATH }) });
+  });
+
+  it('hands a child the environment the bridge started with, without any variable holding its UI token', async () => {
+    const home = await mkdtemp(path.join(os.tmpdir(), 'osloop-child-env-'));
+    // After afterEach has stopped the harness: a given home is the test's to remove.
+    onTestFinished(() => rm(home, { recursive: true, force: true }));
+    const token = 'ui-token-known-to-the-launcher';
+    const { uiTokenFile } = resolvePaths({ OSLOOP_BRIDGE_HOME: home });
+    await mkdir(path.dirname(uiTokenFile), { recursive: true });
+    await writeFile(uiTokenFile, `${token}\n`);
+    const saved = { ...process.env };
+    process.env.LAUNCHER_TOKEN_COPY = `Bearer ${token}`;
+    process.env.LAUNCHER_SETTING = 'kept';
+    try {
+      harness = await startCommandsHarness({ home });
+      process.env.SET_AFTER_START = 'too late';
+      await startedRun('tool');
+      const { env } = harness.runner.processes[0]!.spec;
+      expect(env).toMatchObject({ LAUNCHER_SETTING: 'kept' });
+      expect(Object.keys(env)).not.toContain('LAUNCHER_TOKEN_COPY');
+      expect(Object.keys(env)).not.toContain('SET_AFTER_START');
+    } finally {
+      process.env = saved;
+    }
   });
 
   it('streams output as events with contiguous offsets, carrying a split character whole', async () => {
