@@ -1,3 +1,5 @@
+import { isDeepStrictEqual } from 'node:util';
+
 /** Variables of the bridge's own (its config, its tokens) are never handed to a child. */
 const BRIDGE_VARIABLE = /^OSLOOP_/i;
 
@@ -71,18 +73,12 @@ export class ChildEnvironments {
     const { loginPath, secrets, requested } = request;
     const kept = this.#filtered;
     const filtered =
-      kept && kept.loginPath === loginPath && sameStrings(kept.secrets, secrets)
+      kept && kept.loginPath === loginPath && isDeepStrictEqual(kept.secrets, secrets)
         ? kept.env
         : (this.#filtered = { loginPath, secrets: [...secrets], env: buildChildEnv({ inherited: this.#inherited, loginPath, secrets }) }).env;
     // Spread rather than assigned, as in buildChildEnv: a requested `__proto__` stays a variable.
     return requested ? { ...filtered, ...requested } : { ...filtered };
   }
-}
-
-function sameStrings(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function holdsSecret(value: string, secrets: readonly string[]): boolean {

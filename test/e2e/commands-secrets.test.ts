@@ -90,14 +90,14 @@ describe('resolved secrets end to end', () => {
 
 describe('the child environment', () => {
   it('is the one the bridge started with, without the bridge\'s own variables or its UI token', async () => {
-    const saved = { ...process.env };
     // As a launcher exports them before starting the bridge: the bridge must still not pass them on.
     process.env.OSLOOP_EXAMPLE_SETTING = 'bridge-only';
     process.env.LAUNCHER_SETTING = 'inherited';
-    const api = await startApi({ config: { commandPath: 'inherited' } });
-    // Set once the bridge runs (nothing outside a process can do this to the daemon): not inherited.
-    process.env.SET_AFTER_START = 'too-late';
+    let api: Awaited<ReturnType<typeof startApi>> | undefined;
     try {
+      api = await startApi({ config: { commandPath: 'inherited' } });
+      // Set once the bridge runs (nothing outside a process can do this to the daemon): not inherited.
+      process.env.SET_AFTER_START = 'too-late';
       const execute = await api.execute('env', [], { env: { ASKED_FOR: 'yes' } });
       await api.resolve(String(execute.body.promptId), 'allow_once');
       const run = await api.waitRun(String(execute.body.runId));
@@ -109,8 +109,8 @@ describe('the child environment', () => {
       expect(printed).not.toContain('SET_AFTER_START');
       expect(printed).not.toContain(api.bridge.uiToken);
     } finally {
-      process.env = saved;
-      await api.bridge.close();
+      for (const name of ['OSLOOP_EXAMPLE_SETTING', 'LAUNCHER_SETTING', 'SET_AFTER_START']) delete process.env[name];
+      await api?.bridge.close();
     }
   });
 });

@@ -71,6 +71,9 @@ type RunSnapshot = SnapshotFrom<typeof commandRunMachine>;
 
 const isFinal = (state: string) => (FINAL_RUN_STATES as readonly string[]).includes(state);
 
+/** The run as its actor's snapshot says, without live output counters. */
+const summaryOf = (snapshot: RunSnapshot): RunSummary => runSummary(snapshot.context as RunContext, runStateOf(snapshot.value));
+
 /** Past the moments that only last a tick: the verdict, the spawn, a slot that was free anyway. */
 const settled = (s: RunSnapshot) =>
   !s.matches({ awaiting_permission: 'deciding' }) && !s.matches('starting') && !(s.matches('queued') && !s.context.queued);
@@ -97,7 +100,7 @@ export function startCommandsService(ctx: ServiceContext, deps: { runs: RunsRepo
   const current = (runId: string): RunSummary | undefined => {
     const snapshot = liveRun(runtime, runId)?.getSnapshot();
     if (!snapshot || snapshot.status !== 'active') return runs.get(runId);
-    const live = runSummary(snapshot.context as RunContext, runStateOf(snapshot.value));
+    const live = summaryOf(snapshot as RunSnapshot);
     const totals = outputs.get(runId)?.totals();
     return totals ? { ...live, stdoutBytes: totals.stdoutBytes, stderrBytes: totals.stderrBytes, partialOutput: totals.partialOutput } : live;
   };
@@ -155,7 +158,7 @@ export function startCommandsService(ctx: ServiceContext, deps: { runs: RunsRepo
   /** The run as a reply: refused (throws), or accepted. */
   const replyFor = (snapshot: RunSnapshot, facts: ReplyFacts): ExecuteAccepted => {
     const context = snapshot.context as RunContext;
-    const run = current(context.runId) ?? runSummary(context, runStateOf(snapshot.value));
+    const run = current(context.runId) ?? summaryOf(snapshot);
     const refusal = refusalOf(run);
     if (refusal) throw refusal;
     if (run.state === 'failed' && run.errorCode === 'unavailable') {
@@ -240,7 +243,7 @@ export function startCommandsService(ctx: ServiceContext, deps: { runs: RunsRepo
       if (query.waitMs > 0 && !isFinal(run.state) && ref) {
         const ended = (await waitFor(ref, (s) => s.status === 'done', { timeout: query.waitMs }).catch(() => undefined)) as RunSnapshot | undefined;
         // An ended run's last snapshot is what its final state stored: not read back from SQLite.
-        run = (ended ? runSummary(ended.context as RunContext, runStateOf(ended.value)) : current(params.runId)) ?? run;
+        run = (ended ? summaryOf(ended) : current(params.runId)) ?? run;
       }
       const output = outputs.get(params.runId);
       const slice = (stream: 'stdout' | 'stderr') => {

@@ -49,8 +49,8 @@ export class OutputBuffer {
 
   end(): void {
     this.#ended = true;
-    // A finished stream keeps what it holds, not its spare capacity: a 5-byte run must not pin
-    // 64 KiB that the retained-output budget (which counts buffered bytes) never sees.
+    // A finished stream keeps what it holds, not its spare capacity: doubling may have left up to
+    // half of it unused, which the retained-output budget (it counts buffered bytes) never sees.
     // (Buffer.alloc, not Buffer.from: a small copy from the shared pool would pin an 8 KiB slab.)
     if (this.#bytes.length > this.#buffered) {
       const exact = Buffer.alloc(this.#buffered);

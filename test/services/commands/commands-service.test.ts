@@ -64,7 +64,6 @@ describe('commands service', () => {
     const { uiTokenFile } = resolvePaths({ OSLOOP_BRIDGE_HOME: home });
     await mkdir(path.dirname(uiTokenFile), { recursive: true });
     await writeFile(uiTokenFile, `${token}\n`);
-    const saved = { ...process.env };
     process.env.LAUNCHER_TOKEN_COPY = `Bearer ${token}`;
     process.env.LAUNCHER_SETTING = 'kept';
     try {
@@ -76,7 +75,7 @@ describe('commands service', () => {
       expect(Object.keys(env)).not.toContain('LAUNCHER_TOKEN_COPY');
       expect(Object.keys(env)).not.toContain('SET_AFTER_START');
     } finally {
-      process.env = saved;
+      for (const name of ['LAUNCHER_TOKEN_COPY', 'LAUNCHER_SETTING', 'SET_AFTER_START']) delete process.env[name];
     }
   });
 
