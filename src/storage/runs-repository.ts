@@ -27,11 +27,20 @@ export function requestOriginOf(requestedBy: Principal): string {
 /** `principalScope` of a stored run's `requestedBy`, in SQL. */
 const SCOPE_SQL = `CASE json_extract(summary, '$.requestedBy.kind') WHEN 'fleet' THEN 'fleet:' || json_extract(summary, '$.requestedBy.orchestrator') ELSE json_extract(summary, '$.requestedBy.origin') END`;
 
-/** A stored run as listed today: rows written before jobs existed lack the job fields. */
-function upgraded(run: RunSummary): RunSummary {
-  const defaults: Pick<RunSummary, 'status' | 'requestId' | 'context' | 'recoveryHint'> = { status: jobStatusOf(run.state), requestId: null, context: null, recoveryHint: null };
+/**
+ * A stored run as listed today: rows written before jobs existed lack the job fields. A row that
+ * has them is returned as parsed: copying every row into a fresh object cost a list of 20 runs
+ * more than its SQL (docs/performance.md, round 14).
+ */
+function upgraded(run: StoredRun): RunSummary {
+  if ('status' in run && 'requestId' in run && 'context' in run && 'recoveryHint' in run) return run as RunSummary;
+  const defaults: Pick<RunSummary, JobField> = { status: jobStatusOf(run.state), requestId: null, context: null, recoveryHint: null };
   return Object.assign(defaults, run);
 }
+
+type JobField = 'status' | 'requestId' | 'context' | 'recoveryHint';
+/** A run's row as parsed: one written before jobs existed lacks the job fields. */
+type StoredRun = Omit<RunSummary, JobField> & Partial<Pick<RunSummary, JobField>>;
 
 /** Runs as listed (template fields only) and the web app's requestIds. Output buffers are never stored. */
 export class RunsRepository {

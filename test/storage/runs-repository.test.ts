@@ -32,6 +32,17 @@ describe('runs repository', () => {
     expect(runs.list({ limit: 10, states: ['completed'] }).runs.map((r) => r.runId)).toEqual(['run_4', 'run_2', 'run_0']);
   });
 
+  it('gives a run stored before jobs existed the job fields, and returns a run that has them as stored', () => {
+    const { status: _status, requestId: _requestId, context: _context, recoveryHint: _hint, ...beforeJobs } = runSummary('run_old', 'failed');
+    db.prepare('INSERT INTO runs (run_id, state, created_at, summary) VALUES (?, ?, ?, ?)').run('run_old', 'failed', beforeJobs.createdAt, JSON.stringify(beforeJobs));
+    const current = { ...runSummary('run_new', 'completed'), requestId: 'req-1', recoveryHint: 'timeout' as const };
+    runs.save(current);
+    const upgraded = { ...beforeJobs, status: 'failed', requestId: null, context: null, recoveryHint: null };
+    expect(runs.get('run_old')).toEqual(upgraded);
+    expect(runs.get('run_new')).toEqual(current);
+    expect(runs.list({ limit: 10 }).runs).toEqual([current, upgraded]);
+  });
+
   it('refuses a cursor it did not hand out', () => {
     expect(() => runs.list({ limit: 2, cursor: 'garbage' })).toThrow(/cursor/);
   });

@@ -67,6 +67,13 @@ export const commandTemplateSchema = z.strictObject({
 export type CommandTemplate = z.infer<typeof commandTemplateSchema>;
 
 /**
+ * A template as the bridge stores and shows it (runs, prompts): parsed once from the request, so
+ * `args` is always there. Without the request's default, a reply holding it is checked by zod's
+ * compiled parse rather than an encode (docs/performance.md, round 14).
+ */
+export const storedTemplateSchema = commandTemplateSchema.extend({ args: z.array(noNulString).max(4096) });
+
+/**
  * The prompt shows the template, so the resolved command must be an instance of it
  * (`src/contract/template-instance.ts`): every literal part equal, only `__OSL_SECRET[...]__`
  * spans may differ. Checked for command, args, cwd, env and stdin before any rule, prompt or spawn.
@@ -205,7 +212,7 @@ export const runSummarySchema = z.object({
   recoveryHint: recoveryHintSchema,
   title: z.string(),
   reason: z.string().nullable().describe('Why, as the agent said; null when it gave no reason.'),
-  template: commandTemplateSchema,
+  template: storedTemplateSchema,
   shell: z.boolean(),
   timeoutMs: z.number().int(),
   keepAwake: z.boolean(),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { principalSchema } from '../principal.js';
 import { defineRoute } from '../route.js';
-import { commandTemplateSchema } from './commands.js';
+import { storedTemplateSchema } from './commands.js';
 import { storedJobContextSchema } from './jobs.js';
 import { idParams, resourceIdSchema } from './common.js';
 import { recipeStepSchema } from './system.js';
@@ -139,7 +139,7 @@ export const promptViewSchema = z.object({
   title: z.string(),
   reason: z.string().nullable().describe('Why the agent asked, in its own words.'),
   requestedBy: principalSchema.describe('Who asked: the web-app session and its origin, or the local UI.'),
-  template: commandTemplateSchema.describe('What would run, as the web app wrote it (secret placeholders unresolved), untruncated.'),
+  template: storedTemplateSchema.describe('What would run, as the web app wrote it (secret placeholders unresolved), untruncated.'),
   shell: z.boolean().describe('`template.command` is a shell command line.'),
   cwd: z.string().describe('The directory it would run in: the template `cwd`, or the user\'s home.'),
   whitelistAllowed: z.boolean().describe('False for installs: they always prompt and `allow_and_whitelist` is refused.'),

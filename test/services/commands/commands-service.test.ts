@@ -110,6 +110,24 @@ describe('commands service', () => {
     expect(await harness.call(GET, { params: { runId } })).toEqual(waited);
   });
 
+  it('lists a live run with its live output counters and an ended one as its row holds it', async () => {
+    harness = await startCommandsHarness();
+    const ended = await startedRun('first');
+    ended.process.write('stdout', 'one\n');
+    ended.process.exit({ exitCode: 0 });
+    const endedRun = await harness.call(GET, { params: { runId: ended.runId }, query: { waitMs: 5_000 } });
+    const live = await startedRun('second');
+    live.process.write('stdout', 'so far\n');
+    const { runs } = await harness.call<{ runs: Array<Record<string, unknown>> }>('system.commands.runs.list', {});
+    expect(runs.map((run) => [run.runId, run.state, run.stdoutBytes])).toEqual([
+      [live.runId, 'running', 7],
+      [ended.runId, 'completed', 4],
+    ]);
+    const { stdout: _stdout, stderr: _stderr, interleaving: _interleaving, ...endedSummary } = endedRun;
+    expect(runs[1]).toEqual(endedSummary);
+    live.process.exit({ exitCode: 0 });
+  });
+
   it('marks partial output past the buffer cap while events keep carrying everything', async () => {
     harness = await startCommandsHarness({ config: { outputBufferBytes: 1024 } });
     const { runId, process } = await startedRun();
