@@ -33,12 +33,13 @@ const SCOPE_SQL = `CASE json_extract(summary, '$.requestedBy.kind') WHEN 'fleet'
  * more than its SQL (docs/performance.md, round 14).
  */
 function upgraded(run: StoredRun): RunSummary {
-  if ('status' in run && 'requestId' in run && 'context' in run && 'recoveryHint' in run) return run as RunSummary;
+  if (JOB_FIELDS.every((field) => field in run)) return run as RunSummary;
   const defaults: Pick<RunSummary, JobField> = { status: jobStatusOf(run.state), requestId: null, context: null, recoveryHint: null };
   return Object.assign(defaults, run);
 }
 
-type JobField = 'status' | 'requestId' | 'context' | 'recoveryHint';
+const JOB_FIELDS = ['status', 'requestId', 'context', 'recoveryHint'] as const;
+type JobField = (typeof JOB_FIELDS)[number];
 /** A run's row as parsed: one written before jobs existed lacks the job fields. */
 type StoredRun = Omit<RunSummary, JobField> & Partial<Pick<RunSummary, JobField>>;
 

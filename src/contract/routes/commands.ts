@@ -57,9 +57,12 @@ export type RunState = z.infer<typeof runStateSchema>;
  * runs) and as `template` (before it replaced its `__OSL_SECRET[...]__` placeholders). Only the
  * template is ever shown, logged, persisted or matched against whitelist rules.
  */
+/** A command's arguments: the template's, the resolved ones, and their `…Template` twins alike. */
+const commandArgs = z.array(noNulString).max(4096);
+
 export const commandTemplateSchema = z.strictObject({
   command: noNulString.min(1).max(4096).describe('Executable name or path, resolved on the login-shell PATH; a shell command line when `shell` is true.'),
-  args: z.array(noNulString).max(4096).default([]),
+  args: commandArgs.default([]),
   cwd: noNulString.min(1).max(4096).optional().describe('Working directory; the user\'s home when omitted.'),
   env: envSchema.optional(),
   stdin: z.string().optional().describe('Written to the child\'s stdin, which is then closed.'),
@@ -71,7 +74,7 @@ export type CommandTemplate = z.infer<typeof commandTemplateSchema>;
  * `args` is always there. Without the request's default, a reply holding it is checked by zod's
  * compiled parse rather than an encode (docs/performance.md, round 14).
  */
-export const storedTemplateSchema = commandTemplateSchema.extend({ args: z.array(noNulString).max(4096) });
+export const storedTemplateSchema = commandTemplateSchema.extend({ args: commandArgs });
 
 /**
  * The prompt shows the template, so the resolved command must be an instance of it
@@ -98,9 +101,9 @@ const workingDirectory = noNulString.min(1).max(4096).nullable();
  */
 export const executeFieldsSchema = z.strictObject({
   command: commandText.describe('Resolved executable name or path, looked up on the login-shell PATH; a shell command line when `shell` is true.'),
-  args: z.array(noNulString).max(4096).default([]).describe('Resolved arguments.'),
+  args: commandArgs.default([]).describe('Resolved arguments.'),
   commandTemplate: commandText.optional().describe('`command` before secret resolution; what the prompt shows and rules match. Defaults to `command`.'),
-  argsTemplate: z.array(noNulString).max(4096).optional().describe('`args` before secret resolution. Defaults to `args`.'),
+  argsTemplate: commandArgs.optional().describe('`args` before secret resolution. Defaults to `args`.'),
   workingDirectory: workingDirectory.optional().describe('Resolved working directory; null or absent is the user\'s home.'),
   workingDirectoryTemplate: workingDirectory.optional().describe('`workingDirectory` before secret resolution.'),
   env: envSchema.optional().describe('Resolved variables added to the inherited environment.'),
