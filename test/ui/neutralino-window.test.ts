@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runtimeView } from '../../machines/bridge.machine.js';
 import { windowArgs } from '../../src/cli/ui.js';
@@ -12,7 +12,7 @@ import { openStandInWindow, type NotificationDecision, type StandInWindow } from
 import { raisePrintfPrompt, runState } from './support/raise-prompt.js';
 
 /** A bridge with the window's origin allowed, and the window opened as `start --ui` opens it. */
-async function desktop(browser: Browser, options: { notificationDecision?: NotificationDecision; trayMode?: boolean } = {}) {
+async function desktop(browser: Browser, options: { notificationDecision?: NotificationDecision; trayMode?: boolean; beforeLoad?: (page: Page) => Promise<void> } = {}) {
   const windowPort = await freePort();
   const bridge = await startTestBridge({
     allowOrigins: [`http://127.0.0.1:${windowPort}`],
@@ -22,16 +22,16 @@ async function desktop(browser: Browser, options: { notificationDecision?: Notif
   const window = await openStandInWindow({
     browser,
     notificationDecision: options.notificationDecision,
+    beforeLoad: options.beforeLoad,
     args: (appRoot) => windowArgs({ windowPort, bridge, runtime: runtimeView(snapshot.context, snapshot.value), uiDir: appRoot }),
     env: { ...process.env, OSLOOP_BRIDGE_HOME: bridge.home },
   });
   await window.page.waitForSelector('#conn.ok');
-  // One native round trip after the page is live: the adapter's start-up calls, sent before it on
-  // the same socket, have all been answered and handled by then.
-  await window.page.evaluate(() => (globalThis as unknown as { Neutralino: { filesystem: { readFile(p: string): Promise<string> } } }).Neutralino.filesystem.readFile(`${NL_PATH}/neutralino.config.json`));
+  // The feed can be live before the shell has read the bridge's state and set the tray (a busy
+  // machine answers the runtime fetch late): the shell marks the window once its tray is set.
+  await window.page.waitForSelector('html[data-desktop="ready"]', { state: 'attached' });
   return { bridge, window };
 }
-declare const NL_PATH: string;
 
 describe.skipIf(!chromiumAvailable('desktop window (stand-in Neutralino)'))('the desktop window in a stand-in Neutralino', () => {
   let browser: Browser;
@@ -97,6 +97,35 @@ describe.skipIf(!chromiumAvailable('desktop window (stand-in Neutralino)'))('the
       await expect.poll(() => window.core.exitCode).toBe(0);
       expect(existsSync(path.join(window.dataHome, 'ai.osloop.bridge', '.tmp', 'window_state.config.json'))).toBe(true);
       expect(existsSync(path.join(window.appRoot, '.tmp'))).toBe(false);
+    });
+  });
+
+  describe('with the bridge answering its state only after the event feed is live', () => {
+    let bridge: TestBridge;
+    let window: StandInWindow;
+    let heldUntilLive = false;
+    let readyWhileHeld = true;
+    beforeAll(async () => {
+      // As on a busy machine: the feed's socket opens before the runtime fetch is answered.
+      const holdRuntime = async (page: Page) => {
+        await page.route('**/api/v1/bridge/runtime', async (route) => {
+          await page.waitForSelector('#conn.ok');
+          heldUntilLive = true;
+          readyWhileHeld = (await page.$('html[data-desktop="ready"]')) !== null;
+          await route.continue();
+        }, { times: 1 });
+      };
+      ({ bridge, window } = await desktop(browser, { beforeLoad: holdRuntime }));
+    });
+    afterAll(async () => {
+      await window?.close();
+      await bridge?.close();
+    });
+
+    it('says the window is ready only once its tray is set with the bridge state', () => {
+      expect(heldUntilLive).toBe(true);
+      expect(readyWhileHeld).toBe(false);
+      expect(window.core.trays.at(-1)?.menuItems[0]).toEqual({ id: TRAY.STATE, text: `Bridge: listening on 127.0.0.1:${bridge.port()}`, isDisabled: true });
     });
   });
 

@@ -173,6 +173,34 @@ describe.skipIf(!chromiumAvailable('runs page'))('runs page (Chromium against a 
     }
   });
 
+  it('shows the end of a run that ended while its details were loading', async () => {
+    // The details answered before the run ended must not hide the end that an event told of meanwhile.
+    const framesSeen: string[] = [];
+    const tab = await openUi(browser, bridge.baseUrl, bridge.uiToken, 'runs', {
+      beforeLoad: (t) => t.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => void framesSeen.push(String(payload)))),
+    });
+    try {
+      const run = await paced('ending race', ['o:first\\n', 'o:last\\n']);
+      await received(run.runId, 6);
+      await tab.route(`**/api/v1/system/commands/runs/${run.runId}`, async (route) => {
+        const stale = await route.fetch(); // the details while it still runs
+        await run.open(0);
+        await run.open(1);
+        await expect.poll(() => framesSeen.some((frame) => frame.includes('system.command.completed') && frame.includes(run.runId)), { timeout: 20_000 }).toBe(true);
+        await route.fulfill({ response: stale });
+      }, { times: 1 });
+      await openRun(run.runId, tab);
+      await tab.locator('#run-heading .state-completed').waitFor();
+      expect(await tab.locator('#terminate').isHidden()).toBe(true);
+      await tab.locator('#run-output').filter({ hasText: 'last' }).waitFor();
+      expect(await tab.locator('#run-output').innerText()).toBe('first\nlast\n');
+      expect(await tab.locator(`#run-list button[data-run-id="${run.runId}"] .state-completed`).count()).toBe(1);
+      expect(pageErrors(tab)).toEqual([]);
+    } finally {
+      await tab.context().close();
+    }
+  });
+
   it('keeps stderr where it was written after a reload', async () => {
     const steps = ['o:out 1\\n', 'e:err 1\\n', 'o:out 2\\n', 'e:err 2\\n', 'o:out 3\\n'];
     const run = await paced('interleaved', steps);

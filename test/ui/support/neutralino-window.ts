@@ -74,13 +74,15 @@ export interface StandInWindowOptions {
   notificationDecision?: NotificationDecision;
   /** Runs on the app copy before the window opens (tests add pages of their own). */
   prepare?: (appRoot: string) => Promise<void>;
+  /** Runs on the page before it loads the window (tests route its requests). */
+  beforeLoad?: (page: Page) => Promise<void>;
 }
 
 /**
  * The desktop window with a stand-in Neutralino: the core above serves a copy of `ui/`, and a
  * Chromium page plays the webview (what the pages see of WebKit, notifications, is modelled).
  */
-export async function openStandInWindow({ browser, args, env = process.env, notificationDecision = 'denied', prepare }: StandInWindowOptions): Promise<StandInWindow> {
+export async function openStandInWindow({ browser, args, env = process.env, notificationDecision = 'denied', prepare, beforeLoad }: StandInWindowOptions): Promise<StandInWindow> {
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'osloop-neutralino-'));
   const appRoot = path.join(scratch, 'ui');
   const dataHome = path.join(scratch, 'data-home');
@@ -94,6 +96,7 @@ export async function openStandInWindow({ browser, args, env = process.env, noti
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
   Object.assign(page, { errors });
+  await beforeLoad?.(page);
   await page.goto(url);
   return {
     core,

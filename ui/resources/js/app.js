@@ -1,5 +1,5 @@
 import { session } from './api.js';
-import { h, replace } from './dom.js';
+import { h, replace, toast } from './dom.js';
 import { EventFeed } from './live.js';
 import { PromptStore } from './prompts.js';
 
@@ -114,7 +114,11 @@ async function start() {
   ctx.prompts = new PromptStore(ctx.feed);
   ctx.prompts.onChange(showBadge);
   setInterval(showBadge, 5000);
-  ctx.shell?.attach(ctx);
+  // Not awaited: the pages work over HTTP/WS while the tray is being set up.
+  ctx.shell?.attach(ctx).catch((error) => {
+    console.error(error);
+    toast(`The desktop window could not set up its tray: ${error.message}`, { bad: true });
+  });
   window.addEventListener('hashchange', route);
   await route();
 }

@@ -84,6 +84,9 @@ export async function connectShell(session) {
       const fetchRuntime = () => get('/api/v1/bridge/runtime');
       const runtime = await fetchRuntime().catch(() => launched);
       adapter = await startNeutralinoAdapter({ neutralino, feed: ctx.feed, prompts: ctx.prompts, navigate: ctx.navigate, runtime, fetchRuntime });
+      // The tray is set and the window's events are handled from here on: a page reached through
+      // the feed before this point has no tray yet, so this is what says the window is whole.
+      document.documentElement.dataset.desktop = 'ready';
       // `osloop://focus` reaches this window through the bridge: it serves the request on this socket.
       new ReconnectingSocket('/ws/v1/ui/inspector', {
         params: () => ({ desktop: '1' }),

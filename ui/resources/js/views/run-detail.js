@@ -2,10 +2,10 @@ import { get, post } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { bytes, duration, principal, time } from '../format.js';
 import { runTerminal } from '../run-output.js';
+import { LIVE_RUN_STATES as LIVE } from '../run-state.js';
 import { commandText, decidedBy, failureReason, shellQuote } from '../run-text.js';
 import { stateTag } from './common.js';
 
-const LIVE = new Set(['awaiting_permission', 'queued', 'starting', 'running']);
 const decisions = new Map();
 
 /**

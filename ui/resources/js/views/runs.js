@@ -1,6 +1,7 @@
 import { get } from '../api.js';
 import { h, replace } from '../dom.js';
 import { duration, time } from '../format.js';
+import { newerRun } from '../run-state.js';
 import { runTitle } from '../run-text.js';
 import { heading, problem, stateTag } from './common.js';
 import { showRun } from './run-detail.js';
@@ -44,8 +45,10 @@ export async function mount(root, ctx) {
     output = null;
     early = [];
     try {
-      const run = await get(`/api/v1/system/commands/runs/${encodeURIComponent(runId)}`);
+      const fetched = await get(`/api/v1/system/commands/runs/${encodeURIComponent(runId)}`);
       if (selected !== runId) return;
+      // A state event that came while the details were on the wire may be newer than they are.
+      const run = newerRun(runs.get(runId), fetched);
       runs.set(runId, run);
       output = showRun(detail, run);
       for (const [stream, chunk] of early.splice(0)) output.append(stream, chunk);
@@ -63,7 +66,8 @@ export async function mount(root, ctx) {
   const learn = async (runId) => {
     if (!runId || runs.has(runId)) return;
     try {
-      runs.set(runId, await get(`/api/v1/system/commands/runs/${encodeURIComponent(runId)}`));
+      const fetched = await get(`/api/v1/system/commands/runs/${encodeURIComponent(runId)}`);
+      runs.set(runId, newerRun(runs.get(runId), fetched));
       renderList();
     } catch {
       // Not a command run this page can show (or already gone).
