@@ -147,58 +147,68 @@ describe.skipIf(!chromiumAvailable('runs page'))('runs page (Chromium against a 
     await run.open(3);
   });
 
-  it('shows output the run wrote while its details were loading', async () => {
-    // The page fetches a run's details, then applies live chunks; one that arrives between the
-    // bridge's answer and the page applying it must not fall in the gap.
+  /**
+   * A paced run opened in a new tab whose details reply is answered late: the details are fetched
+   * as they are, `meanwhile` moves the run on, and the stale reply reaches the page only once it
+   * has heard the event `heard` looks for. Then `check` looks at the tab.
+   */
+  const withDetailsAnsweredLate = async (
+    { name, steps, meanwhile, heard }: { name: string; steps: string[]; meanwhile: (run: Awaited<ReturnType<typeof paced>>) => Promise<void>; heard: (frame: string, runId: string) => boolean },
+    check: (tab: Page, runId: string) => Promise<void>,
+  ) => {
     const framesSeen: string[] = [];
     const tab = await openUi(browser, bridge.baseUrl, bridge.uiToken, 'runs', {
       beforeLoad: (t) => t.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => void framesSeen.push(String(payload)))),
     });
     try {
-      const run = await paced('loading race', ['o:first\\n', 'o:while loading\\n']);
+      const run = await paced(name, steps);
       await received(run.runId, 6);
       await tab.route(`**/api/v1/system/commands/runs/${run.runId}`, async (route) => {
         const stale = await route.fetch(); // the details as they are now: "first" only
-        await run.open(0);
-        await expect.poll(() => framesSeen.some((frame) => frame.includes('system.command.stdout') && frame.includes('while loading')), { timeout: 20_000 }).toBe(true);
+        await meanwhile(run);
+        await expect.poll(() => framesSeen.some((frame) => heard(frame, run.runId)), { timeout: 20_000 }).toBe(true);
         await route.fulfill({ response: stale });
-      });
+      }, { times: 1 });
       await openRun(run.runId, tab);
-      const terminal = tab.locator('#run-output');
-      await terminal.filter({ hasText: 'while loading' }).waitFor();
-      expect(await terminal.innerText()).toBe('first\nwhile loading\n');
+      await check(tab, run.runId);
       expect(pageErrors(tab)).toEqual([]);
     } finally {
       await tab.context().close();
     }
+  };
+
+  it('shows output the run wrote while its details were loading', async () => {
+    // The page fetches a run's details, then applies live chunks; one that arrives between the
+    // bridge's answer and the page applying it must not fall in the gap.
+    await withDetailsAnsweredLate({
+      name: 'loading race',
+      steps: ['o:first\\n', 'o:while loading\\n'],
+      meanwhile: (run) => run.open(0),
+      heard: (frame) => frame.includes('system.command.stdout') && frame.includes('while loading'),
+    }, async (tab) => {
+      const terminal = tab.locator('#run-output');
+      await terminal.filter({ hasText: 'while loading' }).waitFor();
+      expect(await terminal.innerText()).toBe('first\nwhile loading\n');
+    });
   });
 
   it('shows the end of a run that ended while its details were loading', async () => {
     // The details answered before the run ended must not hide the end that an event told of meanwhile.
-    const framesSeen: string[] = [];
-    const tab = await openUi(browser, bridge.baseUrl, bridge.uiToken, 'runs', {
-      beforeLoad: (t) => t.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => void framesSeen.push(String(payload)))),
-    });
-    try {
-      const run = await paced('ending race', ['o:first\\n', 'o:last\\n']);
-      await received(run.runId, 6);
-      await tab.route(`**/api/v1/system/commands/runs/${run.runId}`, async (route) => {
-        const stale = await route.fetch(); // the details while it still runs
+    await withDetailsAnsweredLate({
+      name: 'ending race',
+      steps: ['o:first\\n', 'o:last\\n'],
+      meanwhile: async (run) => {
         await run.open(0);
         await run.open(1);
-        await expect.poll(() => framesSeen.some((frame) => frame.includes('system.command.completed') && frame.includes(run.runId)), { timeout: 20_000 }).toBe(true);
-        await route.fulfill({ response: stale });
-      }, { times: 1 });
-      await openRun(run.runId, tab);
+      },
+      heard: (frame, runId) => frame.includes('system.command.completed') && frame.includes(runId),
+    }, async (tab, runId) => {
       await tab.locator('#run-heading .state-completed').waitFor();
       expect(await tab.locator('#terminate').isHidden()).toBe(true);
       await tab.locator('#run-output').filter({ hasText: 'last' }).waitFor();
       expect(await tab.locator('#run-output').innerText()).toBe('first\nlast\n');
-      expect(await tab.locator(`#run-list button[data-run-id="${run.runId}"] .state-completed`).count()).toBe(1);
-      expect(pageErrors(tab)).toEqual([]);
-    } finally {
-      await tab.context().close();
-    }
+      expect(await tab.locator(`#run-list button[data-run-id="${runId}"] .state-completed`).count()).toBe(1);
+    });
   });
 
   it('keeps stderr where it was written after a reload', async () => {
