@@ -1,6 +1,6 @@
 /**
- * The bridge as the MCP client under test of `@modelcontextprotocol/conformance`. The suite runs
- * `tsx test/conformance/bridge-client.ts <server-url>` per client scenario, with the scenario's
+ * The bridge as the MCP client under test of `@modelcontextprotocol/conformance`. The suite runs it
+ * (linked into one file by conformance.test.ts) with `<server-url>` per client scenario, with the scenario's
  * name in MCP_CONFORMANCE_SCENARIO (and its data in MCP_CONFORMANCE_CONTEXT).
  *
  * Everything goes through the bridge's own HTTP API, as the web app would: register the URL as a
@@ -9,8 +9,10 @@
  * authorization URL with fetch (the suite's authorization server approves at once) and handing
  * the redirect to the bridge's loopback callback, as the user's browser would.
  *
- * The bridge is the one at OSLOOP_CONFORMANCE_BRIDGE (its base URL) when set, otherwise one this
- * script starts and stops. Exit code 0: the scenario ran through; anything else: it did not.
+ * The bridge is the one conformance.test.ts starts and names in OSLOOP_CONFORMANCE_BRIDGE (its
+ * base URL), with its UI token in OSLOOP_CONFORMANCE_UI_TOKEN. This script imports the typed
+ * client only, so each start is quick. Exit code 0: the scenario ran through; anything else: it
+ * did not.
  */
 import { createBridgeClient, type BridgeClient, type BridgeEvent } from '../../src/client/index.js';
 
@@ -31,13 +33,9 @@ async function main(): Promise<number> {
   if (!serverUrl) throw new Error('usage: bridge-client.ts <server-url>');
   const context = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT ?? '{}') as Context;
 
-  const shared = process.env.OSLOOP_CONFORMANCE_BRIDGE;
-  // Loaded only when needed: the suite starts this script once per scenario, against a shared
-  // bridge, and the whole bridge's sources through tsx were half of each start (~0.5 s).
-  const bridge = shared ? null : await (await import('../support/test-bridge.js')).startTestBridge({ dev: true, config: { mcp: { pingIntervalMs: 0, reconnect: { maxAttempts: 0 } } } });
-  const baseUrl = shared ?? bridge!.baseUrl;
-  const uiToken = shared ? process.env.OSLOOP_CONFORMANCE_UI_TOKEN : bridge!.uiToken;
-  if (!uiToken) throw new Error('OSLOOP_CONFORMANCE_UI_TOKEN must come with OSLOOP_CONFORMANCE_BRIDGE');
+  const baseUrl = process.env.OSLOOP_CONFORMANCE_BRIDGE;
+  const uiToken = process.env.OSLOOP_CONFORMANCE_UI_TOKEN;
+  if (!baseUrl || !uiToken) throw new Error('OSLOOP_CONFORMANCE_BRIDGE and OSLOOP_CONFORMANCE_UI_TOKEN name the bridge under test');
   const client = createBridgeClient({ baseUrl, origin: baseUrl, clientName: `conformance ${scenario}` });
   try {
     await client.handshake();
@@ -45,7 +43,6 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     client.close();
-    await bridge?.close();
   }
 }
 
