@@ -5,13 +5,16 @@ import { SpawnHelper, type HelperSpawnHandlers } from './spawn-helper.js';
 /**
  * How many spawn helpers a bridge may use. A helper spawns one child at a time and waits in each
  * spawn until the child has exec'd, which on a busy machine is mostly the child waiting for a
- * core: with one helper, runs queued behind that wait and set the 200-session load's p99. Two
- * overlap their waits (the load's p99 266 and 296 ms against 596 and 600 ms with one, in 20 s
- * runs; a third gave no more), at the price of a busier machine under a burst of runs
- * (docs/performance.md, round 11).
- * On a single core there is no second core for the other child to exec on.
+ * core, and each run holds its slot (`maxConcurrentRuns`) through that wait. With one helper,
+ * runs queued behind it and set the 200-session load's p99 (596 and 600 ms, against 266 and
+ * 296 ms with two). Under that load on a faster machine the spec's wait for the helper's answer
+ * was still most of a slot's hold (p50 55-61 of 63-71 ms with two): a third took the hold to
+ * 33-36 ms and the load's p99 from 300-361 to 181-199 ms at the same throughput; a fourth cost
+ * throughput (docs/performance.md, rounds 11 and 15). A helper is started only when every one
+ * before it has a spawn unanswered, and leaves when idle, so a quiet bridge still has one or none.
+ * On a single core there is no second core for another child to exec on.
  */
-export const SPAWN_HELPERS = Math.min(2, availableParallelism());
+export const SPAWN_HELPERS = availableParallelism() > 1 ? 3 : 1;
 
 /**
  * Spawn helpers shared by every run of this process. Each spawn goes to the helper with the

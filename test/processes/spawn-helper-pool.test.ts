@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ProcessExit } from '../../src/processes/process-runner.js';
-import { SpawnHelperPool } from '../../src/processes/spawn-helper-pool.js';
+import { availableParallelism } from 'node:os';
+import { SPAWN_HELPERS, SpawnHelperPool } from '../../src/processes/spawn-helper-pool.js';
 
 const specOf = (command: string, args: string[] = []) => ({ command, args, cwd: process.cwd(), env: { PATH: process.env.PATH ?? '' }, detached: true });
 
@@ -37,6 +38,13 @@ describe.runIf(process.platform === 'linux')('a pool of spawn helpers', () => {
     expect(new Set(helpers).size).toBe(2);
     expect(helpers[0]).toBe(helpers[2]);
     expect(helpers[1]).toBe(helpers[3]);
+  });
+
+  it('by default has three helpers on a machine of several cores (one on a single core), and spreads overlapping spawns over all of them', async () => {
+    expect(SPAWN_HELPERS).toBe(availableParallelism() > 1 ? 3 : 1);
+    const pool = new SpawnHelperPool();
+    const helpers = await Promise.all(Array.from({ length: 2 * SPAWN_HELPERS }, () => helperOf(pool)));
+    expect(new Set(helpers).size).toBe(SPAWN_HELPERS);
   });
 
   it('counts a spawn the system refused as answered', async () => {
