@@ -60,6 +60,17 @@ describe.skipIf(!chromiumAvailable('MCP servers page'))('MCP servers page (Chrom
     expect(await card.locator('[data-owner]').innerText()).toBe(bridge.origin);
   });
 
+  // Right after the connection, before anyone calls the server: a request that came while a call
+  // was in flight would be that caller's, and server-everything asks for roots on a timer
+  // (350 ms after its handshake), which a fast run of the tests below could overlap.
+  it('shows the roots request the server makes on its own as anyone\'s to answer', async () => {
+    const roots = page.locator('#server-requests [data-kind="roots"]');
+    await roots.waitFor();
+    expect(await roots.getAttribute('data-visible-to')).toBe('everyone');
+    await roots.locator('button[data-answer="accept"]').click();
+    await roots.waitFor({ state: 'detached' });
+  });
+
   it('shows whose each server is: the web app that registered it', async () => {
     const other = await handshake(bridge, OTHER_ORIGIN);
     const response = await fetch(`${bridge.baseUrl}/api/v1/mcp/servers`, {
@@ -96,13 +107,6 @@ describe.skipIf(!chromiumAvailable('MCP servers page'))('MCP servers page (Chrom
         async (response) => JSON.stringify(((await response.json()) as { content: unknown }).content),
       );
     const panel = page.locator('#server-requests');
-
-    // The roots request it made on its own after the handshake: anyone's to answer.
-    const roots = panel.locator('[data-kind="roots"]');
-    await roots.waitFor();
-    expect(await roots.getAttribute('data-visible-to')).toBe('everyone');
-    await roots.locator('button[data-answer="accept"]').click();
-    await roots.waitFor({ state: 'detached' });
 
     // A form it asks for during the web app's call: for that web app, filled in by the person.
     const elicited = call('trigger-elicitation-request');
