@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -66,8 +66,11 @@ async function closeWithWindowManager(session: DesktopSession, app: App): Promis
   await session.run('xdotool', ['key', '--clearmodifiers', 'alt+F4']);
 }
 
+/** ImageMagick's `import` of the whole screen, into `OSLOOP_DESKTOP_SCREENSHOTS` (made if missing). */
 async function screenshot(session: DesktopSession, name: string): Promise<void> {
-  if (SHOTS) await session.run('import', ['-window', 'root', path.join(SHOTS, name)]);
+  if (!SHOTS) return;
+  await mkdir(SHOTS, { recursive: true });
+  await session.run('import', ['-window', 'root', path.join(SHOTS, name)]);
 }
 
 describe.skipIf(!BINARY)('the desktop window in a real Neutralino (xvfb-run, openbox, dunst, trayer)', { timeout: 300_000 }, () => {
