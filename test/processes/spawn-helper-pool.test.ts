@@ -1,6 +1,6 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import type { ProcessExit } from '../../src/processes/process-runner.js';
-import { availableParallelism } from 'node:os';
 import { SPAWN_HELPERS, SpawnHelperPool } from '../../src/processes/spawn-helper-pool.js';
 
 const specOf = (command: string, args: string[] = []) => ({ command, args, cwd: process.cwd(), env: { PATH: process.env.PATH ?? '' }, detached: true });
